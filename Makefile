@@ -1,0 +1,42 @@
+# RiskHub: `make run` and `make test` are the two commands you need.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+	command -v $$p; break; fi; done)
+export RISKHUB_DEMO_PASSWORD ?= riskhub-demo-2026
+
+.PHONY: install run test test-fast lint bench migrations-check prereqs clean
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "RiskHub needs Python >= 3.11; none found on PATH." >&2; exit 1; fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@bin/run-embedded
+
+prereqs:
+	@bin/test-prereqs
+
+test: install prereqs
+	RISKHUB_NO_SKIPS=1 $(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check riskhub tests bench .ci
+	$(PY) -m ruff format --check riskhub tests bench .ci
+	RISKHUB_DEV_SECRETS=1 $(PY) -m mypy
+
+bench: install
+	@bin/run-benchmarks
+
+migrations-check: install
+	RISKHUB_DEV_SECRETS=1 $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from riskhub.accounts.models import ApiToken
+from riskhub.accounts.services import login_is_throttled
+from riskhub.audit.middleware import client_ip
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an active account.",
+        "throttled": "Too many failed sign-in attempts. Wait a few minutes and try again.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request) if self.request is not None else None
+        if email and login_is_throttled(email, ip):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        return super().clean()
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CI export”.")
+    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ_WRITE)
+    expires_in_days = forms.IntegerField(
+        min_value=1,
+        max_value=730,
+        required=False,
+        initial=90,
+        label="Expires in (days)",
+        help_text="Leave empty for a token that never expires.",
+    )

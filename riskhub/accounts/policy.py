@@ -1,0 +1,119 @@
+"""Every permission in RiskHub, declared once.
+
+HTML views (``@requires``), the API (``PolicyPermission``) and the permission-matrix
+test all read this module. A role is one of four Django groups; a user has exactly one.
+Object-level rules (an officer may edit only drafts; a reviewer may not review their
+own assessment) live in the services that own the objects and are tested there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+
+
+class Role(models.TextChoices):
+    RISK_OFFICER = "risk-officer", "Risk officer"
+    EXECUTIVE = "executive", "Executive"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Admin"
+
+
+ALL_ROLES = frozenset(Role)
+_O, _E, _A, _ADM = Role.RISK_OFFICER, Role.EXECUTIVE, Role.AUDITOR, Role.ADMIN
+
+# Permission -> roles that hold it. "Public" routes are marked with @public instead.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # every signed-in user
+    "account.self": ALL_ROLES,
+    "dashboard.view": ALL_ROLES,
+    "inventory.view": ALL_ROLES,
+    "risk.view": ALL_ROLES,
+    "compliance.view": ALL_ROLES,
+    "incidents.view": ALL_ROLES,
+    "reports.view": ALL_ROLES,
+    "reports.request": ALL_ROLES,
+    "reports.download": ALL_ROLES,
+    "reports.verify": ALL_ROLES,
+    # writers of the register
+    "inventory.edit": frozenset({_O, _ADM}),
+    "risk.edit": frozenset({_O, _ADM}),
+    "compliance.edit": frozenset({_O, _ADM}),
+    "incidents.edit": frozenset({_O, _ADM}),
+    # decision makers
+    "risk.review": frozenset({_E, _ADM}),
+    "risk.accept": frozenset({_E, _ADM}),
+    # oversight
+    "audit.view": frozenset({_E, _A, _ADM}),
+    # administration
+    "org.edit": frozenset({_ADM}),
+    "users.manage": frozenset({_ADM}),
+    "catalog.manage": frozenset({_ADM}),
+    "tokens.manage_all": frozenset({_ADM}),
+}
+
+
+# URL namespaces whose views are not ours to decorate (Django's admin site), with the
+# permission that opens them. The permission-matrix test reads this too.
+NAMESPACE_PERMISSIONS: dict[str, str] = {"admin": "users.manage"}
+# Named routes in those namespaces that anyone may call (signing out does no harm).
+PUBLIC_ROUTE_NAMES = frozenset({"admin:logout"})
+
+
+def role_of(user: Any) -> Role | None:
+    """The user's single role, or None for anonymous or role-less users."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return user.role
+
+
+def has_perm(user: Any, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"Unknown permission {permission!r}; declare it in policy.py")
+    role = role_of(user)
+    return role is not None and role in PERMISSIONS[permission]
+
+
+def roles_with(permission: str) -> frozenset[Role]:
+    return PERMISSIONS[permission]
+
+
+def require(user: Any, permission: str) -> None:
+    """Raise PermissionDenied unless the user holds the permission."""
+    if not has_perm(user, permission):
+        raise PermissionDenied(f"Your role may not do this ({permission}).")
+
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def requires(permission: str) -> Callable[[V], V]:
+    """Decorate an HTML view: anonymous users go to login, others need the role."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"Unknown permission {permission!r}")
+
+    def decorator(view: V) -> V:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            require(request.user, permission)
+            return view(request, *args, **kwargs)
+
+        wrapper.riskhub_permission = permission  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def public(view: V) -> V:
+    """Mark a view as reachable without signing in (login, health check)."""
+    view.riskhub_permission = None  # type: ignore[attr-defined]
+    return view

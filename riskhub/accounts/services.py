@@ -1,0 +1,162 @@
+"""Writes to accounts: users, roles, API tokens. Each is audited."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from riskhub.accounts.models import ApiToken, User
+from riskhub.accounts.policy import Role, require
+from riskhub.audit.models import AuditEvent
+from riskhub.audit.services import record_event
+
+TOKEN_PREFIX = "rh_"  # noqa: S105 - a public prefix, not a secret
+
+
+def _user_snapshot(user: User) -> dict[str, object]:
+    # Users are referenced by id in the trail; no email, so erasure keeps the chain.
+    return {"id": user.pk, "role": user.role.value if user.role else None, "active": user.is_active}
+
+
+@transaction.atomic
+def user_create(
+    *, actor: User | None, email: str, role: Role, password: str | None, full_name: str = ""
+) -> User:
+    user = User(email=email.strip().lower(), full_name=full_name)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    _set_role(user, role)
+    record_event(
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.pk,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+def _set_role(user: User, role: Role) -> None:
+    group, _ = Group.objects.get_or_create(name=role.value)
+    user.groups.set([group])
+    user.is_staff = role == Role.ADMIN
+    user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.__dict__.pop("role", None)
+
+
+@transaction.atomic
+def user_set_role(*, actor: User, user: User, role: Role) -> User:
+    require(actor, "users.manage")
+    before = _user_snapshot(user)
+    _set_role(user, role)
+    record_event(
+        actor=actor,
+        action="user.set_role",
+        object_type="user",
+        object_id=user.pk,
+        before=before,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, actor: User, user: User, new_password: str) -> None:
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record_event(actor=actor, action="user.change_password", object_type="user", object_id=user.pk)
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    actor: User,
+    owner: User,
+    name: str,
+    scope: str = ApiToken.Scope.READ_WRITE,
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored."""
+    if owner.pk != actor.pk:
+        require(actor, "tokens.manage_all")
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        user=owner,
+        name=name.strip() or "API token",
+        prefix=prefix,
+        key_hash=ApiToken.hash_secret(secret),
+        scope=scope,
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    token.full_clean()
+    token.save()
+    record_event(
+        actor=actor,
+        action="api_token.create",
+        object_type="api_token",
+        object_id=token.uuid,
+        object_repr=token.name,
+        after={"owner_id": owner.pk, "prefix": prefix, "scope": scope},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    if token.user_id != actor.pk:
+        require(actor, "tokens.manage_all")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(
+            actor=actor,
+            action="api_token.revoke",
+            object_type="api_token",
+            object_id=token.uuid,
+            object_repr=token.name,
+        )
+    return token
+
+
+def api_token_authenticate(secret: str) -> ApiToken | None:
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash_secret(secret))
+        .first()
+    )
+    if token is None or not token.is_usable or not token.user.is_active:
+        return None
+    now = timezone.now()
+    # Touch at most once a minute: avoids a write on every API call.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def login_identifier(email: str) -> str:
+    """What the trail records for a failed login: a keyed digest, never the email."""
+    import hashlib
+    import hmac
+
+    key = settings.AUDIT_HMAC_KEY.encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def login_is_throttled(email: str, ip_address: str | None) -> bool:
+    """Too many failed logins for this account, or from this address, recently."""
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    failures = AuditEvent.objects.filter(action="auth.login_failed", timestamp__gte=since)
+    by_account = failures.filter(object_id=login_identifier(email)).count()
+    by_ip = failures.filter(ip_address=ip_address).count() if ip_address else 0
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return by_account >= limit or by_ip >= limit * 4

@@ -1,0 +1,36 @@
+"""Logins, logouts and failed logins are audit events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from riskhub.audit.services import record_event
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    record_event(actor=user, action="auth.login", object_type="user", object_id=user.pk)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        record_event(actor=user, action="auth.logout", object_type="user", object_id=user.pk)
+
+
+@receiver(user_login_failed)
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
+    from riskhub.accounts.services import login_identifier
+
+    email = str(credentials.get("username") or credentials.get("email") or "")
+    record_event(
+        actor=None,
+        action="auth.login_failed",
+        object_type="login",
+        object_id=login_identifier(email),
+    )

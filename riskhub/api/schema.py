@@ -1,0 +1,57 @@
+"""Document the one error shape on every operation of the OpenAPI schema.
+
+Rather than decorating each view, a post-processing hook adds 401 and 403 to every
+operation, 404 to operations on one object, and 400 to writes and filtered lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_COMPONENT = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message"],
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": True},
+            },
+        }
+    },
+}
+_DESCRIPTIONS = {
+    "400": "Invalid input",
+    "401": "Not signed in",
+    "403": "Role not allowed",
+    "404": "Not found",
+    "409": "Edit conflict: someone else saved first",
+}
+
+
+def add_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_COMPONENT
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            codes = ["401", "403"]
+            if "{" in path:
+                codes.append("404")
+            if method in {"post", "put", "patch"}:
+                codes.append("400")
+                if method != "post" or "{" in path:
+                    codes.append("409")
+            if method == "get" and any(
+                p.get("in") == "query" for p in operation.get("parameters", [])
+            ):
+                codes.append("400")
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(code, {"description": _DESCRIPTIONS[code], "content": ref})
+    return result

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from rest_framework import serializers, viewsets
+
+from riskhub.audit.models import AuditEvent
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "seq",
+            "timestamp",
+            "actor_id",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "request_id",
+            "ip_address",
+            "prev_hash",
+            "hash",
+        ]
+
+
+class AuditEventFilter(filters.FilterSet):
+    action = filters.CharFilter(field_name="action", lookup_expr="startswith")
+    since = filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "object_type", "object_id", "actor_id"]
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit trail, newest first (executives, auditors and admins)."""
+
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+    lookup_field = "uuid"
+    read_permission = "audit.view"
+    write_permission = "audit.view"
+    search_fields: list[str] = []
+    ordering_fields = ["seq", "timestamp"]
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return AuditEvent.objects.order_by("-seq")

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from riskhub.reports import views
+
+app_name = "reports"
+urlpatterns = [path("", views.index, name="index")]

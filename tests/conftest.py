@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from riskhub.accounts.models import User
+from riskhub.accounts.policy import Role
+from riskhub.accounts.services import user_create
+
+PASSWORD = "correct horse battery staple 42"
+_counter = itertools.count()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(role: Role = Role.RISK_OFFICER, email: str | None = None) -> User:
+        email = email or f"{role.value}-{next(_counter)}@example.com"
+        return user_create(actor=None, email=email, role=role, password=PASSWORD)
+
+    return make
+
+
+@pytest.fixture
+def officer(make_user: Callable[..., User]) -> User:
+    return make_user(Role.RISK_OFFICER)
+
+
+@pytest.fixture
+def executive(make_user: Callable[..., User]) -> User:
+    return make_user(Role.EXECUTIVE)
+
+
+@pytest.fixture
+def auditor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def client_for(make_user: Callable[..., User]) -> Callable[[Role | None], Client]:
+    """A test client signed in with a fresh user of the role (None: anonymous)."""
+
+    def make(role: Role | None) -> Client:
+        client = Client()
+        if role is not None:
+            client.force_login(make_user(role))
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # Hashing strength is not under test; speed of the suite is.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_audit_triggers(request):  # type: ignore[no-untyped-def]
+    """SQLite's flush after a transactional test DELETEs every row, which the
+    append-only trigger refuses (PostgreSQL flushes with TRUNCATE, which row
+    triggers do not see). Keep the triggers on during each test and lift them only
+    for the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.db import connection
+
+    from riskhub.audit.triggers import SQLITE_DROP, SQLITE_SQL
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        for statement in SQLITE_SQL:
+            cursor.execute(statement)
+    yield
+    if marker.kwargs.get("transaction"):
+        with connection.cursor() as cursor:
+            for statement in SQLITE_DROP:
+                cursor.execute(statement)
