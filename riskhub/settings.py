@@ -217,6 +217,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "riskhub.core.tasks.worker_heartbeat", "schedule": 60.0},
 }
+# Each app declares its periodic tasks in riskhub/<app>/schedule.py (BEAT_SCHEDULE, a
+# plain dict with no Django imports), merged here.
+for _app in ("inventory", "risk", "compliance", "incidents", "dashboard", "reports"):
+    try:
+        _module = __import__(f"riskhub.{_app}.schedule", fromlist=["BEAT_SCHEDULE"])
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"riskhub.{_app}.schedule":
+            raise
+        continue
+    CELERY_BEAT_SCHEDULE.update(_module.BEAT_SCHEDULE)
 
 # REST API
 REST_FRAMEWORK = {

@@ -1,0 +1,366 @@
+"""The AI asset register: datasets, models, endpoints and AI systems, their lineage,
+their classification answers, and the organisation profile the classification reads.
+
+Derived values that higher apps compute (effective risk from the risk app, the coverage
+summary from the compliance app) are stored here by those apps' services, so the
+inventory can show and filter them without importing upward.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+# The CCPA "business" and cybersecurity-audit thresholds (Cal. Civ. Code 1798.140(d),
+# 11 CCR 7120(b)), with the revenue threshold as CPI-adjusted from 1 Jan 2025.
+CCPA_REVENUE_THRESHOLD = Decimal("26625000")
+CCPA_CONSUMERS_SOLD_SHARED_THRESHOLD = 100_000
+CCPA_SELLING_SHARE_THRESHOLD = Decimal("50")
+CCPA_AUDIT_PI_CONSUMERS = 250_000
+CCPA_AUDIT_SPI_CONSUMERS = 50_000
+
+
+class OrganisationProfile(models.Model):
+    """One row: the organisation running this deployment."""
+
+    class GdprRole(models.TextChoices):
+        CONTROLLER = "controller", "Controller"
+        PROCESSOR = "processor", "Processor"
+        JOINT_CONTROLLER = "joint-controller", "Joint controller"
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    legal_name = models.CharField(max_length=200, default="Example Organisation")
+    eu_established = models.BooleanField("Established in the EU", default=True)
+    public_body = models.BooleanField("Public body or provider of public services", default=False)
+    gdpr_role = models.CharField(
+        "GDPR role", max_length=20, choices=GdprRole.choices, default=GdprRole.CONTROLLER
+    )
+    dpo_name = models.CharField("DPO name", max_length=150, blank=True)
+    dpo_email = models.EmailField("DPO email", blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Brussels")
+    ccpa_annual_revenue_usd = models.DecimalField(
+        "Annual gross revenue (USD)",
+        max_digits=16,
+        decimal_places=0,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    ccpa_consumers_sold_shared = models.PositiveIntegerField(
+        "Consumers or households whose personal information is bought, sold or shared",
+        default=0,
+    )
+    ccpa_revenue_share_selling_pct = models.DecimalField(
+        "Share of revenue from selling or sharing personal information (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    ccpa_consumers_pi_processed = models.PositiveIntegerField(
+        "Consumers whose personal information is processed", default=0
+    )
+    ccpa_consumers_spi_processed = models.PositiveIntegerField(
+        "Consumers whose sensitive personal information is processed", default=0
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="organisation_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(ccpa_revenue_share_selling_pct__gte=0)
+                & models.Q(ccpa_revenue_share_selling_pct__lte=100),
+                name="organisation_selling_share_is_a_percentage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def ccpa_revenue_threshold_met(self) -> bool:
+        return self.ccpa_annual_revenue_usd > CCPA_REVENUE_THRESHOLD
+
+    @property
+    def ccpa_business(self) -> bool:
+        """1798.140(d)(1): any of (A) revenue, (B) 100,000 consumers bought/sold/shared,
+        (C) half of revenue from selling or sharing."""
+        return (
+            self.ccpa_revenue_threshold_met
+            or self.ccpa_consumers_sold_shared >= CCPA_CONSUMERS_SOLD_SHARED_THRESHOLD
+            or self.ccpa_revenue_share_selling_pct >= CCPA_SELLING_SHARE_THRESHOLD
+        )
+
+    @property
+    def ccpa_cyber_audit(self) -> bool:
+        """11 CCR 7120(b): (1) half of revenue from selling/sharing, or (2) the revenue
+        threshold and 250,000 consumers' PI or 50,000 consumers' sensitive PI."""
+        return self.ccpa_revenue_share_selling_pct >= CCPA_SELLING_SHARE_THRESHOLD or (
+            self.ccpa_revenue_threshold_met
+            and (
+                self.ccpa_consumers_pi_processed >= CCPA_AUDIT_PI_CONSUMERS
+                or self.ccpa_consumers_spi_processed >= CCPA_AUDIT_SPI_CONSUMERS
+            )
+        )
+
+    def classification_facts(self) -> dict[str, object]:
+        """The org dict the pure classifier reads."""
+        return {
+            "eu_established": self.eu_established,
+            "public_body": self.public_body,
+            "gdpr_role": self.gdpr_role,
+            "ccpa_business": self.ccpa_business,
+            "ccpa_cyber_audit": self.ccpa_cyber_audit,
+        }
+
+
+class BusinessUnit(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Asset(models.Model):
+    class Kind(models.TextChoices):
+        DATASET = "dataset", "Dataset"
+        MODEL = "model", "Model"
+        ENDPOINT = "endpoint", "Endpoint"
+        SYSTEM = "system", "AI system"
+
+    class Lifecycle(models.TextChoices):
+        DESIGN = "design", "Design"
+        DEVELOPMENT = "development", "Development"
+        VALIDATION = "validation", "Validation"
+        PRODUCTION = "production", "Production"
+        RETIRED = "retired", "Retired"
+
+    class Source(models.TextChoices):
+        IN_HOUSE = "in-house", "In-house"
+        OPEN_SOURCE = "open-source", "Open source"
+        COMMERCIAL = "commercial", "Commercial"
+
+    class ModelType(models.TextChoices):
+        CLASSIFIER = "classifier", "Classifier"
+        REGRESSOR = "regressor", "Regressor"
+        RANKING = "ranking", "Ranking"
+        GENERATIVE_LLM = "generative-llm", "Generative LLM"
+        EMBEDDING = "embedding", "Embedding"
+        VISION = "vision", "Vision"
+        SPEECH = "speech", "Speech"
+        OTHER = "other", "Other"
+
+    class Exposure(models.TextChoices):
+        INTERNAL = "internal", "Internal"
+        PARTNER = "partner", "Partner"
+        PUBLIC = "public", "Public"
+
+    class Authentication(models.TextChoices):
+        NONE = "none", "None"
+        API_KEY = "api-key", "API key"
+        OAUTH = "oauth", "OAuth 2 / OIDC"
+        MTLS = "mtls", "Mutual TLS"
+        SSO = "sso", "Single sign-on"
+
+    class Tier(models.TextChoices):
+        PROHIBITED = "prohibited", "Prohibited"
+        HIGH = "high", "High-risk"
+        GPAI_SYSTEMIC = "gpai-systemic", "GPAI with systemic risk"
+        GPAI = "gpai", "General-purpose AI"
+        LIMITED = "limited", "Limited (transparency)"
+        MINIMAL = "minimal", "Minimal"
+        OUT_OF_SCOPE = "out-of-scope", "Out of scope"
+
+    class RiskBand(models.TextChoices):
+        NOT_ASSESSED = "not-assessed", "Not assessed"
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        CRITICAL = "critical", "Critical"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_assets",
+    )
+    business_unit = models.ForeignKey(
+        BusinessUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
+    )
+    lifecycle = models.CharField(
+        max_length=12, choices=Lifecycle.choices, default=Lifecycle.DESIGN, db_index=True
+    )
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.IN_HOUSE)
+    vendor = models.CharField(max_length=150, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+
+    # dataset
+    data_origin = models.CharField("Origin of the data", max_length=200, blank=True)
+    collection_method = models.CharField(max_length=200, blank=True)
+    record_count = models.PositiveBigIntegerField(null=True, blank=True)
+    personal_data = models.BooleanField(default=False)
+    special_categories = models.BooleanField("Special categories of data", default=False)
+    childrens_data = models.BooleanField("Children's data", default=False)
+    subjects_eu = models.BooleanField("Data subjects in the EU", default=False)
+    subjects_california = models.BooleanField("Data subjects in California", default=False)
+    subjects_elsewhere = models.BooleanField("Data subjects elsewhere", default=False)
+    licence = models.CharField(max_length=100, blank=True)
+    provenance_verified = models.BooleanField(default=False)
+
+    # model
+    model_type = models.CharField(max_length=16, choices=ModelType.choices, blank=True)
+    framework = models.CharField(max_length=100, blank=True)
+    model_version = models.CharField("Version", max_length=50, blank=True)
+    training_flops = models.FloatField(
+        "Training compute (FLOPs)", null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    general_purpose = models.BooleanField("General-purpose model", default=False)
+    open_weights = models.BooleanField(default=False)
+
+    # endpoint
+    url = models.URLField("URL", max_length=500, blank=True)
+    exposure = models.CharField(max_length=10, choices=Exposure.choices, blank=True)
+    authentication = models.CharField(max_length=10, choices=Authentication.choices, blank=True)
+    rate_limited = models.BooleanField(default=False)
+
+    # system
+    intended_purpose = models.TextField(blank=True)
+    deployment_context = models.TextField(blank=True)
+    affected_persons = models.TextField(blank=True)
+    placed_on_eu_market = models.BooleanField("Placed on the EU market", default=False)
+    placed_on_market_date = models.DateField(
+        "Placed on the market or put into service", null=True, blank=True
+    )
+    public_authority_use = models.BooleanField(
+        "Deployed by a public authority or for a public service", default=False
+    )
+    california_consumers = models.BooleanField("Affects California consumers", default=False)
+
+    # classification (derived from the latest answers by inventory services)
+    tier = models.CharField(max_length=14, choices=Tier.choices, blank=True, db_index=True)
+    gdpr_applies = models.BooleanField(default=False)
+    ccpa_applies = models.BooleanField(default=False)
+    facts = models.JSONField(default=list, blank=True)
+
+    # effective risk (written by the risk app's service)
+    own_risk_band = models.CharField(
+        max_length=12, choices=RiskBand.choices, default=RiskBand.NOT_ASSESSED
+    )
+    effective_risk_band = models.CharField(
+        max_length=12, choices=RiskBand.choices, default=RiskBand.NOT_ASSESSED, db_index=True
+    )
+    effective_risk_score = models.FloatField(null=True, blank=True)
+    effective_risk_source = models.CharField(max_length=10, blank=True)
+    effective_risk_path = models.JSONField(default=list, blank=True)
+    effective_risk_updated_at = models.DateTimeField(null=True, blank=True)
+
+    # coverage summary (written by the compliance app's service)
+    coverage_summary = models.JSONField(default=dict, blank=True)
+
+    archived_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic locking: a save must name the version it started from.
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords(excluded_fields=["effective_risk_updated_at", "updated_at"])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "kind", name="asset_name_unique_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(training_flops__isnull=True) | models.Q(training_flops__gte=0),
+                name="asset_training_flops_non_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "name"]),
+            models.Index(fields=["business_unit", "kind"]),
+            models.Index(fields=["owner"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def classifiable(self) -> bool:
+        """Systems carry the questionnaire; so does a model used without a system."""
+        return self.kind in (self.Kind.SYSTEM, self.Kind.MODEL)
+
+
+class AssetLink(models.Model):
+    """Lineage: risk flows from `upstream` to `downstream`."""
+
+    class Relation(models.TextChoices):
+        TRAINED_ON = "trained_on", "trained on"
+        FINE_TUNED_FROM = "fine_tuned_from", "fine-tuned from"
+        SERVES = "serves", "serves"
+        PART_OF = "part_of", "part of"
+        DEPENDS_ON = "depends_on", "depends on"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    upstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="downstream_links")
+    downstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="upstream_links")
+    relation = models.CharField(max_length=16, choices=Relation.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["upstream", "downstream", "relation"], name="asset_link_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(upstream=models.F("downstream")), name="asset_link_no_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.downstream} {self.get_relation_display()} {self.upstream}"
+
+
+class Classification(models.Model):
+    """One version of the questionnaire answers for an asset, with the result."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="classifications")
+    version = models.PositiveIntegerField()
+    answers = models.JSONField()
+    result = models.JSONField()
+    facts = models.JSONField(default=list)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "version"], name="classification_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} v{self.version}"

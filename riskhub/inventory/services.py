@@ -1,0 +1,438 @@
+"""Every write to the inventory: validated, transactional and audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from riskhub.accounts.models import User
+from riskhub.accounts.policy import require
+from riskhub.audit.services import EventSpec, record_event, record_events
+from riskhub.inventory import classification as classifier
+from riskhub.inventory import signals
+from riskhub.inventory.models import (
+    Asset,
+    AssetLink,
+    BusinessUnit,
+    Classification,
+    OrganisationProfile,
+)
+
+# Fields a person edits (the derived ones are written by services only).
+EDITABLE_FIELDS = [
+    "kind",
+    "name",
+    "description",
+    "owner",
+    "business_unit",
+    "lifecycle",
+    "source",
+    "vendor",
+    "tags",
+    "data_origin",
+    "collection_method",
+    "record_count",
+    "personal_data",
+    "special_categories",
+    "childrens_data",
+    "subjects_eu",
+    "subjects_california",
+    "subjects_elsewhere",
+    "licence",
+    "provenance_verified",
+    "model_type",
+    "framework",
+    "model_version",
+    "training_flops",
+    "general_purpose",
+    "open_weights",
+    "url",
+    "exposure",
+    "authentication",
+    "rate_limited",
+    "intended_purpose",
+    "deployment_context",
+    "affected_persons",
+    "placed_on_eu_market",
+    "placed_on_market_date",
+    "public_authority_use",
+    "california_consumers",
+]
+
+# Which kinds each relation may join: (upstream kinds, downstream kinds).
+LINK_KINDS: dict[str, tuple[set[str], set[str]]] = {
+    AssetLink.Relation.TRAINED_ON: ({"dataset"}, {"model"}),
+    AssetLink.Relation.FINE_TUNED_FROM: ({"model"}, {"model"}),
+    AssetLink.Relation.SERVES: ({"model"}, {"endpoint"}),
+    AssetLink.Relation.PART_OF: ({"dataset", "model", "endpoint", "system"}, {"system"}),
+    AssetLink.Relation.DEPENDS_ON: (
+        {"dataset", "model", "endpoint", "system"},
+        {"dataset", "model", "endpoint", "system"},
+    ),
+}
+LINK_KIND_HINT: dict[str, str] = {
+    AssetLink.Relation.TRAINED_ON: "a model is trained on a dataset",
+    AssetLink.Relation.FINE_TUNED_FROM: "a model is fine-tuned from another model",
+    AssetLink.Relation.SERVES: "an endpoint serves a model",
+    AssetLink.Relation.PART_OF: "an asset is part of an AI system",
+    AssetLink.Relation.DEPENDS_ON: "any asset may depend on another",
+}
+
+
+class EditConflict(Exception):
+    """Someone saved the record after this editor loaded it."""
+
+    def __init__(self, current: Asset) -> None:
+        super().__init__("This asset was changed by someone else while you were editing it.")
+        self.current = current
+
+
+def asset_snapshot(asset: Asset) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in EDITABLE_FIELDS:
+        value = getattr(asset, name + "_id" if name in ("owner", "business_unit") else name)
+        data[name] = value
+    data["archived_at"] = asset.archived_at
+    return data
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict, dict]:
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def _clean_kind_fields(asset: Asset) -> None:
+    """Kind-specific rules the database cannot express."""
+    errors: dict[str, str] = {}
+    if asset.kind == Asset.Kind.MODEL and not asset.model_type:
+        errors["model_type"] = "Choose the type of model."
+    if asset.kind == Asset.Kind.ENDPOINT and not asset.exposure:
+        errors["exposure"] = "Say who can reach the endpoint."
+    if asset.kind == Asset.Kind.SYSTEM and not asset.intended_purpose.strip():
+        errors["intended_purpose"] = "Describe the intended purpose (Art. 3(12) EU AI Act)."
+    if not isinstance(asset.tags, list) or not all(isinstance(t, str) for t in asset.tags):
+        errors["tags"] = "Tags are a list of words."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_unique_name(asset: Asset) -> None:
+    clash = Asset.objects.filter(kind=asset.kind, name__iexact=asset.name.strip())
+    if asset.pk:
+        clash = clash.exclude(pk=asset.pk)
+    if clash.exists():
+        raise ValidationError(
+            {
+                "name": f"Another {asset.get_kind_display().lower()} is already called “{asset.name}”."
+            }
+        )
+
+
+@transaction.atomic
+def asset_create(*, actor: User, **fields: Any) -> Asset:
+    require(actor, "inventory.edit")
+    asset = Asset(**{k: v for k, v in fields.items() if k in EDITABLE_FIELDS})
+    asset.name = asset.name.strip()
+    _validate_unique_name(asset)
+    asset.full_clean()
+    _clean_kind_fields(asset)
+    asset.save()
+    record_event(
+        actor=actor,
+        action="asset.create",
+        object_type="asset",
+        object_id=asset.uuid,
+        object_repr=asset.name,
+        after=asset_snapshot(asset),
+    )
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: Any) -> Asset:
+    """Save an edit started from `expected_version`; refuse it if someone saved since."""
+    require(actor, "inventory.edit")
+    current = Asset.objects.select_for_update().get(pk=asset.pk)
+    if current.version != expected_version:
+        raise EditConflict(current)
+    before = asset_snapshot(current)
+    for name, value in fields.items():
+        if name in EDITABLE_FIELDS and name != "kind":
+            setattr(current, name, value)
+    current.name = current.name.strip()
+    _validate_unique_name(current)
+    current.full_clean()
+    _clean_kind_fields(current)
+    current.version = F("version") + 1
+    current.save()
+    current.refresh_from_db()
+    old, new = _changes(before, asset_snapshot(current))
+    if new:
+        record_event(
+            actor=actor,
+            action="asset.update",
+            object_type="asset",
+            object_id=current.uuid,
+            object_repr=current.name,
+            before=old,
+            after=new,
+        )
+    return current
+
+
+@transaction.atomic
+def asset_archive(*, actor: User, asset: Asset, archived: bool = True) -> Asset:
+    """Archive instead of delete: the asset keeps its history and audit trail."""
+    require(actor, "inventory.edit")
+    if asset.is_archived == archived:
+        return asset
+    asset.archived_at = timezone.now() if archived else None
+    asset.version = F("version") + 1
+    asset.save(update_fields=["archived_at", "version", "updated_at"])
+    asset.refresh_from_db()
+    record_event(
+        actor=actor,
+        action="asset.archive" if archived else "asset.restore",
+        object_type="asset",
+        object_id=asset.uuid,
+        object_repr=asset.name,
+        after={"archived_at": asset.archived_at},
+    )
+    signals.asset_archived.send(sender=Asset, asset=asset)
+    signals.lineage_changed.send(sender=Asset, asset_ids=downstream_ids([asset.pk]))
+    return asset
+
+
+def downstream_ids(start: Iterable[int]) -> list[int]:
+    """The assets reachable downstream of `start` (inclusive), one query per level."""
+    seen = set(start)
+    frontier = set(seen)
+    while frontier:
+        nxt = set(
+            AssetLink.objects.filter(upstream_id__in=frontier).values_list(
+                "downstream_id", flat=True
+            )
+        )
+        frontier = nxt - seen
+        seen |= frontier
+    return sorted(seen)
+
+
+def _would_cycle(upstream: Asset, downstream: Asset) -> bool:
+    """A link upstream -> downstream closes a cycle if upstream is already reachable
+    from downstream."""
+    return upstream.pk in downstream_ids([downstream.pk])
+
+
+def validate_link(upstream: Asset, downstream: Asset, relation: str) -> None:
+    if relation not in LINK_KINDS:
+        raise ValidationError({"relation": f"Unknown relation “{relation}”."})
+    if upstream.pk == downstream.pk:
+        raise ValidationError({"upstream": "An asset cannot be linked to itself."})
+    up_kinds, down_kinds = LINK_KINDS[relation]
+    if upstream.kind not in up_kinds or downstream.kind not in down_kinds:
+        raise ValidationError(
+            {
+                "relation": f"“{downstream.name}” ({downstream.get_kind_display().lower()}) "
+                f"cannot be {AssetLink.Relation(relation).label} “{upstream.name}” "
+                f"({upstream.get_kind_display().lower()}): {LINK_KIND_HINT[relation]}."
+            }
+        )
+    if AssetLink.objects.filter(
+        upstream=upstream, downstream=downstream, relation=relation
+    ).exists():
+        raise ValidationError({"relation": "These assets are already linked this way."})
+    if _would_cycle(upstream, downstream):
+        raise ValidationError(
+            {
+                "upstream": f"Linking would create a cycle: “{upstream.name}” already depends "
+                f"on “{downstream.name}” through its lineage."
+            }
+        )
+
+
+@transaction.atomic
+def link_create(*, actor: User, upstream: Asset, downstream: Asset, relation: str) -> AssetLink:
+    require(actor, "inventory.edit")
+    # Lock both ends so two concurrent links cannot close a cycle together.
+    list(Asset.objects.select_for_update().filter(pk__in=[upstream.pk, downstream.pk]))
+    validate_link(upstream, downstream, relation)
+    link = AssetLink.objects.create(upstream=upstream, downstream=downstream, relation=relation)
+    record_event(
+        actor=actor,
+        action="asset_link.create",
+        object_type="asset_link",
+        object_id=link.uuid,
+        object_repr=str(link),
+        after={"upstream": upstream.uuid, "downstream": downstream.uuid, "relation": relation},
+    )
+    signals.lineage_changed.send(sender=AssetLink, asset_ids=downstream_ids([downstream.pk]))
+    return link
+
+
+@transaction.atomic
+def link_delete(*, actor: User, link: AssetLink) -> None:
+    require(actor, "inventory.edit")
+    affected = downstream_ids([link.downstream_id])
+    record_event(
+        actor=actor,
+        action="asset_link.delete",
+        object_type="asset_link",
+        object_id=link.uuid,
+        object_repr=str(link),
+        before={
+            "upstream": link.upstream.uuid,
+            "downstream": link.downstream.uuid,
+            "relation": link.relation,
+        },
+    )
+    link.delete()
+    signals.lineage_changed.send(sender=AssetLink, asset_ids=affected)
+
+
+def organisation() -> OrganisationProfile:
+    profile, _ = OrganisationProfile.objects.get_or_create(id=1)
+    return profile
+
+
+@transaction.atomic
+def classification_answer(*, actor: User, asset: Asset, answers: dict[str, Any]) -> Classification:
+    """Store a new version of the questionnaire answers and the derived tier and flags."""
+    require(actor, "inventory.edit")
+    if not asset.classifiable:
+        raise ValidationError(
+            "Only AI systems and models carry the questionnaire; datasets and endpoints "
+            "show the tiers of the systems they feed."
+        )
+    errors = classifier.validate_answers(answers)
+    if errors:
+        raise ValidationError(errors)
+    org = organisation().classification_facts()
+    result = classifier.classify(answers, org)
+    fact_tokens = classifier.facts(answers, org)
+    locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    last = locked.classifications.order_by("-version").values_list("version", flat=True).first()
+    entry = Classification.objects.create(
+        asset=locked,
+        version=(last or 0) + 1,
+        answers=answers,
+        result=result,
+        facts=fact_tokens,
+        answered_by=actor,
+    )
+    before = {"tier": locked.tier, "gdpr": locked.gdpr_applies, "ccpa": locked.ccpa_applies}
+    locked.tier = result["eu_ai_act"]["tier"]
+    locked.gdpr_applies = result["gdpr"]["applies"]
+    locked.ccpa_applies = result["ccpa"]["applies"]
+    locked.facts = fact_tokens
+    locked.save(update_fields=["tier", "gdpr_applies", "ccpa_applies", "facts", "updated_at"])
+    record_event(
+        actor=actor,
+        action="asset.classify",
+        object_type="asset",
+        object_id=locked.uuid,
+        object_repr=locked.name,
+        before=before,
+        after={
+            "version": entry.version,
+            "tier": locked.tier,
+            "gdpr": locked.gdpr_applies,
+            "ccpa": locked.ccpa_applies,
+            "answers": answers,
+        },
+    )
+    signals.classification_changed.send(sender=Asset, asset=locked)
+    return entry
+
+
+@transaction.atomic
+def reclassify_all(*, actor: User | None) -> int:
+    """Re-run the classifier on every asset's latest answers (after the organisation
+    profile changed). Derived values only: one summary audit event."""
+    org = organisation().classification_facts()
+    count = 0
+    latest = Classification.objects.filter(asset=OuterRef("asset")).order_by("-version")
+    for entry in Classification.objects.filter(
+        version=Subquery(latest.values("version")[:1])
+    ).select_related("asset"):
+        asset = entry.asset
+        result = classifier.classify(entry.answers, org)
+        asset.tier = result["eu_ai_act"]["tier"]
+        asset.gdpr_applies = result["gdpr"]["applies"]
+        asset.ccpa_applies = result["ccpa"]["applies"]
+        asset.facts = classifier.facts(entry.answers, org)
+        asset.save(update_fields=["tier", "gdpr_applies", "ccpa_applies", "facts"])
+        signals.classification_changed.send(sender=Asset, asset=asset)
+        count += 1
+    return count
+
+
+ORG_FIELDS = [
+    "legal_name",
+    "eu_established",
+    "public_body",
+    "gdpr_role",
+    "dpo_name",
+    "dpo_email",
+    "time_zone",
+    "ccpa_annual_revenue_usd",
+    "ccpa_consumers_sold_shared",
+    "ccpa_revenue_share_selling_pct",
+    "ccpa_consumers_pi_processed",
+    "ccpa_consumers_spi_processed",
+]
+
+
+@transaction.atomic
+def organisation_update(*, actor: User, **fields: Any) -> OrganisationProfile:
+    require(actor, "org.edit")
+    profile = OrganisationProfile.objects.select_for_update().get(pk=organisation().pk)
+    before = {k: getattr(profile, k) for k in ORG_FIELDS}
+    for name, value in fields.items():
+        if name in ORG_FIELDS:
+            setattr(profile, name, value)
+    profile.full_clean()
+    profile.save()
+    old, new = _changes(before, {k: getattr(profile, k) for k in ORG_FIELDS})
+    if new:
+        record_event(
+            actor=actor,
+            action="organisation.update",
+            object_type="organisation",
+            object_id=profile.pk,
+            object_repr=profile.legal_name,
+            before=old,
+            after=new,
+        )
+        reclassify_all(actor=actor)
+        signals.organisation_changed.send(sender=OrganisationProfile)
+    return profile
+
+
+@transaction.atomic
+def business_unit_get_or_create(*, actor: User, name: str) -> BusinessUnit:
+    name = name.strip()
+    unit = BusinessUnit.objects.filter(name__iexact=name).first()
+    if unit is None:
+        require(actor, "inventory.edit")
+        unit = BusinessUnit(name=name)
+        unit.full_clean()
+        unit.save()
+        record_event(
+            actor=actor,
+            action="business_unit.create",
+            object_type="business_unit",
+            object_id=unit.uuid,
+            object_repr=unit.name,
+        )
+    return unit
+
+
+def bulk_audit(actor: User, specs: list[EventSpec]) -> None:
+    """One lock of the audit chain for an import of many rows."""
+    record_events(actor, specs)
