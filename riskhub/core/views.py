@@ -77,10 +77,14 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     if _wants_json(request):
-        return json_error(request, 400, "bad_request", "The request could not be read.")
-    return render(request, "400.html", status=400)
+        return json_error(request, 400, "bad_request", message)
+    return render(request, "400.html", {"reason": message}, status=400)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return bad_request(request, "The request could not be read.")
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -1,0 +1,53 @@
+"""Refuse malformed input at the door: NUL bytes and invalid UTF-8 get a 400, never a
+500 from deep inside a database driver (PostgreSQL rejects NUL in text)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
+
+from django.http import HttpRequest, HttpResponse
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "application/json", "text/")
+
+
+def _bad(raw: bytes) -> str | None:
+    if b"\x00" in raw:
+        return "NUL bytes are not allowed."
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "The request is not valid UTF-8."
+    if "\\u0000" in text:
+        return "NUL characters are not allowed."
+    return None
+
+
+class InputSanityMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = self._problem(request)
+        if problem is not None:
+            from riskhub.core.views import bad_request
+
+            return bad_request(request, problem)
+        return self.get_response(request)
+
+    def _problem(self, request: HttpRequest) -> str | None:
+        raw_path = request.META.get("PATH_INFO", "").encode("latin-1", errors="replace")
+        for raw in (
+            unquote_to_bytes(raw_path),
+            unquote_to_bytes(request.META.get("QUERY_STRING", "").replace("+", " ")),
+        ):
+            problem = _bad(raw)
+            if problem:
+                return problem
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if request.method in ("POST", "PUT", "PATCH") and content_type.startswith(_FORM_TYPES):
+            body = request.body
+            if content_type.startswith("application/x-www-form-urlencoded"):
+                body = unquote_to_bytes(body.replace(b"+", b" "))
+            return _bad(body)
+        return None
