@@ -59,3 +59,22 @@ def login(page, email: str, password: str) -> None:  # type: ignore[no-untyped-d
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run axe-core (vendored for the tests only) on the current page; return the
+    violations of the given impacts as readable lines. The page's context must be
+    created with bypass_csp=True: axe is injected, not served by RiskHub."""
+    page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes'][:3]]}"
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
