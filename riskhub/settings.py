@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "riskhub.accounts",
     "riskhub.audit",
     "riskhub.inventory",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -121,6 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins per account or address before a pause, and the pause.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "RiskHub")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -41,3 +41,14 @@ class ApiTokenForm(forms.Form):
         label="Expires in (days)",
         help_text="Leave empty for a token that never expires.",
     )
+
+
+class TotpTokenForm(forms.Form):
+    token = forms.CharField(
+        label="Six-digit code",
+        max_length=8,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

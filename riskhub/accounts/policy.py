@@ -92,8 +92,22 @@ def require(user: Any, permission: str) -> None:
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
-def requires(permission: str) -> Callable[[V], V]:
-    """Decorate an HTML view: anonymous users go to login, others need the role."""
+def needs_second_factor(request: Any) -> bool:
+    """Signed in with a password, has a confirmed TOTP device, not yet verified."""
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and request.session.get(OTP_REQUIRED_SESSION_KEY)
+        and not (hasattr(user, "is_verified") and user.is_verified())
+    )
+
+
+OTP_REQUIRED_SESSION_KEY = "riskhub_otp_required"
+
+
+def requires(permission: str, *, allow_unverified: bool = False) -> Callable[[V], V]:
+    """Decorate an HTML view: anonymous users go to login, users with two-factor
+    authentication to its check, others need the role."""
     if permission not in PERMISSIONS:
         raise KeyError(f"Unknown permission {permission!r}")
 
@@ -104,6 +118,10 @@ def requires(permission: str) -> Callable[[V], V]:
                 from django.contrib.auth.views import redirect_to_login
 
                 return redirect_to_login(request.get_full_path())
+            if not allow_unverified and needs_second_factor(request):
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path(), "accounts:otp_verify")
             require(request.user, permission)
             return view(request, *args, **kwargs)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -160,3 +161,57 @@ def login_is_throttled(email: str, ip_address: str | None) -> bool:
     by_ip = failures.filter(ip_address=ip_address).count() if ip_address else 0
     limit = settings.LOGIN_FAILURE_LIMIT
     return by_account >= limit or by_ip >= limit * 4
+
+
+# --- two-factor authentication (TOTP, django-otp) ----------------------------------
+
+
+def totp_device(user: User, *, confirmed: bool = True) -> Any:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
+
+
+@transaction.atomic
+def totp_start(*, actor: User) -> Any:
+    """A fresh, unconfirmed device whose secret the user scans into an app."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=actor, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def totp_confirm(*, actor: User, token: str) -> bool:
+    device = totp_device(actor, confirmed=False)
+    if device is None or not device.verify_token(token.strip()):
+        return False
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=actor, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record_event(actor=actor, action="user.2fa_enable", object_type="user", object_id=actor.pk)
+    return True
+
+
+@transaction.atomic
+def totp_disable(*, actor: User) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    deleted, _ = TOTPDevice.objects.filter(user=actor).delete()
+    if deleted:
+        record_event(actor=actor, action="user.2fa_disable", object_type="user", object_id=actor.pk)
+
+
+def totp_verify(*, user: User, token: str) -> Any:
+    """The confirmed device if the token is right (django-otp throttles failures)."""
+    device = totp_device(user)
+    if device is None:
+        return None
+    allowed, _ = device.verify_is_allowed()
+    if allowed and device.verify_token(token.strip()):
+        record_event(actor=user, action="auth.2fa_verified", object_type="user", object_id=user.pk)
+        return device
+    record_event(actor=user, action="auth.2fa_failed", object_type="user", object_id=user.pk)
+    return None

@@ -13,6 +13,13 @@ from riskhub.audit.services import record_event
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record_event(actor=user, action="auth.login", object_type="user", object_id=user.pk)
+    if request is not None and hasattr(request, "session"):
+        from riskhub.accounts.policy import OTP_REQUIRED_SESSION_KEY
+        from riskhub.accounts.services import totp_device
+
+        # Remember for this session whether a second factor is due, so views need
+        # not query the devices on every request.
+        request.session[OTP_REQUIRED_SESSION_KEY] = totp_device(user) is not None
 
 
 @receiver(user_logged_out)

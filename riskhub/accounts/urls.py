@@ -10,4 +10,7 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<uuid:token_uuid>/revoke/", views.token_revoke, name="token_revoke"),
+    path("2fa/setup/", views.otp_setup, name="otp_setup"),
+    path("2fa/disable/", views.otp_disable, name="otp_disable"),
+    path("2fa/verify/", views.otp_verify, name="otp_verify"),
 ]

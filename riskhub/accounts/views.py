@@ -8,12 +8,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from riskhub.accounts import services
-from riskhub.accounts.forms import ApiTokenForm, LoginForm
+from riskhub.accounts.forms import ApiTokenForm, LoginForm, TotpTokenForm
 from riskhub.accounts.models import ApiToken
-from riskhub.accounts.policy import public, requires
+from riskhub.accounts.policy import OTP_REQUIRED_SESSION_KEY, public, requires
 
 login_view = public(
     auth_views.LoginView.as_view(
@@ -42,7 +43,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user)
     form = ApiTokenForm()
-    return render(request, "accounts/profile.html", {"tokens": tokens, "form": form})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"tokens": tokens, "form": form, "has_2fa": services.totp_device(request.user) is not None},
+    )
 
 
 @requires("account.self")
@@ -76,3 +81,76 @@ def token_revoke(request: HttpRequest, token_uuid: UUID) -> HttpResponse:
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” was revoked.")
     return redirect("accounts:profile")
+
+
+def _qr_data_uri(text: str) -> str:
+    import base64
+
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
+@requires("account.self")
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    form = TotpTokenForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid() and services.totp_confirm(
+            actor=request.user, token=form.cleaned_data["token"]
+        ):
+            from django_otp import login as otp_login
+
+            otp_login(request, services.totp_device(request.user))
+            request.session[OTP_REQUIRED_SESSION_KEY] = True
+            messages.success(request, "Two-factor authentication is on.")
+            return redirect("accounts:profile")
+        form.add_error(
+            "token", "That code is not right. Check the time on your phone and try again."
+        )
+        device = services.totp_device(request.user, confirmed=False)
+    else:
+        device = services.totp_start(actor=request.user)
+    if device is None:
+        return redirect("accounts:otp_setup")
+    import base64
+
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {"form": form, "qr": _qr_data_uri(device.config_url), "secret": secret},
+        status=400 if form.errors else 200,
+    )
+
+
+@requires("account.self")
+@require_POST
+def otp_disable(request: HttpRequest) -> HttpResponse:
+    services.totp_disable(actor=request.user)
+    request.session[OTP_REQUIRED_SESSION_KEY] = False
+    messages.success(request, "Two-factor authentication is off.")
+    return redirect("accounts:profile")
+
+
+@requires("account.self", allow_unverified=True)
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    form = TotpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.totp_verify(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            from django_otp import login as otp_login
+
+            otp_login(request, device)
+            return redirect(next_url)
+        form.add_error("token", "That code is not right, or too many attempts: wait and retry.")
+    return render(
+        request,
+        "accounts/otp_verify.html",
+        {"form": form, "next": next_url},
+        status=400 if form.errors else 200,
+    )

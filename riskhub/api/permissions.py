@@ -14,7 +14,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
 from riskhub.accounts.models import ApiToken
-from riskhub.accounts.policy import PERMISSIONS, has_perm
+from riskhub.accounts.policy import PERMISSIONS, has_perm, needs_second_factor
 
 
 def permission_for(view: Any, method: str, action: str | None) -> str | None:
@@ -31,6 +31,8 @@ class PolicyPermission(permissions.BasePermission):
         if not request.user or not request.user.is_authenticated:
             raise exceptions.NotAuthenticated()
         token = request.auth if isinstance(request.auth, ApiToken) else None
+        if token is None and needs_second_factor(request):
+            raise exceptions.PermissionDenied("Complete two-factor verification first.")
         allowed_scopes = getattr(view, "token_scopes", (ApiToken.Scope.READ_WRITE,))
         if token is not None and token.scope not in allowed_scopes:
             raise exceptions.PermissionDenied("This token's scope does not allow this endpoint.")
