@@ -89,3 +89,18 @@ def _admin_login(request: HttpRequest, extra_context: Any = None) -> Any:
 
 
 admin.site.login = _admin_login  # type: ignore[method-assign]
+
+
+def _unregister_otp_admin() -> None:
+    """Each user manages their own second factor on their profile; django-otp's admin
+    pages (with a QR view that fails on a missing device) are not offered."""
+    from django.contrib.admin.exceptions import NotRegistered
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    try:
+        admin.site.unregister(TOTPDevice)
+    except NotRegistered:
+        pass
+
+
+_unregister_otp_admin()

@@ -95,7 +95,7 @@ def _qr_data_uri(text: str) -> str:
 
 @requires("account.self")
 def otp_setup(request: HttpRequest) -> HttpResponse:
-    form = TotpTokenForm(request.POST or None)
+    form = TotpTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid() and services.totp_confirm(
             actor=request.user, token=form.cleaned_data["token"]
@@ -139,7 +139,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = "/"
-    form = TotpTokenForm(request.POST or None)
+    form = TotpTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = services.totp_verify(user=request.user, token=form.cleaned_data["token"])
         if device is not None:
