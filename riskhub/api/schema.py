@@ -40,17 +40,13 @@ def add_error_responses(
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
-            codes = ["401", "403"]
-            if "{" in path:
+            # Malformed input (NUL bytes, invalid UTF-8, bad filters) is a 400 anywhere.
+            codes = ["400", "401", "403"]
+            params = {p.get("name") for p in operation.get("parameters", [])}
+            if "{" in path or "page" in params:  # an object, or a page past the end
                 codes.append("404")
-            if method in {"post", "put", "patch"}:
-                codes.append("400")
-                if method != "post" or "{" in path:
-                    codes.append("409")
-            if method == "get" and any(
-                p.get("in") == "query" for p in operation.get("parameters", [])
-            ):
-                codes.append("400")
+            if method in {"put", "patch"} or (method == "post" and "{" in path):
+                codes.append("409")
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, {"description": _DESCRIPTIONS[code], "content": ref})
