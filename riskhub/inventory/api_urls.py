@@ -1,5 +1,20 @@
 """API routes of the inventory app, included under /api/v1/ by riskhub/api/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from riskhub.inventory import api
+
+router = SimpleRouter(trailing_slash=True)
+router.register("assets", api.AssetViewSet, basename="asset")
+router.register("asset-links", api.AssetLinkViewSet, basename="asset-link")
+
+urlpatterns = [
+    path(
+        "assets/<uuid:asset_uuid>/classification/",
+        api.ClassificationView.as_view(),
+        name="asset-classification",
+    ),
+    path("organisation/", api.OrganisationView.as_view(), name="organisation"),
+    path("", include(router.urls)),
+]

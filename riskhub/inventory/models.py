@@ -294,6 +294,10 @@ class Asset(models.Model):
             models.Index(fields=["kind", "name"]),
             models.Index(fields=["business_unit", "kind"]),
             models.Index(fields=["owner"]),
+            # The inventory list: active assets by name, and the other sortable columns.
+            models.Index(fields=["archived_at", "name"], name="asset_active_by_name"),
+            models.Index(fields=["name"], name="asset_name_idx"),
+            models.Index(fields=["updated_at"], name="asset_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,4 +3,22 @@ from django.urls import path
 from riskhub.inventory import views
 
 app_name = "inventory"
-urlpatterns = [path("", views.list, name="list")]
+urlpatterns = [
+    path("", views.asset_list, name="list"),
+    path("export/<str:fmt>/", views.export, name="export"),
+    path("new/", views.create, name="create"),
+    path("import/", views.import_upload, name="import"),
+    path("options/", views.asset_options, name="asset_options"),
+    path("organisation/", views.organisation, name="organisation"),
+    path("organisation/edit/", views.organisation_edit, name="organisation_edit"),
+    path("<uuid:asset_uuid>/", views.detail, name="detail"),
+    path("<uuid:asset_uuid>/edit/", views.edit, name="edit"),
+    path("<uuid:asset_uuid>/archive/", views.archive, name="archive"),
+    path("<uuid:asset_uuid>/classification/", views.classify, name="classify"),
+    path("<uuid:asset_uuid>/links/", views.link_add, name="link_add"),
+    path(
+        "<uuid:asset_uuid>/links/<uuid:link_uuid>/delete/",
+        views.link_delete,
+        name="link_delete",
+    ),
+]

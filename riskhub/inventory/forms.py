@@ -1,0 +1,493 @@
+"""Forms of the inventory pages. They check input; the services decide and save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.models import fields_for_model
+
+from riskhub.inventory import classification as q
+from riskhub.inventory import selectors
+from riskhub.inventory.models import Asset, AssetLink, OrganisationProfile
+
+COMMON_FIELDS = [
+    "name",
+    "description",
+    "owner",
+    "business_unit",
+    "lifecycle",
+    "source",
+    "vendor",
+    "tags",
+]
+KIND_FIELDS: dict[str, list[str]] = {
+    Asset.Kind.DATASET: [
+        "data_origin",
+        "collection_method",
+        "record_count",
+        "personal_data",
+        "special_categories",
+        "childrens_data",
+        "subjects_eu",
+        "subjects_california",
+        "subjects_elsewhere",
+        "licence",
+        "provenance_verified",
+    ],
+    Asset.Kind.MODEL: [
+        "model_type",
+        "framework",
+        "model_version",
+        "training_flops",
+        "general_purpose",
+        "open_weights",
+    ],
+    Asset.Kind.ENDPOINT: ["url", "exposure", "authentication", "rate_limited"],
+    Asset.Kind.SYSTEM: [
+        "intended_purpose",
+        "deployment_context",
+        "affected_persons",
+        "placed_on_eu_market",
+        "placed_on_market_date",
+        "public_authority_use",
+        "california_consumers",
+    ],
+}
+KIND_HEADINGS = {
+    Asset.Kind.DATASET: "About the data",
+    Asset.Kind.MODEL: "About the model",
+    Asset.Kind.ENDPOINT: "About the endpoint",
+    Asset.Kind.SYSTEM: "About the AI system",
+}
+
+
+def _style(form: forms.BaseForm) -> None:
+    """Bootstrap classes, and aria-invalid / aria-describedby on fields with errors."""
+    for name, bound in form.fields.items():
+        widget = bound.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+            css = ""
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        if css:
+            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+        if form.is_bound and name in form.errors:
+            widget.attrs["aria-invalid"] = "true"
+            widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+            widget.attrs["aria-describedby"] = f"id_{name}_error"
+        elif bound.help_text:
+            widget.attrs["aria-describedby"] = f"id_{name}_help"
+
+
+class StyledForm(forms.Form):
+    def full_clean(self) -> None:
+        super().full_clean()
+        _style(self)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class AssetForm(forms.ModelForm):
+    """Common fields plus only the fields of the asset's kind."""
+
+    owner = forms.ModelChoiceField(
+        queryset=selectors.owners(), required=False, to_field_name="uuid", label="Owner"
+    )
+    business_unit = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Business unit",
+        help_text="Pick one or type a new name.",
+        widget=forms.TextInput(attrs={"list": "business-units", "autocomplete": "off"}),
+    )
+    tags = forms.CharField(
+        required=False, help_text="Comma-separated, for example: credit, eu, customer-facing."
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Asset
+        fields: list[str] = []
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "intended_purpose": forms.Textarea(attrs={"rows": 3}),
+            "deployment_context": forms.Textarea(attrs={"rows": 2}),
+            "affected_persons": forms.Textarea(attrs={"rows": 2}),
+            "placed_on_market_date": forms.DateInput(attrs={"type": "date"}),
+            "url": forms.URLInput(attrs={"placeholder": "https://"}),
+        }
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        self.kind = kind
+        instance = kwargs.get("instance")
+        initial = kwargs.setdefault("initial", {})
+        if instance is not None and instance.pk:
+            initial.setdefault("tags", ", ".join(instance.tags or []))
+            initial.setdefault(
+                "business_unit", instance.business_unit.name if instance.business_unit else ""
+            )
+            initial.setdefault("owner", instance.owner.uuid if instance.owner else None)
+            initial.setdefault("version", instance.version)
+        super().__init__(*args, **kwargs)
+        kind_fields = KIND_FIELDS.get(kind, [])
+        extra = fields_for_model(Asset, fields=kind_fields, widgets=self.Meta.widgets)
+        for name in kind_fields:
+            self.fields[name] = extra[name]
+            if instance is not None and instance.pk and name not in initial:
+                self.initial[name] = getattr(instance, name)
+        self.fields["name"].widget.attrs["autofocus"] = "autofocus"
+        if kind == Asset.Kind.MODEL:
+            self.fields["model_type"].required = True
+        if kind == Asset.Kind.ENDPOINT:
+            self.fields["exposure"].required = True
+        if kind == Asset.Kind.SYSTEM:
+            self.fields["intended_purpose"].required = True
+            self.fields[
+                "intended_purpose"
+            ].help_text = (
+                "What the provider intends the system to be used for (Art. 3(12) EU AI Act)."
+            )
+        if "training_flops" in self.fields:
+            self.fields["training_flops"].help_text = "For example 3.2e24. Leave empty if unknown."
+        _style(self)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        _style(self)
+
+    def _post_clean(self) -> None:
+        # The service validates the model (after business unit lookup and locking), so the
+        # ModelForm's own instance validation is skipped.
+        pass
+
+    def clean_tags(self) -> list[str]:
+        raw = self.cleaned_data.get("tags") or ""
+        tags = [t.strip() for t in raw.split(",") if t.strip()]
+        if any(len(t) > 50 for t in tags):
+            raise ValidationError("A tag is at most 50 characters.")
+        return list(dict.fromkeys(tags))
+
+    @property
+    def common_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in COMMON_FIELDS]
+
+    @property
+    def kind_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in KIND_FIELDS.get(self.kind, [])]
+
+    @property
+    def kind_heading(self) -> str:
+        return KIND_HEADINGS.get(self.kind, "")
+
+    def service_fields(self) -> dict[str, Any]:
+        """Cleaned values in the shape the services take (business unit name resolved by
+        the view)."""
+        data = {
+            name: self.cleaned_data.get(name)
+            for name in COMMON_FIELDS + KIND_FIELDS.get(self.kind, [])
+        }
+        for name, value in list(data.items()):
+            if value is None and isinstance(Asset._meta.get_field(name), _TEXT_FIELDS):
+                data[name] = ""
+        return data
+
+
+_TEXT_FIELDS = (models.CharField, models.TextField)
+
+
+class LinkForm(StyledForm):
+    """Add a lineage link from the asset page: the asset is one end, `other` the other."""
+
+    DIRECTIONS = [
+        ("upstream", "This asset comes from the other (the other is upstream)"),
+        ("downstream", "The other comes from this asset (the other is downstream)"),
+    ]
+    relation = forms.ChoiceField(choices=AssetLink.Relation.choices, label="Relation")
+    direction = forms.ChoiceField(choices=DIRECTIONS, initial="upstream", label="Direction")
+    other = forms.UUIDField(
+        label="Other asset",
+        widget=forms.Select,
+        error_messages={"invalid": "Choose an asset from the list."},
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["other"].widget.choices = [("", "Choose an asset…"), *choices]
+        _style(self)
+
+
+def _multi(
+    choices: dict[str, str], label: str, help_text: str = "", prefix: str = ""
+) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=[(code, f"{prefix}{code}: {text}") for code, text in choices.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=label,
+        help_text=help_text,
+    )
+
+
+TRI_STATE = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
+
+
+class QuestionnaireForm(StyledForm):
+    """The classification questionnaire, built from the classifier's own constants so the
+    form and the rules cannot drift apart."""
+
+    is_ai_system = forms.TypedChoiceField(
+        label="Is it an AI system under Art. 3(1)?",
+        help_text="A machine-based system that infers from its input how to generate outputs "
+        "such as predictions, content, recommendations or decisions, with some autonomy.",
+        choices=[("yes", "Yes"), ("no", "No (for example a general-purpose model alone)")],
+        widget=forms.RadioSelect,
+        initial="yes",
+    )
+    role = forms.MultipleChoiceField(
+        choices=[(k, f"{k.capitalize()}: {v}") for k, v in q.ROLES.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Your organisation's role",
+    )
+    prohibited_practices = _multi(
+        q.ART5_PRACTICES, "Does it engage in any Art. 5 prohibited practice?", prefix="Art. "
+    )
+    annex_i_safety_component = forms.BooleanField(
+        required=False,
+        label="It is, or is a safety component of, a product under Annex I legislation that "
+        "needs third-party conformity assessment (Art. 6(1))",
+    )
+    annex_iii_points = _multi(
+        q.ANNEX_III_POINTS, "Is it used in an Annex III high-risk area?", prefix="Point "
+    )
+    art_6_3_derogations = _multi(
+        q.ART_6_3_DEROGATIONS,
+        "Art. 6(3) derogations that apply (only for Annex III uses)",
+        help_text="Ignored when the system profiles natural persons.",
+        prefix="",
+    )
+    performs_profiling = forms.BooleanField(
+        required=False, label="It profiles natural persons (Art. 4(4) GDPR)"
+    )
+    transparency_triggers = _multi(
+        q.TRANSPARENCY_TRIGGERS, "Art. 50 transparency triggers", prefix="Art. "
+    )
+    general_purpose = forms.BooleanField(
+        required=False, label="It is (or is built on our own) general-purpose AI model"
+    )
+    training_flops = forms.FloatField(
+        required=False,
+        min_value=0,
+        label="Training compute of the general-purpose model (FLOPs)",
+        help_text="Systemic risk is presumed above 10^25 (Art. 51(2)). Example: 3e25.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, text in q.GDPR_FLAGS.items():
+            if key == "eu_data_subjects":
+                self.fields[f"gdpr_{key}"] = forms.ChoiceField(
+                    choices=TRI_STATE, required=False, label=f"GDPR: it {text}"
+                )
+            else:
+                self.fields[f"gdpr_{key}"] = forms.BooleanField(required=False, label=f"It {text}")
+        for key, text in q.CCPA_FLAGS.items():
+            if key == "business_thresholds_met":
+                self.fields[f"ccpa_{key}"] = forms.ChoiceField(
+                    choices=TRI_STATE, required=False, label=f"CCPA: {text}"
+                )
+            else:
+                self.fields[f"ccpa_{key}"] = forms.BooleanField(required=False, label=f"It {text}")
+        _style(self)
+
+    SECTIONS = [
+        ("Scope and role", ["is_ai_system", "role"]),
+        ("Prohibited practices (Art. 5)", ["prohibited_practices"]),
+        (
+            "High-risk (Art. 6 and Annex III)",
+            [
+                "annex_i_safety_component",
+                "annex_iii_points",
+                "art_6_3_derogations",
+                "performs_profiling",
+            ],
+        ),
+        ("Transparency (Art. 50)", ["transparency_triggers"]),
+        ("General-purpose AI (Arts. 51-55)", ["general_purpose", "training_flops"]),
+        ("GDPR", [f"gdpr_{k}" for k in q.GDPR_FLAGS]),
+        ("CCPA / CPRA", [f"ccpa_{k}" for k in q.CCPA_FLAGS]),
+    ]
+
+    @property
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[n] for n in names]) for title, names in self.SECTIONS]
+
+    def answers(self) -> dict[str, Any]:
+        data = self.cleaned_data
+
+        def tri(value: str) -> bool | None:
+            return {"yes": True, "no": False}.get(value)
+
+        gdpr = {
+            k: (tri(data[f"gdpr_{k}"]) if k == "eu_data_subjects" else data[f"gdpr_{k}"])
+            for k in q.GDPR_FLAGS
+        }
+        ccpa = {
+            k: (tri(data[f"ccpa_{k}"]) if k == "business_thresholds_met" else data[f"ccpa_{k}"])
+            for k in q.CCPA_FLAGS
+        }
+        return {
+            "is_ai_system": data["is_ai_system"] == "yes",
+            "prohibited_practices": data["prohibited_practices"],
+            "annex_i_safety_component": data["annex_i_safety_component"],
+            "annex_iii_points": data["annex_iii_points"],
+            "art_6_3_derogations": data["art_6_3_derogations"],
+            "performs_profiling": data["performs_profiling"],
+            "transparency_triggers": data["transparency_triggers"],
+            "general_purpose": data["general_purpose"],
+            "training_flops": data["training_flops"],
+            "role": data["role"],
+            "gdpr": gdpr,
+            "ccpa": ccpa,
+        }
+
+    @staticmethod
+    def initial_from(answers: dict[str, Any] | None) -> dict[str, Any]:
+        if not answers:
+            return {}
+
+        def tri(value: Any) -> str:
+            return {True: "yes", False: "no"}.get(value, "")
+
+        role = answers.get("role") or []
+        initial: dict[str, Any] = {
+            "is_ai_system": "yes" if answers.get("is_ai_system") else "no",
+            "role": [role] if isinstance(role, str) else role,
+            "training_flops": answers.get("training_flops"),
+        }
+        for key in (
+            "prohibited_practices",
+            "annex_iii_points",
+            "art_6_3_derogations",
+            "transparency_triggers",
+        ):
+            initial[key] = answers.get(key) or []
+        for key in ("annex_i_safety_component", "performs_profiling", "general_purpose"):
+            initial[key] = bool(answers.get(key))
+        gdpr = answers.get("gdpr") or {}
+        for key in q.GDPR_FLAGS:
+            value = gdpr.get(key)
+            initial[f"gdpr_{key}"] = tri(value) if key == "eu_data_subjects" else bool(value)
+        ccpa = answers.get("ccpa") or {}
+        for key in q.CCPA_FLAGS:
+            value = ccpa.get(key)
+            initial[f"ccpa_{key}"] = tri(value) if key == "business_thresholds_met" else bool(value)
+        return initial
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = OrganisationProfile
+        fields = [
+            "legal_name",
+            "eu_established",
+            "public_body",
+            "gdpr_role",
+            "dpo_name",
+            "dpo_email",
+            "time_zone",
+            "ccpa_annual_revenue_usd",
+            "ccpa_consumers_sold_shared",
+            "ccpa_revenue_share_selling_pct",
+            "ccpa_consumers_pi_processed",
+            "ccpa_consumers_spi_processed",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        import zoneinfo
+
+        zones = sorted(zoneinfo.available_timezones())
+        self.fields["time_zone"] = forms.ChoiceField(
+            choices=[(z, z) for z in zones], label="Time zone"
+        )
+        _style(self)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        _style(self)
+
+    def _post_clean(self) -> None:
+        pass  # the service runs full_clean on the profile
+
+
+class ImportForm(StyledForm):
+    file = forms.FileField(
+        label="Inventory file",
+        help_text="CSV or JSON with the export's columns, or a CycloneDX 1.5/1.6 JSON BOM "
+        "(.cdx.json). At most 10 MB.",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
+                f"{limit / 1_048_576:.0f} MB. Split it into smaller files."
+            )
+        return upload
+
+
+class FilterForm(StyledForm):
+    ARCHIVED = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
+    q = forms.CharField(required=False, label="Search")
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *Asset.Kind.choices], required=False)
+    tier = forms.ChoiceField(
+        choices=[("", "Any tier"), ("none", "Not classified"), *Asset.Tier.choices],
+        required=False,
+    )
+    risk_band = forms.ChoiceField(
+        choices=[("", "Any risk"), *Asset.RiskBand.choices], required=False, label="Risk"
+    )
+    owner = forms.ModelChoiceField(
+        queryset=selectors.owners(),
+        required=False,
+        to_field_name="uuid",
+        empty_label="Any owner",
+    )
+    business_unit = forms.ModelChoiceField(
+        queryset=selectors.business_units(),
+        required=False,
+        to_field_name="uuid",
+        empty_label="Any business unit",
+    )
+    lifecycle = forms.ChoiceField(
+        choices=[("", "Any stage"), *Asset.Lifecycle.choices], required=False
+    )
+    archived = forms.ChoiceField(choices=ARCHIVED, required=False, label="Status")
+
+    def filters(self) -> selectors.AssetFilters:
+        if not self.is_valid():
+            return selectors.AssetFilters()
+        data = self.cleaned_data
+        return selectors.AssetFilters(
+            q=data["q"] or "",
+            kind=data["kind"] or "",
+            tier=data["tier"] or "",
+            risk_band=data["risk_band"] or "",
+            owner=data["owner"].uuid if data["owner"] else None,
+            business_unit=data["business_unit"].uuid if data["business_unit"] else None,
+            lifecycle=data["lifecycle"] or "",
+            archived=data["archived"] or "active",
+        )

@@ -1,0 +1,83 @@
+"""Import and export of the inventory: CSV, JSON, XLSX and CycloneDX."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from riskhub.accounts.models import User
+from riskhub.inventory.io.cyclonedx import build_bom, export_cyclonedx, read_bom
+from riskhub.inventory.io.importer import ImportReport, RowError, run_import
+from riskhub.inventory.io.tabular import (
+    HEADER,
+    FileError,
+    export_csv,
+    export_json,
+    export_xlsx,
+    read_csv,
+    read_json,
+)
+
+__all__ = [
+    "HEADER",
+    "ImportReport",
+    "RowError",
+    "build_bom",
+    "export_csv",
+    "export_cyclonedx",
+    "export_json",
+    "export_xlsx",
+    "file_format",
+    "import_file",
+]
+
+
+def file_format(name: str, data: bytes) -> str:
+    """csv | json | cyclonedx | unknown, from the extension (and a BOM's bomFormat)."""
+    lower = name.lower()
+    if lower.endswith((".cdx.json", ".bom.json")):
+        return "cyclonedx"
+    if lower.endswith(".json"):
+        return "cyclonedx" if b'"bomFormat"' in data[:4096] else "json"
+    if lower.endswith(".csv"):
+        return "csv"
+    return "unknown"
+
+
+def import_file(*, actor: User, name: str, data: bytes) -> ImportReport:
+    """Validate and import one file; nothing is written if any row is bad."""
+    limit = settings.IMPORT_MAX_BYTES
+    if len(data) > limit:
+        report = ImportReport()
+        report.errors.append(
+            RowError(
+                0,
+                "",
+                f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
+                f"{limit / 1_048_576:.0f} MB. Split it into smaller files.",
+            )
+        )
+        return report
+    fmt = file_format(name, data)
+    line_label = {"cyclonedx": "Component", "json": "Record"}.get(fmt, "Line")
+    try:
+        if fmt == "csv":
+            header, rows = read_csv(data)
+        elif fmt == "json":
+            header, rows = read_json(data)
+        elif fmt == "cyclonedx":
+            header, rows = read_bom(data)
+        else:
+            raise FileError(
+                "Unknown file type: upload a .csv, a .json or a CycloneDX .cdx.json file."
+            )
+    except FileError as exc:
+        report = ImportReport(line_label=line_label)
+        report.errors.append(RowError(exc.line, exc.column, exc.reason))
+        return report
+    return run_import(
+        actor=actor,
+        header=header,
+        rows=rows,
+        match_by_name=fmt == "cyclonedx",
+        line_label=line_label,
+    )

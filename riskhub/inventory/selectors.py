@@ -1,0 +1,300 @@
+"""Every read of the inventory that a view, the API, a task or a report needs.
+
+Each function issues a bounded number of queries, whatever the size of the register.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+
+from riskhub.accounts.models import User
+from riskhub.inventory.classification import TIERS
+from riskhub.inventory.models import (
+    Asset,
+    AssetLink,
+    BusinessUnit,
+    Classification,
+    OrganisationProfile,
+)
+
+BAND_ORDER = ["not-assessed", "low", "medium", "high", "critical"]
+
+
+@dataclass
+class AssetFilters:
+    q: str = ""
+    kind: str = ""
+    tier: str = ""
+    owner: uuid_lib.UUID | None = None
+    business_unit: uuid_lib.UUID | None = None
+    lifecycle: str = ""
+    risk_band: str = ""
+    # "active" (default), "archived" or "all"
+    archived: str = "active"
+
+
+def _rank(field_name: str, order: list[str]) -> Case:
+    return Case(
+        *[When(**{field_name: value}, then=Value(i)) for i, value in enumerate(order)],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+# Sort key (as in ?sort=) -> the expression; "-key" sorts descending.
+SORTS: dict[str, Any] = {
+    "name": Lower("name"),
+    "kind": "kind",
+    "tier": _rank("tier", list(TIERS)),
+    "owner": Lower("owner__email"),
+    "business_unit": Lower("business_unit__name"),
+    "lifecycle": _rank("lifecycle", list(Asset.Lifecycle.values)),
+    "risk": _rank("effective_risk_band", BAND_ORDER),
+    "updated": "updated_at",
+}
+
+
+def assets(filters: AssetFilters | None = None, sort: str = "name") -> QuerySet[Asset]:
+    """The filtered, sorted register with owner and business unit joined (one query)."""
+    filters = filters or AssetFilters()
+    qs = Asset.objects.select_related("owner", "business_unit")
+    if filters.archived == "archived":
+        qs = qs.filter(archived_at__isnull=False)
+    elif filters.archived != "all":
+        qs = qs.filter(archived_at__isnull=True)
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(
+            Q(name__icontains=term)
+            | Q(description__icontains=term)
+            | Q(vendor__icontains=term)
+            | Q(tags__icontains=term)
+        )
+    for name in ("kind", "tier", "lifecycle"):
+        value = getattr(filters, name)
+        if value == "none" and name == "tier":
+            qs = qs.filter(tier="")
+        elif value:
+            qs = qs.filter(**{name: value})
+    if filters.risk_band:
+        qs = qs.filter(effective_risk_band=filters.risk_band)
+    if filters.owner:
+        qs = qs.filter(owner__uuid=filters.owner)
+    if filters.business_unit:
+        qs = qs.filter(business_unit__uuid=filters.business_unit)
+    key = sort.lstrip("-")
+    expression = SORTS.get(key, SORTS["name"])
+    descending = sort.startswith("-") and key in SORTS
+    if isinstance(expression, str):
+        ordering: Any = f"-{expression}" if descending else expression
+    else:
+        ordering = expression.desc() if descending else expression.asc()
+    # The primary key breaks ties so pages never repeat or skip a row.
+    return qs.order_by(ordering, "-pk" if descending else "pk")
+
+
+def asset_get(asset_uuid: uuid_lib.UUID | str) -> Asset:
+    return Asset.objects.select_related("owner", "business_unit").get(uuid=asset_uuid)
+
+
+def owners() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by("email")
+
+
+def business_units() -> QuerySet[BusinessUnit]:
+    return BusinessUnit.objects.order_by("name")
+
+
+def organisation() -> OrganisationProfile:
+    profile = OrganisationProfile.objects.filter(pk=1).first()
+    return profile or OrganisationProfile(id=1)
+
+
+# --- lineage ------------------------------------------------------------------------------
+
+
+@dataclass
+class LineageEdge:
+    link: AssetLink
+    upstream: Asset
+    downstream: Asset
+
+
+@dataclass
+class Lineage:
+    """Everything upstream and downstream of one asset, level by level."""
+
+    asset: Asset
+    upstream: list[LineageEdge] = field(default_factory=list)  # direct links into the asset
+    downstream: list[LineageEdge] = field(default_factory=list)  # direct links out of it
+    nodes: dict[int, Asset] = field(default_factory=dict)
+    edges: list[AssetLink] = field(default_factory=list)
+    levels: dict[int, int] = field(default_factory=dict)  # asset id -> column (0 = asset)
+    truncated: bool = False
+
+
+def _walk(start: int, direction: str, limit: int) -> tuple[dict[int, int], list[AssetLink], bool]:
+    """Breadth-first over the links in one direction: one query per level."""
+    near, far = (
+        ("downstream_id", "upstream_id")
+        if direction == "up"
+        else (
+            "upstream_id",
+            "downstream_id",
+        )
+    )
+    levels: dict[int, int] = {start: 0}
+    edges: list[AssetLink] = []
+    frontier = {start}
+    depth = 0
+    truncated = False
+    while frontier and depth < 12:
+        depth += 1
+        links = list(AssetLink.objects.filter(**{f"{near}__in": frontier}).order_by("pk"))
+        edges += links
+        nxt: set[int] = set()
+        for link in links:
+            other = getattr(link, far)
+            if other not in levels:
+                if len(levels) >= limit:
+                    truncated = True
+                    continue
+                levels[other] = depth if direction == "down" else -depth
+                nxt.add(other)
+        frontier = nxt
+    return levels, edges, truncated
+
+
+def lineage(asset: Asset, limit: int = 60) -> Lineage:
+    """Upstream and downstream of `asset`, with a bound on the nodes drawn."""
+    up_levels, up_edges, up_cut = _walk(asset.pk, "up", limit)
+    down_levels, down_edges, down_cut = _walk(asset.pk, "down", limit)
+    levels = {**up_levels, **down_levels}
+    nodes = {
+        a.pk: a
+        for a in Asset.objects.filter(pk__in=levels).only(
+            "pk", "uuid", "name", "kind", "tier", "effective_risk_band", "archived_at"
+        )
+    }
+    nodes[asset.pk] = asset
+    edges = [
+        e
+        for e in {e.pk: e for e in up_edges + down_edges}.values()
+        if e.upstream_id in nodes and e.downstream_id in nodes
+    ]
+    result = Lineage(asset=asset, nodes=nodes, edges=edges, levels=levels)
+    result.truncated = up_cut or down_cut
+    for edge in edges:
+        pair = LineageEdge(edge, nodes[edge.upstream_id], nodes[edge.downstream_id])
+        if edge.downstream_id == asset.pk:
+            result.upstream.append(pair)
+        if edge.upstream_id == asset.pk:
+            result.downstream.append(pair)
+    result.upstream.sort(key=lambda e: (e.link.relation, e.upstream.name.lower()))
+    result.downstream.sort(key=lambda e: (e.link.relation, e.downstream.name.lower()))
+    return result
+
+
+def systems_fed(asset: Asset, graph: Lineage | None = None) -> list[Asset]:
+    """The AI systems downstream of a dataset, model or endpoint, with their tiers."""
+    graph = graph or lineage(asset, limit=500)
+    return sorted(
+        (
+            node
+            for pk, node in graph.nodes.items()
+            if node.kind == Asset.Kind.SYSTEM and graph.levels.get(pk, 0) > 0
+        ),
+        key=lambda a: (-TIERS.index(a.tier) if a.tier in TIERS else 1, a.name.lower()),
+    )
+
+
+def risk_path_names(asset: Asset) -> list[dict[str, str]]:
+    """The effective-risk path as assets a person can read and follow.
+
+    The risk app stores the path as asset UUIDs (or ids, or {"uuid", "name"} objects);
+    unknown entries are shown as given rather than dropped."""
+    raw = asset.effective_risk_path or []
+    keys: list[str] = []
+    for item in raw:
+        if isinstance(item, dict):
+            keys.append(str(item.get("uuid") or item.get("id") or item.get("name") or ""))
+        else:
+            keys.append(str(item))
+    uuids = []
+    ids = []
+    for key in keys:
+        try:
+            uuids.append(uuid_lib.UUID(key))
+        except ValueError:
+            if key.isdigit():
+                ids.append(int(key))
+    found: dict[str, Asset] = {}
+    if uuids or ids:
+        for a in Asset.objects.filter(Q(uuid__in=uuids) | Q(pk__in=ids)).only(
+            "pk", "uuid", "name", "kind"
+        ):
+            found[str(a.uuid)] = a
+            found[str(a.pk)] = a
+    path = []
+    for item, key in zip(raw, keys, strict=True):
+        try:
+            key = str(uuid_lib.UUID(key))
+        except ValueError:
+            pass
+        node = found.get(key)
+        if node is not None:
+            path.append({"name": node.name, "uuid": str(node.uuid), "kind": node.kind})
+        else:
+            name = item.get("name", key) if isinstance(item, dict) else key
+            path.append({"name": str(name), "uuid": "", "kind": ""})
+    return path
+
+
+def latest_classification(asset: Asset) -> Classification | None:
+    return asset.classifications.select_related("answered_by").order_by("-version").first()
+
+
+def classification_versions(asset: Asset, limit: int = 10) -> list[Classification]:
+    return list(asset.classifications.select_related("answered_by").order_by("-version")[:limit])
+
+
+def asset_history(asset: Asset, limit: int = 25) -> list[Any]:
+    """The asset's history rows, newest first, with what changed in each."""
+    rows = list(asset.history.select_related("history_user").order_by("-history_id")[: limit + 1])
+    entries = []
+    for i, row in enumerate(rows[:limit]):
+        previous = rows[i + 1] if i + 1 < len(rows) else None
+        changed: list[str] = []
+        if previous is not None and row.history_type == "~":
+            delta = row.diff_against(previous)
+            changed = [_label(c.field) for c in delta.changes if c.field != "version"]
+        entries.append({"row": row, "changed": changed})
+    return entries
+
+
+def _label(name: str) -> str:
+    field = Asset._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name))
+
+
+def link_counts(asset_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"up": 0, "down": 0})
+    for link in AssetLink.objects.filter(
+        Q(upstream_id__in=asset_ids) | Q(downstream_id__in=asset_ids)
+    ).values("upstream_id", "downstream_id"):
+        counts[link["downstream_id"]]["up"] += 1
+        counts[link["upstream_id"]]["down"] += 1
+    return counts
+
+
+def links(asset_uuid: uuid_lib.UUID | None = None) -> QuerySet[AssetLink]:
+    qs = AssetLink.objects.select_related("upstream", "downstream").order_by("pk")
+    if asset_uuid is not None:
+        qs = qs.filter(Q(upstream__uuid=asset_uuid) | Q(downstream__uuid=asset_uuid))
+    return qs
