@@ -77,7 +77,9 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict[str, object]:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
+            # A file (not memory) so a real worker process can open it; one per process
+            # so test runs side by side never share it.
+            "TEST": {"NAME": str(path.with_name(f"{path.stem}-test-{os.getpid()}.sqlite3"))},
         }
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parsed.path.lstrip("/"))

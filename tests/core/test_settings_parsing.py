@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_sqlite_url_uses_wal_and_a_file_test_database(tmp_path: Path) -> None:
     config = parse_database_url(f"sqlite:///{tmp_path}/x.sqlite3", base_dir=tmp_path)
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]  # type: ignore[index]
-    assert str(config["TEST"]["NAME"]).endswith("x-test.sqlite3")  # type: ignore[index]
+    assert str(config["TEST"]["NAME"]).endswith(f"x-test-{os.getpid()}.sqlite3")  # type: ignore[index]
 
 
 def test_postgres_url_is_split_into_parts(tmp_path: Path) -> None:
