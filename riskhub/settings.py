@@ -126,6 +126,37 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "RiskHub")
 
+# Single sign-on with OpenID Connect (off unless a client id is configured).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "riskhub.accounts.oidc.RoleMappingOIDCBackend",
+]
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_GROUP_CLAIM = env_str("OIDC_GROUP_CLAIM", "groups")
+# IdP group -> RiskHub role, e.g. "ai-risk=risk-officer,cto-office=executive".
+OIDC_ROLE_MAP = {
+    group.strip(): role.strip()
+    for group, _, role in (
+        item.partition("=")
+        for item in env_list(
+            "OIDC_ROLE_MAP",
+            ["risk-officer=risk-officer", "executive=executive", "auditor=auditor", "admin=admin"],
+        )
+    )
+}
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_authentication_callback"
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True

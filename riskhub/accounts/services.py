@@ -215,3 +215,36 @@ def totp_verify(*, user: User, token: str) -> Any:
         return device
     record_event(actor=user, action="auth.2fa_failed", object_type="user", object_id=user.pk)
     return None
+
+
+@transaction.atomic
+def user_sync_from_idp(*, user: User | None, email: str, role: Role, full_name: str) -> User:
+    """Create or update a user from the identity provider's claims (SSO). The role
+    follows the IdP group on every sign-in; each change is audited."""
+    if user is None:
+        user = user_create(actor=None, email=email, role=role, password=None, full_name=full_name)
+        record_event(
+            actor=None,
+            action="user.sso_provision",
+            object_type="user",
+            object_id=user.pk,
+            after=_user_snapshot(user),
+        )
+        return user
+    before = _user_snapshot(user)
+    if user.role != role:
+        _set_role(user, role)
+    if full_name and user.full_name != full_name:
+        user.full_name = full_name
+        user.save(update_fields=["full_name"])
+    after = _user_snapshot(user)
+    if before != after:
+        record_event(
+            actor=None,
+            action="user.sso_sync",
+            object_type="user",
+            object_id=user.pk,
+            before=before,
+            after=after,
+        )
+    return user

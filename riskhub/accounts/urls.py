@@ -1,6 +1,6 @@
 from django.urls import path
 
-from riskhub.accounts import views
+from riskhub.accounts import oidc, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("tokens/", views.token_create, name="token_create"),
     path("tokens/<uuid:token_uuid>/revoke/", views.token_revoke, name="token_revoke"),
+    path("sso/start/", oidc.sso_start, name="oidc_authentication_init"),
+    path("sso/callback/", oidc.sso_callback, name="oidc_authentication_callback"),
     path("2fa/setup/", views.otp_setup, name="otp_setup"),
     path("2fa/disable/", views.otp_disable, name="otp_disable"),
     path("2fa/verify/", views.otp_verify, name="otp_verify"),

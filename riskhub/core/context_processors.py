@@ -21,9 +21,11 @@ NAVIGATION = [
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    from django.conf import settings
+
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "sso_enabled": settings.OIDC_ENABLED}
     items = []
     for label, url_name, permission in NAVIGATION:
         if has_perm(user, permission):
