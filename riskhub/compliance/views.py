@@ -1,26 +1,370 @@
+"""Thin HTML views over the compliance selectors and services."""
+
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from riskhub.accounts.policy import requires
+from riskhub.accounts.policy import has_perm, requires
+from riskhub.compliance import selectors, services
+from riskhub.compliance.forms import EvidenceForm, ImplementationForm
+from riskhub.compliance.models import (
+    Control,
+    ControlImplementation,
+    Evidence,
+    Framework,
+)
+from riskhub.inventory.models import Asset
+
+
+def _today_context() -> dict[str, Any]:
+    return {"today": selectors.local_today()}
 
 
 @requires("compliance.view")
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
+    coverage = selectors.overall_coverage()
     return render(
         request,
-        "core/empty_section.html",
+        "compliance/index.html",
         {
-            "title": "Compliance",
-            "message": "The EU AI Act, GDPR and CCPA catalogs are not loaded yet.",
+            "coverage": coverage,
+            "frameworks": selectors.frameworks(),
+            "needs_review": ControlImplementation.objects.filter(needs_review=True).count(),
+            "implemented": ControlImplementation.objects.filter(
+                status=ControlImplementation.Status.IMPLEMENTED
+            ).count(),
+            "controls": Control.objects.filter(retired=False).count(),
+            "can_edit": has_perm(request.user, "compliance.edit"),
         },
     )
 
 
-@requires("inventory.view")
+@requires("compliance.view")
+@require_GET
+def framework_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    framework = get_object_or_404(Framework.objects.select_related("coverage"), slug=slug)
+    rows = selectors.framework_requirements(framework)
+    return render(
+        request,
+        "compliance/framework_detail.html",
+        {"framework": framework, "rows": rows, **_today_context()},
+    )
+
+
+@requires("compliance.view")
+@require_GET
+def control_list(request: HttpRequest) -> HttpResponse:
+    theme = request.GET.get("theme", "")
+    query = request.GET.get("q", "").strip()
+    controls = selectors.control_list(theme=theme, query=query)
+    return render(
+        request,
+        "compliance/control_list.html",
+        {
+            "controls": controls,
+            "themes": selectors.control_themes(),
+            "theme": theme,
+            "q": query,
+            "can_edit": has_perm(request.user, "compliance.edit"),
+        },
+    )
+
+
+@requires("compliance.view")
+@require_GET
+def control_detail(request: HttpRequest, control_uuid: UUID) -> HttpResponse:
+    control = get_object_or_404(selectors.control_list(), uuid=control_uuid)
+    implementations = selectors.implementation_list().filter(control=control)
+    return render(
+        request,
+        "compliance/control_detail.html",
+        {
+            "control": control,
+            "implementations": implementations,
+            "can_edit": has_perm(request.user, "compliance.edit"),
+        },
+    )
+
+
+@requires("compliance.view")
+@require_GET
+def threat(request: HttpRequest, code: str) -> HttpResponse:
+    from riskhub.compliance.catalog_loader import threat_catalog
+
+    info = next((t for t in threat_catalog() if t["code"] == code), None)
+    controls = selectors.controls_for_threat(code)
+    if info is None and not controls:
+        raise Http404("Unknown threat code")
+    return render(
+        request, "compliance/threat.html", {"code": code, "threat": info, "controls": controls}
+    )
+
+
+@requires("compliance.view")
+@require_GET
+def crosswalk(request: HttpRequest) -> HttpResponse:
+    frameworks, rows = selectors.crosswalk()
+    return render(request, "compliance/crosswalk.html", {"frameworks": frameworks, "rows": rows})
+
+
+@requires("compliance.view")
+@require_GET
+def gaps(request: HttpRequest) -> HttpResponse:
+    frameworks = selectors.frameworks()
+    slug = request.GET.get("framework") or (frameworks[0].slug if frameworks else "")
+    framework = next((f for f in frameworks if f.slug == slug), None)
+    report = selectors.gap_list(framework) if framework else None
+    return render(
+        request,
+        "compliance/gaps.html",
+        {"frameworks": frameworks, "framework": framework, "report": report, **_today_context()},
+    )
+
+
+@requires("compliance.view")
+@require_GET
 def asset_tab(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
-    """The asset page's tab for this app (loaded by htmx). Filled in as the app lands."""
-    return render(request, "core/tab_placeholder.html", {"message": "Not available yet."})
+    """The asset page's compliance tab (an htmx partial; a full page when opened directly)."""
+    asset = get_object_or_404(Asset, uuid=asset_uuid)
+    today = selectors.local_today()
+    obligations = selectors.asset_obligations(asset)
+    frameworks = selectors.frameworks()
+    summary = [
+        (f, asset.coverage_summary.get(f.slug))
+        for f in frameworks
+        if asset.coverage_summary.get(f.slug)
+    ]
+    return render(
+        request,
+        "compliance/asset_tab.html",
+        {
+            "asset": asset,
+            "obligations": obligations,
+            "summary": summary,
+            "implementations": selectors.implementations_in_scope(asset, today),
+            "today": today,
+            "partial_only": bool(getattr(request, "htmx", False)),
+            "can_edit": has_perm(request.user, "compliance.edit"),
+        },
+    )
+
+
+@requires("compliance.view")
+@require_GET
+def implementation_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    scope = request.GET.get("scope", "")
+    review = request.GET.get("review") == "1"
+    qs = selectors.implementation_list(status=status, scope=scope, needs_review=review)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in (("status", status), ("scope", scope)) if v)
+    return render(
+        request,
+        "compliance/implementation_list.html",
+        {
+            "page": page,
+            "status": status,
+            "scope": scope,
+            "review": review,
+            "query": query,
+            "statuses": ControlImplementation.Status.choices,
+            "scopes": Control.Scope.choices,
+            "can_edit": has_perm(request.user, "compliance.edit"),
+            **_today_context(),
+        },
+    )
+
+
+def _get_implementation(implementation_uuid: UUID) -> ControlImplementation:
+    return get_object_or_404(
+        ControlImplementation.objects.select_related("control", "asset", "owner"),
+        uuid=implementation_uuid,
+    )
+
+
+@requires("compliance.view")
+@require_GET
+def implementation_detail(request: HttpRequest, implementation_uuid: UUID) -> HttpResponse:
+    implementation = _get_implementation(implementation_uuid)
+    return render(
+        request,
+        "compliance/implementation_detail.html",
+        {
+            "implementation": implementation,
+            "evidence": implementation.evidence.select_related("uploaded_by"),
+            "mappings": implementation.control.mappings.select_related(
+                "requirement__framework"
+            ).order_by("requirement__framework__position", "requirement__position"),
+            "form": EvidenceForm(),
+            "can_edit": has_perm(request.user, "compliance.edit"),
+            **_today_context(),
+        },
+    )
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@requires("compliance.edit")
+@require_http_methods(["GET", "POST"])
+def implementation_create(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {"owner": request.user, "status": "in-progress"}
+    control = Control.objects.filter(uuid=_uuid_or_none(request.GET.get("control"))).first()
+    if control:
+        initial.update(control=control, scope=control.default_scope)
+    asset = Asset.objects.filter(uuid=_uuid_or_none(request.GET.get("asset"))).first()
+    if asset:
+        initial["asset"] = asset
+        if asset.kind == Asset.Kind.SYSTEM and initial.get("scope") != "organisation":
+            initial["scope"] = "system"
+    form = ImplementationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            implementation = services.implementation_create(
+                actor=request.user,  # type: ignore[arg-type]
+                control=data["control"],
+                scope=data["scope"],
+                asset=data.get("asset"),
+                status=data["status"],
+                justification=data.get("justification") or "",
+                owner=data.get("owner"),
+                notes=data.get("notes") or "",
+                due_date=data.get("due_date"),
+                last_verified=data.get("last_verified"),
+                next_verification=data.get("next_verification"),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Implementation of {implementation.control.code} recorded.")
+            return redirect("compliance:implementation_detail", implementation.uuid)
+    return render(request, "compliance/implementation_form.html", {"form": form, "editing": False})
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+@requires("compliance.edit")
+@require_http_methods(["GET", "POST"])
+def implementation_edit(request: HttpRequest, implementation_uuid: UUID) -> HttpResponse:
+    implementation = _get_implementation(implementation_uuid)
+    initial = {name: getattr(implementation, name) for name in services.IMPLEMENTATION_FIELDS}
+    form = ImplementationForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.implementation_update(
+                actor=request.user,  # type: ignore[arg-type]
+                implementation=implementation,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Implementation saved.")
+            return redirect("compliance:implementation_detail", implementation.uuid)
+    return render(
+        request,
+        "compliance/implementation_form.html",
+        {"form": form, "editing": True, "implementation": implementation},
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+@requires("compliance.edit")
+@require_POST
+def evidence_upload(request: HttpRequest, implementation_uuid: UUID) -> HttpResponse:
+    """Multipart upload (plain form, or XMLHttpRequest with progress from compliance.js)."""
+    implementation = _get_implementation(implementation_uuid)
+    form = EvidenceForm(request.POST, request.FILES)
+    detail_url = reverse("compliance:implementation_detail", args=[implementation.uuid])
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data.get("file"):
+                upload = data["file"]
+                services.evidence_add_file(
+                    actor=request.user,  # type: ignore[arg-type]
+                    implementation=implementation,
+                    file=upload,
+                    name=upload.name,
+                    size=upload.size,
+                    description=data["description"],
+                    valid_until=data.get("valid_until"),
+                )
+            else:
+                services.evidence_add_link(
+                    actor=request.user,  # type: ignore[arg-type]
+                    implementation=implementation,
+                    url=data["url"],
+                    description=data["description"],
+                    valid_until=data.get("valid_until"),
+                )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Evidence added; coverage updated.")
+            if _wants_json(request):
+                return JsonResponse({"ok": True, "redirect": detail_url})
+            return redirect(detail_url)
+    if _wants_json(request):
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        return JsonResponse({"ok": False, "errors": errors}, status=400)
+    return render(
+        request,
+        "compliance/implementation_detail.html",
+        {
+            "implementation": implementation,
+            "evidence": implementation.evidence.select_related("uploaded_by"),
+            "mappings": implementation.control.mappings.select_related(
+                "requirement__framework"
+            ).order_by("requirement__framework__position", "requirement__position"),
+            "form": form,
+            "can_edit": True,
+            **_today_context(),
+        },
+        status=400,
+    )
+
+
+@requires("compliance.view")
+@require_GET
+def evidence_download(request: HttpRequest, evidence_uuid: UUID) -> HttpResponse:
+    try:
+        evidence = selectors.evidence_for_download(evidence_uuid)
+    except Evidence.DoesNotExist:
+        raise Http404("No such evidence file") from None
+    services.evidence_record_download(actor=request.user, evidence=evidence)  # type: ignore[arg-type]
+    response = FileResponse(
+        default_storage.open(evidence.file.name, "rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,343 @@
+"""Every read the compliance pages, API, tasks and the dashboard need, with a bounded
+number of queries. Coverage figures come from the stored summaries, never recomputed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from riskhub.compliance.coverage import GapCloser, RequirementMapping, rank_closers
+from riskhub.compliance.models import (
+    Control,
+    ControlImplementation,
+    ControlRequirement,
+    Evidence,
+    Framework,
+    FrameworkCoverage,
+    Requirement,
+    RequirementStatus,
+    SufficientSet,
+)
+from riskhub.inventory.models import Asset, AssetLink
+
+
+def local_today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- lineage --------------------------------------------------------------------------
+
+
+def _walk(start: Iterable[int], *, upstream: bool, relation: str | None = None) -> set[int]:
+    """Assets reachable from `start` (exclusive) along lineage, one query per level."""
+    seen = set(start)
+    frontier = set(seen)
+    found: set[int] = set()
+    mine, other = ("downstream_id", "upstream_id") if upstream else ("upstream_id", "downstream_id")
+    while frontier:
+        links = AssetLink.objects.filter(**{f"{mine}__in": frontier})
+        if relation:
+            links = links.filter(relation=relation)
+        nxt = set(links.values_list(other, flat=True)) - seen
+        found |= nxt
+        seen |= nxt
+        frontier = nxt
+    return found
+
+
+def upstream_ids(start: Iterable[int]) -> set[int]:
+    """Everything upstream of `start`: the assets that inherit obligations from it."""
+    return _walk(start, upstream=True)
+
+
+def components_of(system_id: int) -> set[int]:
+    """The components of a system: upstream through part_of links, transitively."""
+    return _walk([system_id], upstream=True, relation=AssetLink.Relation.PART_OF)
+
+
+def systems_containing(asset_id: int) -> set[int]:
+    """The systems an asset is part of, transitively (system-level controls reach it)."""
+    return _walk([asset_id], upstream=False, relation=AssetLink.Relation.PART_OF)
+
+
+# --- catalog --------------------------------------------------------------------------
+
+
+def frameworks() -> list[Framework]:
+    return list(Framework.objects.select_related("coverage").order_by("position"))
+
+
+def requirement_mappings() -> dict[int, RequirementMapping]:
+    """requirement id -> its full/partial controls and sufficient sets (3 queries)."""
+    full: dict[int, set[int]] = defaultdict(set)
+    partial: dict[int, set[int]] = defaultdict(set)
+    for requirement_id, control_id, coverage in ControlRequirement.objects.filter(
+        control__retired=False
+    ).values_list("requirement_id", "control_id", "coverage"):
+        (full if coverage == "full" else partial)[requirement_id].add(control_id)
+    sets: dict[int, list[frozenset[int]]] = defaultdict(list)
+    members: dict[int, set[int]] = defaultdict(set)
+    owner = dict(SufficientSet.objects.values_list("pk", "requirement_id"))
+    through = SufficientSet.controls.through
+    for set_id, control_id in through.objects.values_list("sufficientset_id", "control_id"):
+        members[set_id].add(control_id)
+    for set_id, controls in members.items():
+        sets[owner[set_id]].append(frozenset(controls))
+    ids = set(full) | set(partial) | set(sets)
+    return {
+        rid: RequirementMapping(
+            frozenset(full.get(rid, ())), frozenset(partial.get(rid, ())), tuple(sets.get(rid, ()))
+        )
+        for rid in ids
+    }
+
+
+def control_list(*, theme: str = "", query: str = "") -> QuerySet[Control]:
+    controls = Control.objects.filter(retired=False)
+    if theme:
+        controls = controls.filter(theme=theme)
+    if query:
+        controls = controls.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    return (
+        controls.prefetch_related(
+            Prefetch(
+                "mappings",
+                queryset=ControlRequirement.objects.select_related(
+                    "requirement__framework"
+                ).order_by("requirement__framework__position", "requirement__position"),
+            )
+        )
+        .annotate(
+            implemented=Count(
+                "implementations",
+                filter=Q(implementations__status=ControlImplementation.Status.IMPLEMENTED),
+            )
+        )
+        .order_by("position", "code")
+    )
+
+
+def control_themes() -> list[str]:
+    return list(
+        Control.objects.filter(retired=False)
+        .order_by("theme")
+        .values_list("theme", flat=True)
+        .distinct()
+    )
+
+
+def controls_for_threat(code: str) -> list[Control]:
+    """Controls treating a threat. Filtered in Python so JSON-list containment behaves
+    the same on SQLite and PostgreSQL (75 small rows)."""
+    return [c for c in control_list() if code in (c.threats or [])]
+
+
+def crosswalk() -> tuple[list[Framework], list[dict[str, Any]]]:
+    """Controls x frameworks: for each control, its full and partial refs per framework."""
+    fws = list(Framework.objects.order_by("position"))
+    rows = []
+    for control in control_list():
+        cells: dict[int, dict[str, list[str]]] = {f.pk: {"full": [], "partial": []} for f in fws}
+        for mapping in control.mappings.all():
+            cells[mapping.requirement.framework_id][mapping.coverage].append(
+                mapping.requirement.ref
+            )
+        rows.append({"control": control, "cells": [cells[f.pk] for f in fws]})
+    return fws, rows
+
+
+# --- coverage reads -------------------------------------------------------------------
+
+
+def overall_coverage() -> list[FrameworkCoverage]:
+    """The stored per-framework totals (one query), for the dashboard and the index."""
+    return list(
+        FrameworkCoverage.objects.select_related("framework").order_by("framework__position")
+    )
+
+
+def overall_coverage_live() -> dict[str, dict[str, int]]:
+    """The same figures aggregated from the stored per-asset statuses (two queries);
+    the benchmark compares both and the recompute uses it to store the totals."""
+    slugs = dict(Framework.objects.values_list("pk", "slug"))
+    result = {
+        slug: {"met": 0, "partial": 0, "gap": 0, "applicable": 0, "assets": 0}
+        for slug in slugs.values()
+    }
+    for framework_id, status, count in (
+        RequirementStatus.objects.values("framework_id", "status")
+        .annotate(n=Count("id"))
+        .values_list("framework_id", "status", "n")
+    ):
+        result[slugs[framework_id]][status] = count
+        result[slugs[framework_id]]["applicable"] += count
+    for framework_id, assets in (
+        RequirementStatus.objects.values("framework_id")
+        .annotate(n=Count("asset_id", distinct=True))
+        .values_list("framework_id", "n")
+    ):
+        result[slugs[framework_id]]["assets"] = assets
+    return result
+
+
+@dataclass
+class RequirementRow:
+    requirement: Requirement
+    met: int = 0
+    partial: int = 0
+    gap: int = 0
+    earliest: dt.date | None = None
+
+    @property
+    def applicable(self) -> int:
+        return self.met + self.partial + self.gap
+
+
+def framework_requirements(framework: Framework) -> list[RequirementRow]:
+    """Each requirement with its status counts across assets (two queries)."""
+    rows = {
+        r.pk: RequirementRow(r)
+        for r in Requirement.objects.filter(framework=framework, retired=False).order_by("position")
+    }
+    from django.db.models import Min
+
+    for requirement_id, status, count, earliest in (
+        RequirementStatus.objects.filter(framework=framework)
+        .values("requirement_id", "status")
+        .annotate(n=Count("id"), first=Min("applies_from"))
+        .values_list("requirement_id", "status", "n", "first")
+    ):
+        row = rows.get(requirement_id)
+        if row is None:
+            continue
+        setattr(row, status, count)
+        if earliest and (row.earliest is None or earliest < row.earliest):
+            row.earliest = earliest
+    return list(rows.values())
+
+
+def asset_obligations(asset: Asset) -> list[RequirementStatus]:
+    return list(
+        RequirementStatus.objects.filter(asset=asset)
+        .select_related("requirement", "framework")
+        .order_by("framework__position", "requirement__position")
+    )
+
+
+def valid_evidence_exists(today: dt.date) -> Exists:
+    return Exists(
+        Evidence.objects.filter(implementation=OuterRef("pk")).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+        )
+    )
+
+
+def implementations_in_scope(
+    asset: Asset, today: dt.date | None = None
+) -> list[ControlImplementation]:
+    """The implementations that count for an asset: organisation-wide, on the systems it
+    is part of, and on the asset itself."""
+    today = today or local_today()
+    systems = systems_containing(asset.pk)
+    return list(
+        ControlImplementation.objects.filter(
+            Q(scope="organisation") | Q(asset=asset) | Q(scope="system", asset_id__in=systems)
+        )
+        .select_related("control", "asset", "owner")
+        .prefetch_related("evidence")
+        .annotate(has_valid_evidence=valid_evidence_exists(today))
+        .order_by("control__position", "scope")
+    )
+
+
+def implementation_list(
+    *, status: str = "", scope: str = "", needs_review: bool = False
+) -> QuerySet[ControlImplementation]:
+    today = local_today()
+    qs = ControlImplementation.objects.select_related("control", "asset", "owner").annotate(
+        evidence_count=Count("evidence", distinct=True),
+        has_valid_evidence=valid_evidence_exists(today),
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if scope:
+        qs = qs.filter(scope=scope)
+    if needs_review:
+        qs = qs.filter(needs_review=True)
+    return qs.order_by("control__position", "scope", "id")
+
+
+@dataclass
+class GapRow:
+    asset_id: int
+    asset_name: str
+    asset_uuid: Any
+    requirement: Requirement
+    status: str
+    applies_from: dt.date | None
+    closers: list[Control] = field(default_factory=list)
+
+
+@dataclass
+class GapReport:
+    framework: Framework
+    rows: list[GapRow]
+    total: int
+    ranked: list[tuple[Control, int, list[str]]]
+
+
+def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
+    """Open requirements by asset for one framework, each with the controls that would
+    close it, and the controls ranked by how many open requirements they close across
+    the three laws. A fixed number of queries whatever the inventory size."""
+    mappings = requirement_mappings()
+    controls = {c.pk: c for c in Control.objects.filter(retired=False)}
+    open_statuses = RequirementStatus.objects.filter(status__in=["gap", "partial"])
+    all_open = open_statuses.values_list("asset_id", "requirement_id", "framework__slug")
+    ranked = rank_closers(all_open.iterator(chunk_size=5000), mappings)
+    framework_rows = (
+        open_statuses.filter(framework=framework)
+        .select_related("asset", "requirement")
+        .order_by("asset__name", "requirement__position")
+    )
+    total = framework_rows.count()
+    rank_of = {closer.control: index for index, closer in enumerate(ranked)}
+    rows = []
+    for status in framework_rows[:limit]:
+        mapping = mappings.get(status.requirement_id, RequirementMapping())
+        closers = sorted(
+            (controls[c] for c in mapping.full if c in controls),
+            key=lambda c: rank_of.get(c.pk, 10**9),
+        )
+        rows.append(
+            GapRow(
+                status.asset_id,
+                status.asset.name,
+                status.asset.uuid,
+                status.requirement,
+                status.status,
+                status.applies_from,
+                closers,
+            )
+        )
+    return GapReport(framework, rows, total, _ranked_rows(ranked[:15], controls))
+
+
+def _ranked_rows(
+    ranked: list[GapCloser], controls: dict[int, Control]
+) -> list[tuple[Control, int, list[str]]]:
+    return [
+        (controls[c.control], len(c.closes), sorted(c.frameworks))
+        for c in ranked
+        if c.control in controls
+    ]
+
+
+def evidence_for_download(evidence_uuid: Any) -> Evidence:
+    return Evidence.objects.select_related("implementation").get(uuid=evidence_uuid, kind="file")

@@ -1,0 +1,630 @@
+"""Every write of the compliance app: validated, transactional, audited.
+
+Coverage is derived: `coverage_recompute` rewrites the stored per-asset statuses, the
+assets' `coverage_summary` and the per-framework totals. Writes that change coverage
+recompute small scopes at once (the officer sees the effect of their evidence) and
+hand large ones (organisation-wide) to a Celery task enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from riskhub.accounts.models import User
+from riskhub.accounts.policy import require
+from riskhub.audit.services import record_event
+from riskhub.compliance import applicability, uploads
+from riskhub.compliance.coverage import Totals, requirement_status
+from riskhub.compliance.models import (
+    Control,
+    ControlImplementation,
+    Evidence,
+    Framework,
+    FrameworkCoverage,
+    Requirement,
+    RequirementStatus,
+)
+from riskhub.compliance.selectors import (
+    components_of,
+    local_today,
+    overall_coverage_live,
+    requirement_mappings,
+    upstream_ids,
+)
+from riskhub.inventory.models import Asset, AssetLink
+
+# Recompute at once when a change reaches at most this many assets; beyond it, a task.
+SYNC_RECOMPUTE_LIMIT = 200
+EXPIRY_NOTICE_DAYS = 30
+_BATCH = 1000
+
+IMPLEMENTATION_FIELDS = [
+    "status",
+    "justification",
+    "owner",
+    "notes",
+    "due_date",
+    "last_verified",
+    "next_verification",
+]
+
+
+# --- coverage -------------------------------------------------------------------------
+
+
+def _requirement_specs() -> tuple[list[applicability.RequirementSpec], dict[int, int]]:
+    specs = []
+    framework_of = {}
+    for pk, framework_id, rule, dates in (
+        Requirement.objects.filter(retired=False)
+        .order_by("framework__position", "position")
+        .values_list("pk", "framework_id", "rule", "applies_from")
+    ):
+        specs.append(
+            applicability.RequirementSpec(
+                pk, applicability.Rule.from_json(rule), applicability.parse_dates(dates)
+            )
+        )
+        framework_of[pk] = framework_id
+    return specs, framework_of
+
+
+def _effective_controls(
+    today: dt.date,
+) -> tuple[set[int], dict[int, set[int]], dict[int, set[int]]]:
+    """Implemented controls with valid evidence: organisation-wide, per system, per asset."""
+    from riskhub.compliance.selectors import valid_evidence_exists
+
+    org: set[int] = set()
+    system: dict[int, set[int]] = defaultdict(set)
+    asset: dict[int, set[int]] = defaultdict(set)
+    rows = (
+        ControlImplementation.objects.filter(status=ControlImplementation.Status.IMPLEMENTED)
+        .annotate(valid=valid_evidence_exists(today))
+        .filter(valid=True)
+        .values_list("control_id", "scope", "asset_id")
+    )
+    for control_id, scope, asset_id in rows:
+        if scope == Control.Scope.ORGANISATION:
+            org.add(control_id)
+        elif scope == Control.Scope.SYSTEM:
+            system[asset_id].add(control_id)
+        else:
+            asset[asset_id].add(control_id)
+    return org, system, asset
+
+
+def _reach(graph: dict[int, set[int]], start: int) -> set[int]:
+    seen: set[int] = set()
+    stack = list(graph.get(start, ()))
+    while stack:
+        node = stack.pop()
+        if node in seen or node == start:
+            continue
+        seen.add(node)
+        stack.extend(graph.get(node, ()))
+    return seen
+
+
+def coverage_recompute(
+    *, asset_ids: Iterable[int] | None = None, today: dt.date | None = None
+) -> int:
+    """Recompute applicability and coverage for the given assets (None: every asset),
+    then the per-framework totals. A fixed number of queries per batch of assets."""
+    today = today or local_today()
+    specs, framework_of = _requirement_specs()
+    mappings = requirement_mappings()
+    slugs = dict(Framework.objects.values_list("pk", "slug"))
+    down: dict[int, set[int]] = defaultdict(set)
+    part_of: dict[int, set[int]] = defaultdict(set)
+    for up, dn, relation in AssetLink.objects.values_list(
+        "upstream_id", "downstream_id", "relation"
+    ):
+        down[up].add(dn)
+        if relation == AssetLink.Relation.PART_OF:
+            part_of[up].add(dn)
+    org_controls, system_controls, asset_controls = _effective_controls(today)
+
+    targets = Asset.objects.all()
+    ids = None if asset_ids is None else sorted(set(asset_ids))
+    if ids is not None:
+        targets = targets.filter(pk__in=ids)
+    target_rows = list(targets.values_list("pk", "kind", "name", "facts", "archived_at"))
+    # The systems the targets feed, for their facts (may lie outside the targets).
+    feeds: dict[int, set[int]] = {pk: _reach(down, pk) for pk, *_ in target_rows}
+    needed = set().union(*feeds.values()) if feeds else set()
+    info = {pk: (kind, name, facts, archived) for pk, kind, name, facts, archived in target_rows}
+    missing = needed - set(info)
+    for start in range(0, len(missing), _BATCH):
+        chunk = sorted(missing)[start : start + _BATCH]
+        for pk, kind, name, facts, archived in Asset.objects.filter(pk__in=chunk).values_list(
+            "pk", "kind", "name", "facts", "archived_at"
+        ):
+            info[pk] = (kind, name, facts, archived)
+
+    statuses: list[RequirementStatus] = []
+    summaries: dict[int, dict[str, dict[str, int]]] = {}
+    for pk, _kind, _name, facts, archived in target_rows:
+        if archived is not None:
+            summaries[pk] = {}
+            continue
+        sources = []
+        if facts:
+            sources.append(applicability.FactSource(frozenset(facts)))
+        for system_id in sorted(feeds[pk]):
+            s_kind, s_name, s_facts, s_archived = info[system_id]
+            if s_kind == Asset.Kind.SYSTEM and s_facts and s_archived is None:
+                sources.append(applicability.FactSource(frozenset(s_facts), via=s_name))
+        obligations = applicability.evaluate(specs, sources)
+        effective = (
+            set(org_controls) | system_controls.get(pk, set()) | asset_controls.get(pk, set())
+        )
+        for system_id in _reach(part_of, pk):
+            effective |= system_controls.get(system_id, set())
+        totals: dict[str, Totals] = {slug: Totals() for slug in slugs.values()}
+        for obligation in obligations:
+            requirement_id = obligation.key
+            mapping = mappings.get(requirement_id)
+            status = requirement_status(mapping, effective) if mapping else "gap"
+            framework_id = framework_of[requirement_id]
+            totals[slugs[framework_id]].add(status)
+            statuses.append(
+                RequirementStatus(
+                    asset_id=pk,
+                    requirement_id=requirement_id,
+                    framework_id=framework_id,
+                    status=status,
+                    reason=obligation.reason,
+                    applies_from=obligation.applies_from,
+                    condition=obligation.condition,
+                )
+            )
+        summaries[pk] = {slug: t.as_dict() for slug, t in totals.items() if t.applicable}
+
+    with transaction.atomic():
+        if ids is None:
+            RequirementStatus.objects.all().delete()
+        else:
+            for start in range(0, len(ids), _BATCH):
+                RequirementStatus.objects.filter(asset_id__in=ids[start : start + _BATCH]).delete()
+        RequirementStatus.objects.bulk_create(statuses, batch_size=2000)
+        assets = []
+        for pk, summary in summaries.items():
+            asset = Asset(pk=pk)
+            asset.coverage_summary = summary
+            assets.append(asset)
+        Asset.objects.bulk_update(assets, ["coverage_summary"], batch_size=_BATCH)
+        _store_totals(slugs)
+    return len(target_rows)
+
+
+def _store_totals(slugs: dict[int, str]) -> None:
+    live = overall_coverage_live()
+    now = timezone.now()
+    existing = {c.framework_id: c for c in FrameworkCoverage.objects.all()}
+    for framework_id, slug in slugs.items():
+        figures = live[slug]
+        row = existing.get(framework_id) or FrameworkCoverage(framework_id=framework_id)
+        for name in ("met", "partial", "gap", "applicable", "assets"):
+            setattr(row, name, figures[name])
+        row.computed_at = now
+        row.save()
+
+
+def _pending_state() -> dict[str, Any]:
+    state = getattr(connection, "_riskhub_coverage_pending", None)
+    registered = state is not None and any(
+        entry[1] is state["flush"] for entry in connection.run_on_commit
+    )
+    if state is None or not registered:
+        state = {"all": False, "ids": set()}
+
+        def flush() -> None:
+            connection._riskhub_coverage_pending = None  # type: ignore[attr-defined]
+            _dispatch(None if state["all"] else state["ids"])
+
+        state["flush"] = flush
+        connection._riskhub_coverage_pending = state  # type: ignore[attr-defined]
+        transaction.on_commit(flush)
+    return state
+
+
+def _dispatch(asset_ids: set[int] | None) -> None:
+    if asset_ids is not None and len(asset_ids) <= SYNC_RECOMPUTE_LIMIT:
+        coverage_recompute(asset_ids=asset_ids)
+        return
+    from riskhub.compliance import tasks
+
+    tasks.recompute_coverage.delay(None if asset_ids is None else sorted(asset_ids))
+
+
+def schedule_recompute(asset_ids: Iterable[int] | None) -> None:
+    """Recompute after the current transaction commits, once however many changes
+    asked for it (a re-classification of every asset sends one signal per asset)."""
+    if not connection.in_atomic_block:
+        _dispatch(None if asset_ids is None else set(asset_ids))
+        return
+    state = _pending_state()
+    if asset_ids is None:
+        state["all"] = True
+    else:
+        state["ids"].update(asset_ids)
+
+
+def affected_assets(implementation: ControlImplementation) -> list[int] | None:
+    """The assets an implementation counts for (None: all of them)."""
+    if implementation.scope == Control.Scope.ORGANISATION:
+        return None
+    assert implementation.asset_id is not None
+    if implementation.scope == Control.Scope.SYSTEM:
+        return sorted({implementation.asset_id} | components_of(implementation.asset_id))
+    return [implementation.asset_id]
+
+
+def _recompute_for(implementation: ControlImplementation) -> None:
+    ids = affected_assets(implementation)
+    if ids is not None and len(ids) <= SYNC_RECOMPUTE_LIMIT:
+        coverage_recompute(asset_ids=ids)
+    elif ids is None and Asset.objects.count() <= SYNC_RECOMPUTE_LIMIT:
+        coverage_recompute(asset_ids=None)
+    else:
+        schedule_recompute(ids)
+
+
+def recompute_after_classification(asset: Asset) -> None:
+    schedule_recompute({asset.pk} | upstream_ids([asset.pk]))
+
+
+def recompute_after_lineage(asset_ids: Iterable[int]) -> None:
+    ids = set(asset_ids)
+    schedule_recompute(ids | upstream_ids(ids))
+
+
+# --- implementations ------------------------------------------------------------------
+
+
+def _snapshot(implementation: ControlImplementation) -> dict[str, Any]:
+    return {
+        "control": implementation.control.code,
+        "scope": implementation.scope,
+        "asset": str(implementation.asset.uuid) if implementation.asset else None,
+        "status": implementation.status,
+        "justification": implementation.justification,
+        "owner": implementation.owner_id,
+        "notes": implementation.notes,
+        "due_date": implementation.due_date,
+        "last_verified": implementation.last_verified,
+        "next_verification": implementation.next_verification,
+        "needs_review": implementation.needs_review,
+    }
+
+
+def _validate_implementation(implementation: ControlImplementation) -> None:
+    errors: dict[str, str] = {}
+    scope = implementation.scope
+    asset = implementation.asset
+    if implementation.control.retired:
+        errors["control"] = "This control is no longer in the catalog."
+    if scope == Control.Scope.ORGANISATION and asset is not None:
+        errors["asset"] = "An organisation-wide implementation names no asset."
+    if scope == Control.Scope.SYSTEM and (asset is None or asset.kind != Asset.Kind.SYSTEM):
+        errors["asset"] = "Choose the AI system this implementation covers."
+    if scope == Control.Scope.ASSET and asset is None:
+        errors["asset"] = "Choose the asset this implementation covers."
+    if asset is not None and asset.is_archived:
+        errors["asset"] = "The asset is archived."
+    if (
+        implementation.status == ControlImplementation.Status.NOT_APPLICABLE
+        and not implementation.justification.strip()
+    ):
+        errors["justification"] = "Say why the control does not apply."
+    if (
+        implementation.last_verified
+        and implementation.next_verification
+        and implementation.next_verification < implementation.last_verified
+    ):
+        errors["next_verification"] = "The next verification comes after the last one."
+    clash = ControlImplementation.objects.filter(control=implementation.control, scope=scope)
+    clash = clash.filter(asset__isnull=True) if asset is None else clash.filter(asset=asset)
+    if implementation.pk:
+        clash = clash.exclude(pk=implementation.pk)
+    if clash.exists():
+        errors["control"] = "This control already has an implementation at this scope."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def implementation_create(
+    *,
+    actor: User,
+    control: Control,
+    scope: str,
+    asset: Asset | None = None,
+    status: str = ControlImplementation.Status.NOT_STARTED,
+    justification: str = "",
+    owner: User | None = None,
+    notes: str = "",
+    due_date: dt.date | None = None,
+    last_verified: dt.date | None = None,
+    next_verification: dt.date | None = None,
+) -> ControlImplementation:
+    require(actor, "compliance.edit")
+    implementation = ControlImplementation(
+        control=control,
+        scope=scope,
+        asset=asset if scope != Control.Scope.ORGANISATION else None,
+        status=status,
+        justification=justification.strip(),
+        owner=owner,
+        notes=notes,
+        due_date=due_date,
+        last_verified=last_verified,
+        next_verification=next_verification,
+    )
+    _validate_implementation(implementation)
+    implementation.full_clean()
+    implementation.save()
+    record_event(
+        actor=actor,
+        action="control_implementation.create",
+        object_type="control_implementation",
+        object_id=implementation.uuid,
+        object_repr=str(implementation),
+        after=_snapshot(implementation),
+    )
+    _recompute_for(implementation)
+    return implementation
+
+
+@transaction.atomic
+def implementation_update(
+    *, actor: User, implementation: ControlImplementation, **fields: Any
+) -> ControlImplementation:
+    require(actor, "compliance.edit")
+    current = (
+        ControlImplementation.objects.select_for_update()
+        .select_related("control", "asset")
+        .get(pk=implementation.pk)
+    )
+    before = _snapshot(current)
+    for name, value in fields.items():
+        if name in IMPLEMENTATION_FIELDS:
+            setattr(current, name, value.strip() if name == "justification" else value)
+    if fields.get("reviewed"):
+        current.needs_review = False
+        current.review_reason = ""
+    _validate_implementation(current)
+    current.full_clean()
+    current.save()
+    after = _snapshot(current)
+    changed = {k: v for k, v in after.items() if before.get(k) != v}
+    if changed:
+        record_event(
+            actor=actor,
+            action="control_implementation.update",
+            object_type="control_implementation",
+            object_id=current.uuid,
+            object_repr=str(current),
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
+        _recompute_for(current)
+    return current
+
+
+@transaction.atomic
+def implementation_delete(*, actor: User, implementation: ControlImplementation) -> None:
+    """Only an implementation without evidence may be deleted: evidence is kept for
+    auditors (mark the control not applicable instead)."""
+    require(actor, "compliance.edit")
+    if implementation.evidence.exists():
+        raise ValidationError(
+            "This implementation has evidence; mark it not applicable instead of deleting it."
+        )
+    ids = affected_assets(implementation)
+    record_event(
+        actor=actor,
+        action="control_implementation.delete",
+        object_type="control_implementation",
+        object_id=implementation.uuid,
+        object_repr=str(implementation),
+        before=_snapshot(implementation),
+    )
+    implementation.delete()
+    if ids is not None and len(ids) <= SYNC_RECOMPUTE_LIMIT:
+        coverage_recompute(asset_ids=ids)
+    else:
+        schedule_recompute(ids)
+
+
+# --- evidence -------------------------------------------------------------------------
+
+
+def _evidence_snapshot(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "implementation": str(evidence.implementation.uuid),
+        "kind": evidence.kind,
+        "name": evidence.original_name,
+        "url": evidence.url,
+        "content_type": evidence.content_type,
+        "size": evidence.size,
+        "sha256": evidence.sha256,
+        "description": evidence.description,
+        "valid_until": evidence.valid_until,
+    }
+
+
+def _validate_evidence_fields(description: str, valid_until: dt.date | None) -> None:
+    if not description.strip():
+        raise ValidationError({"description": "Describe what this evidence shows."})
+
+
+@transaction.atomic
+def evidence_add_file(
+    *,
+    actor: User,
+    implementation: ControlImplementation,
+    file: IO[bytes],
+    name: str,
+    description: str,
+    valid_until: dt.date | None = None,
+    size: int | None = None,
+) -> Evidence:
+    """Validate the file by its content, then store it under an unguessable name.
+    A refused file raises ValidationError and nothing is stored."""
+    require(actor, "compliance.edit")
+    _validate_evidence_fields(description, valid_until)
+    try:
+        checked = uploads.check_upload(file, name, size)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+    storage_name = f"evidence/{secrets.token_urlsafe(24)}{checked.extension}"
+    file.seek(0)
+    stored = default_storage.save(storage_name, File(file, name=storage_name))
+    try:
+        evidence = Evidence(
+            implementation=implementation,
+            kind=Evidence.Kind.FILE,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            description=description.strip(),
+            valid_until=valid_until,
+            uploaded_by=actor,
+        )
+        evidence.file.name = stored
+        evidence.full_clean()
+        evidence.save()
+    except Exception:
+        default_storage.delete(stored)
+        raise
+    _after_evidence(actor, evidence)
+    return evidence
+
+
+@transaction.atomic
+def evidence_add_link(
+    *,
+    actor: User,
+    implementation: ControlImplementation,
+    url: str,
+    description: str,
+    valid_until: dt.date | None = None,
+) -> Evidence:
+    require(actor, "compliance.edit")
+    _validate_evidence_fields(description, valid_until)
+    if not url.lower().startswith(("https://", "http://")):
+        raise ValidationError({"url": "Give an http or https link."})
+    evidence = Evidence(
+        implementation=implementation,
+        kind=Evidence.Kind.URL,
+        url=url.strip(),
+        description=description.strip(),
+        valid_until=valid_until,
+        uploaded_by=actor,
+    )
+    evidence.full_clean()
+    evidence.save()
+    _after_evidence(actor, evidence)
+    return evidence
+
+
+def _after_evidence(actor: User, evidence: Evidence) -> None:
+    record_event(
+        actor=actor,
+        action="evidence.add",
+        object_type="evidence",
+        object_id=evidence.uuid,
+        object_repr=evidence.description,
+        after=_evidence_snapshot(evidence),
+    )
+    _recompute_for(evidence.implementation)
+
+
+@transaction.atomic
+def evidence_record_download(*, actor: User, evidence: Evidence) -> None:
+    require(actor, "compliance.view")
+    record_event(
+        actor=actor,
+        action="evidence.download",
+        object_type="evidence",
+        object_id=evidence.uuid,
+        object_repr=evidence.description,
+        after={"name": evidence.original_name, "sha256": evidence.sha256},
+    )
+
+
+# --- expiry ---------------------------------------------------------------------------
+
+
+def evidence_expiry_sweep(*, today: dt.date | None = None) -> dict[str, int]:
+    """Daily: email the owners of evidence expiring within 30 days (once), and recompute
+    the coverage that evidence expired since the last run stops supporting."""
+    today = today or local_today()
+    horizon = today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
+    expiring = list(
+        Evidence.objects.filter(
+            valid_until__gte=today, valid_until__lte=horizon, expiry_notified_on__isnull=True
+        ).select_related(
+            "implementation__control",
+            "implementation__owner",
+            "implementation__asset",
+            "uploaded_by",
+        )
+    )
+    by_recipient: dict[str, list[Evidence]] = defaultdict(list)
+    for evidence in expiring:
+        person = evidence.implementation.owner or evidence.uploaded_by
+        if person is not None and person.is_active and person.email:
+            by_recipient[person.email].append(evidence)
+    for email, items in by_recipient.items():
+        lines = [
+            f"- {e.implementation.control.code} ({e.implementation.scope_label}): "
+            f"“{e.description}” valid until {e.valid_until:%d %b %Y}"
+            for e in sorted(items, key=lambda e: (e.valid_until, e.pk))
+        ]
+        send_mail(
+            subject=f"RiskHub: {len(items)} evidence item(s) expire within {EXPIRY_NOTICE_DAYS} days",
+            message="Renew the evidence below before it expires, or the controls stop counting "
+            "towards coverage:\n\n" + "\n".join(lines) + "\n",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+        )
+    Evidence.objects.filter(pk__in=[e.pk for e in expiring]).update(expiry_notified_on=today)
+
+    expired = list(
+        Evidence.objects.filter(valid_until__lt=today, expiry_applied=False).select_related(
+            "implementation"
+        )
+    )
+    ids: set[int] = set()
+    everything = False
+    for implementation in {e.implementation for e in expired}:
+        affected = affected_assets(implementation)
+        if affected is None:
+            everything = True
+        else:
+            ids.update(affected)
+    if expired:
+        coverage_recompute(asset_ids=None if everything else ids, today=today)
+        Evidence.objects.filter(pk__in=[e.pk for e in expired]).update(expiry_applied=True)
+    # Evidence renewed into the future may expire again later.
+    Evidence.objects.filter(
+        Q(valid_until__gte=today) | Q(valid_until__isnull=True), expiry_applied=True
+    ).update(expiry_applied=False)
+    return {"notified": len(expiring), "emails": len(by_recipient), "expired": len(expired)}

@@ -1,0 +1,158 @@
+"""load_catalogs loads and upgrades in place; export_catalog prints the contract."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from riskhub.compliance import catalog_loader, services
+from riskhub.compliance.models import (
+    Control,
+    ControlRequirement,
+    Evidence,
+    Framework,
+    Requirement,
+    SufficientSet,
+)
+
+from .conftest import control
+
+
+def _snapshot() -> list:
+    return [
+        list(Framework.objects.order_by("pk").values()),
+        list(Requirement.objects.order_by("pk").values()),
+        list(Control.objects.order_by("pk").values()),
+        list(ControlRequirement.objects.order_by("pk").values()),
+        list(SufficientSet.objects.order_by("pk").values()),
+    ]
+
+
+def test_catalogs_load_the_three_frameworks_and_the_library(catalogs) -> None:  # type: ignore[no-untyped-def]
+    assert list(Framework.objects.values_list("slug", flat=True)) == ["eu-ai-act", "gdpr", "ccpa"]
+    assert Control.objects.count() >= 40
+    assert Requirement.objects.get(framework__slug="eu-ai-act", ref="Art. 10(5)")
+    assert Requirement.objects.get(framework__slug="ccpa", ref="11 CCR 7150")
+
+
+def test_second_load_changes_nothing(catalogs) -> None:  # type: ignore[no-untyped-def]
+    before = _snapshot()
+    out = io.StringIO()
+    report = catalog_loader.load(stdout=out)
+    assert _snapshot() == before
+    assert not report.applicability_changed
+    assert "unchanged" in out.getvalue()
+
+
+@pytest.fixture
+def edited_catalogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "catalogs"
+    shutil.copytree(catalog_loader.CATALOG_DIR, target)
+    monkeypatch.setattr(catalog_loader, "CATALOG_DIR", target)
+    return target
+
+
+def test_upgrade_keeps_evidence_and_flags_changed_requirements(
+    catalogs, officer, edited_catalogs
+) -> None:  # type: ignore[no-untyped-def]
+    flagged = services.implementation_create(
+        actor=officer,
+        control=control("CTL-INCIDENT-RESPONSE"),
+        scope="organisation",
+        status="implemented",
+    )
+    services.evidence_add_link(
+        actor=officer,
+        implementation=flagged,
+        url="https://intranet.example/ir-plan",
+        description="Incident response plan",
+    )
+    untouched = services.implementation_create(
+        actor=officer, control=control("CTL-AI-LITERACY"), scope="organisation"
+    )
+    path = edited_catalogs / "gdpr.yaml"
+    text = path.read_text()
+    old_title = 'title: "Notifying a personal data breach to the supervisory authority"'
+    assert old_title in text
+    path.write_text(
+        text.replace(old_title, 'title: "Breach notification to the authority (72 hours)"')
+    )
+    requirement_pk = Requirement.objects.get(framework__slug="gdpr", ref="Art. 33").pk
+
+    out = io.StringIO()
+    report = catalog_loader.load(stdout=out)
+
+    assert "gdpr Art. 33: title changed" in out.getvalue()
+    assert "1 implementation(s) flagged for re-review" in out.getvalue()
+    assert report.changed_requirements == {requirement_pk}
+    flagged.refresh_from_db()
+    untouched.refresh_from_db()
+    assert flagged.needs_review and "Art. 33" in flagged.review_reason
+    assert not untouched.needs_review
+    assert Evidence.objects.filter(implementation=flagged).count() == 1
+    assert Requirement.objects.get(pk=requirement_pk).title.startswith("Breach notification")
+    # and the upgraded catalog is itself idempotent
+    second = catalog_loader.load(stdout=io.StringIO())
+    assert not second.changed_requirements
+
+
+def test_a_requirement_removed_from_the_catalog_is_retired_not_deleted(
+    catalogs, edited_catalogs
+) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    path = edited_catalogs / "gdpr.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["requirements"] = [r for r in data["requirements"] if r["ref"] != "Art. 49"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    controls = yaml.safe_load((edited_catalogs / "controls.yaml").read_text())
+    for item in controls["controls"]:
+        item["requirements"] = [
+            m for m in item["requirements"] if m["ref"] != "Art. 49" or m["framework"] != "gdpr"
+        ]
+    (edited_catalogs / "controls.yaml").write_text(yaml.safe_dump(controls, sort_keys=False))
+    out = io.StringIO()
+    catalog_loader.load(stdout=out)
+    assert Requirement.objects.get(framework__slug="gdpr", ref="Art. 49").retired
+    assert "retired" in out.getvalue()
+
+
+def test_a_control_mapped_to_an_unknown_requirement_is_refused(catalogs, edited_catalogs) -> None:  # type: ignore[no-untyped-def]
+    path = edited_catalogs / "controls.yaml"
+    path.write_text(path.read_text().replace('ref: "Art. 33"', 'ref: "Art. 333"', 1))
+    with pytest.raises(catalog_loader.CatalogError, match="unknown requirement"):
+        catalog_loader.load(stdout=io.StringIO())
+
+
+def test_export_catalog_prints_the_design_contract(catalogs) -> None:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    call_command("export_catalog", stdout=out)
+    data = json.loads(out.getvalue())
+    assert set(data) == {"frameworks", "controls", "threats"}
+    assert [f["slug"] for f in data["frameworks"]] == ["eu-ai-act", "gdpr", "ccpa"]
+    for framework in data["frameworks"]:
+        assert set(framework) == {"slug", "name", "version", "requirements"}
+        for requirement in framework["requirements"]:
+            assert set(requirement) == {"ref", "title", "applies_from", "also_cited_as"}
+            for entry in requirement["applies_from"]:
+                assert set(entry) == {"date", "condition"}
+                assert len(entry["date"]) == 10 and entry["date"][4] == "-"
+    refs = {r["ref"] for r in data["frameworks"][0]["requirements"]}
+    assert {"Art. 10(5)", "Annex III", "Art. 26"} <= refs
+    assert any(ref.startswith("Annex IV") for ref in refs)
+    assert "11 CCR 7150" in {r["ref"] for r in data["frameworks"][2]["requirements"]}
+    for item in data["controls"]:
+        assert set(item) == {"code", "name", "requirements", "threats"}
+        for mapping in item["requirements"]:
+            assert set(mapping) == {"framework", "ref", "coverage"}
+            assert mapping["coverage"] in ("full", "partial")
+    assert data["threats"], "threats come from riskhub/risk/catalogs/threats.yaml"
+    for threat in data["threats"]:
+        assert set(threat) == {"code", "name", "atlas", "owasp_llm"}
+    known = {t["code"] for t in data["threats"]}
+    assert all(code in known for c in data["controls"] for code in c["threats"])
