@@ -1,0 +1,214 @@
+"""Effective (inherited) risk through lineage, computed in a constant number of queries.
+
+DESIGN.md "Effective risk": count the open and accepted risks of each asset's latest
+approved assessment; an asset's effective risk is the highest, by band rank then by
+residual score / matrix maximum, of its own and of everything upstream through every
+AssetLink relation; the path runs from the origin asset to this one. Archived assets
+pass nothing downstream. An asset with nothing assessed (own or upstream) is "not
+assessed", never Low.
+
+Queries, whatever the size: the assets to write (1), their current values (1), all
+links (1), the maxima of approved risks (1), the assessed assets (1), and the
+bulk_update batches. Propagation is a topological walk in Python (lineage has no cycles).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from riskhub.inventory.models import Asset, AssetLink
+from riskhub.inventory.services import downstream_ids
+from riskhub.risk.models import Assessment, Risk
+
+NOT_ASSESSED = Asset.RiskBand.NOT_ASSESSED
+RANK_TO_BAND = {1: "low", 2: "medium", 3: "high", 4: "critical"}
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rank: int  # 1..4 (0: assessed, no open or accepted risk)
+    ratio: float
+    score: int
+    path: tuple[int, ...]  # asset ids from the origin to this asset
+
+    def key(self) -> tuple[int, float, int, int]:
+        # Highest band, then highest ratio; on a tie prefer the shorter path (own).
+        return (self.rank, self.ratio, -len(self.path), -self.path[0])
+
+
+def _own_candidates(asset_ids: set[int] | None) -> dict[int, Candidate]:
+    """The highest open or accepted residual risk of each asset's current assessment."""
+    risks = Risk.objects.filter(
+        assessment__is_current=True, status__in=[Risk.Status.OPEN, Risk.Status.ACCEPTED]
+    )
+    assessed = Assessment.objects.filter(is_current=True)
+    if asset_ids is not None:
+        risks = risks.filter(assessment__asset_id__in=asset_ids)
+        assessed = assessed.filter(asset_id__in=asset_ids)
+    best: dict[int, Candidate] = {}
+    for asset_id, rank, ratio, score in risks.values_list(
+        "assessment__asset_id", "residual_rank", "residual_ratio", "residual_score"
+    ).iterator(chunk_size=5000):
+        current = best.get(asset_id)
+        if current is None or (rank, ratio) > (current.rank, current.ratio):
+            best[asset_id] = Candidate(rank, ratio, score, (asset_id,))
+    for asset_id in assessed.values_list("asset_id", flat=True):
+        # Assessed with every risk closed: the lowest band, never "not assessed".
+        best.setdefault(asset_id, Candidate(0, 0.0, 0, (asset_id,)))
+    return best
+
+
+def _upstream_closure(targets: set[int], parents: dict[int, list[int]]) -> set[int]:
+    seen = set(targets)
+    queue = deque(targets)
+    while queue:
+        node = queue.popleft()
+        for parent in parents.get(node, ()):
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+    return seen
+
+
+def compute(
+    *,
+    nodes: set[int],
+    parents: dict[int, list[int]],
+    own: dict[int, Candidate],
+    archived: set[int],
+) -> dict[int, Candidate | None]:
+    """Propagate the best candidate downstream in topological order (pure)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    indegree = dict.fromkeys(nodes, 0)
+    for child, ups in parents.items():
+        if child not in nodes:
+            continue
+        for parent in ups:
+            if parent in nodes:
+                children[parent].append(child)
+                indegree[child] += 1
+    result: dict[int, Candidate | None] = {}
+    queue = deque(sorted(n for n, d in indegree.items() if d == 0))
+    while queue:
+        node = queue.popleft()
+        best = own.get(node)
+        for parent in parents.get(node, ()):
+            if parent not in nodes or parent in archived:
+                continue
+            inherited = result.get(parent)
+            if inherited is None or inherited.rank == 0:
+                continue  # "assessed, nothing open" is not a risk to pass on
+            candidate = Candidate(
+                inherited.rank, inherited.ratio, inherited.score, (*inherited.path, node)
+            )
+            if best is None or candidate.key() > best.key():
+                best = candidate
+        result[node] = best
+        for child in children.get(node, ()):
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                queue.append(child)
+    if len(result) != len(nodes):  # a cycle slipped past validation: leave it visible
+        for node in nodes - result.keys():
+            result[node] = own.get(node)
+    return result
+
+
+@transaction.atomic
+def recompute(*, asset_ids: Iterable[int] | None = None) -> int:
+    links = list(AssetLink.objects.values_list("upstream_id", "downstream_id"))
+    parents: dict[int, list[int]] = defaultdict(list)
+    for up, down in links:
+        parents[down].append(up)
+    if asset_ids is None:
+        targets: set[int] | None = None
+        assets = list(
+            Asset.objects.values_list(
+                "id",
+                "uuid",
+                "archived_at",
+                "own_risk_band",
+                "effective_risk_band",
+                "effective_risk_score",
+                "effective_risk_source",
+                "effective_risk_path",
+            )
+        )
+        nodes = {row[0] for row in assets}
+        write = nodes
+    else:
+        # The assets to write: the given ones and everything downstream (one query per
+        # lineage level); to compute them we also need everything upstream of them.
+        targets = set(downstream_ids(asset_ids))
+        nodes = _upstream_closure(targets, parents)
+        assets = list(
+            Asset.objects.filter(id__in=nodes).values_list(
+                "id",
+                "uuid",
+                "archived_at",
+                "own_risk_band",
+                "effective_risk_band",
+                "effective_risk_score",
+                "effective_risk_source",
+                "effective_risk_path",
+            )
+        )
+        nodes = {row[0] for row in assets}
+        write = targets & nodes
+    uuids = {row[0]: str(row[1]) for row in assets}
+    archived = {row[0] for row in assets if row[2] is not None}
+    own = _own_candidates(None if targets is None else nodes)
+    result = compute(nodes=nodes, parents=parents, own=own, archived=archived)
+    now = timezone.now()
+    changed: list[Asset] = []
+    for row in assets:
+        asset_id = row[0]
+        if asset_id not in write:
+            continue
+        mine = own.get(asset_id)
+        best = result.get(asset_id)
+        own_band = NOT_ASSESSED if mine is None else RANK_TO_BAND.get(mine.rank, "low")
+        if best is None:
+            values = (own_band, NOT_ASSESSED, None, "", [])
+        else:
+            values = (
+                own_band,
+                RANK_TO_BAND.get(best.rank, "low"),
+                float(best.score),
+                "own" if len(best.path) == 1 else "inherited",
+                [uuids[i] for i in best.path],
+            )
+        if tuple(row[3:]) != values:
+            changed.append(
+                Asset(
+                    id=asset_id,
+                    own_risk_band=values[0],
+                    effective_risk_band=values[1],
+                    effective_risk_score=values[2],
+                    effective_risk_source=values[3],
+                    effective_risk_path=values[4],
+                    effective_risk_updated_at=now,
+                )
+            )
+    Asset.objects.bulk_update(
+        changed,
+        [
+            "own_risk_band",
+            "effective_risk_band",
+            "effective_risk_score",
+            "effective_risk_source",
+            "effective_risk_path",
+            "effective_risk_updated_at",
+        ],
+        batch_size=BATCH,
+    )
+    return len(changed)
+
+
+__all__ = ["compute", "recompute"]

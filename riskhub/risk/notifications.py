@@ -1,0 +1,118 @@
+"""Email notifications of the risk workflow (django.core.mail with templates).
+
+Called after the transaction commits (services) or by the daily beat tasks, so a
+rolled-back change never sends mail.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from riskhub.accounts.models import User
+from riskhub.accounts.policy import roles_with
+from riskhub.risk.models import Assessment, Risk, RiskAcceptance
+
+
+def _absolute(path: str) -> str:
+    base = getattr(settings, "RISKHUB_BASE_URL", "http://localhost:8000").rstrip("/")
+    return base + path
+
+
+def _send(template: str, context: dict[str, Any], recipients: list[str]) -> int:
+    recipients = sorted({r for r in recipients if r})
+    if not recipients:
+        return 0
+    subject = render_to_string(f"risk/email/{template}_subject.txt", context).strip()
+    body = render_to_string(f"risk/email/{template}.txt", context)
+    return send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def reviewers() -> list[User]:
+    roles = [r.value for r in roles_with("risk.review")]
+    return list(User.objects.filter(is_active=True, groups__name__in=roles).distinct())
+
+
+def assessment_submitted(assessment_id: int) -> int:
+    assessment = Assessment.objects.select_related("asset", "author").get(pk=assessment_id)
+    recipients = [u.email for u in reviewers() if u.pk != assessment.author_id]
+    context = {
+        "assessment": assessment,
+        "url": _absolute(reverse("risk:assessment", args=[assessment.uuid])),
+        "queue_url": _absolute(reverse("risk:review_queue")),
+    }
+    return _send("submitted", context, recipients)
+
+
+def assessment_decided(assessment_id: int) -> int:
+    """Approved or returned: tell the author."""
+    assessment = Assessment.objects.select_related("asset", "author", "reviewer").get(
+        pk=assessment_id
+    )
+    template = "approved" if assessment.status == Assessment.Status.APPROVED else "returned"
+    context = {
+        "assessment": assessment,
+        "url": _absolute(reverse("risk:assessment", args=[assessment.uuid])),
+    }
+    return _send(template, context, [assessment.author.email])
+
+
+def overdue_treatments(*, today: date | None = None) -> int:
+    """One digest per owner of open risks past their due date (current assessments)."""
+    today = today or timezone.localdate()
+    risks = (
+        Risk.objects.filter(
+            assessment__is_current=True,
+            status=Risk.Status.OPEN,
+            due_date__lt=today,
+        )
+        .exclude(treatment=Risk.Treatment.ACCEPT)
+        .select_related("assessment__asset", "assessment__author", "owner")
+        .order_by("due_date")
+    )
+    by_person: dict[str, list[Risk]] = defaultdict(list)
+    for risk in risks:
+        person = risk.owner or risk.assessment.author
+        if person.is_active:
+            by_person[person.email].append(risk)
+    sent = 0
+    for email, items in by_person.items():
+        context = {
+            "risks": items,
+            "today": today,
+            "url": _absolute(reverse("risk:register") + "?overdue=1"),
+        }
+        sent += _send("overdue", context, [email])
+    return sent
+
+
+def expiring_acceptances(*, today: date | None = None, days: int | None = None) -> int:
+    """Tell whoever accepted, and the risk owner, that an acceptance ends soon."""
+    today = today or timezone.localdate()
+    days = days if days is not None else int(getattr(settings, "RISK_ACCEPTANCE_WARN_DAYS", 14))
+    acceptances = RiskAcceptance.objects.filter(
+        revoked=False,
+        expired_at__isnull=True,
+        expires_on__gte=today,
+        expires_on__lte=today + timedelta(days=days),
+    ).select_related("risk__assessment__asset", "risk__owner", "approved_by")
+    sent = 0
+    for acceptance in acceptances:
+        recipients = [acceptance.approved_by.email]
+        if acceptance.risk.owner:
+            recipients.append(acceptance.risk.owner.email)
+        context = {
+            "acceptance": acceptance,
+            "risk": acceptance.risk,
+            "days_left": (acceptance.expires_on - today).days,
+            "url": _absolute(reverse("risk:assessment", args=[acceptance.risk.assessment.uuid])),
+        }
+        sent += _send("expiring", context, recipients)
+    return sent

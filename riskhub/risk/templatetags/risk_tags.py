@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from riskhub.risk.models import BAND_LABEL
+
+register = template.Library()
+
+
+@register.simple_tag
+def band_badge(band: str | None, score: object = None) -> str:
+    """A band badge that always carries the band's name as text."""
+    slug = band or "not-assessed"
+    css = "none" if slug not in ("low", "medium", "high", "critical") else slug
+    label = BAND_LABEL.get(slug, slug)
+    if score not in (None, ""):
+        return format_html(
+            '<span class="rh-band rh-band-{}">{} <span class="rh-band-score">{}</span></span>',
+            css,
+            label,
+            score,
+        )
+    return format_html('<span class="rh-band rh-band-{}">{}</span>', css, label)
+
+
+@register.filter
+def band_label(slug: str) -> str:
+    return BAND_LABEL.get(slug or "not-assessed", slug)
+
+
+@register.simple_tag
+def sort_link(sortless: str, key: str, current: str, label: str) -> str:
+    """A column header link that toggles ascending/descending."""
+    target = key
+    arrow = ""
+    if current == key:
+        target = key[1:] if key.startswith("-") else "-" + key
+        arrow = " ▲" if not key.startswith("-") else " ▼"
+    elif current == ("-" + key if not key.startswith("-") else key[1:]):
+        arrow = " ▼" if not key.startswith("-") else " ▲"
+    query = f"{sortless}&sort={target}" if sortless else f"sort={target}"
+    return format_html('<a href="?{}">{}{}</a>', query, label, arrow)
+
+
+@register.simple_tag(takes_context=True)
+def can(context: template.Context, permission: str) -> bool:
+    from riskhub.accounts.policy import has_perm
+
+    request = context.get("request")
+    return bool(request is not None and has_perm(request.user, permission))
+
+
+@register.filter
+def rank_band(rank: int) -> str:
+    return {1: "low", 2: "medium", 3: "high", 4: "critical"}.get(rank, "not-assessed")
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> object:
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def split_words(value: str) -> list[str]:
+    return value.split()
+
+
+@register.filter
+def field(form: object, name: str) -> object:
+    return form[name]  # type: ignore[index]
+
+
+@register.filter
+def picker_cell(form: object, prefix: str) -> object:
+    return form.cell(prefix)  # type: ignore[attr-defined]
