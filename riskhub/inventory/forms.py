@@ -79,7 +79,9 @@ def _style(form: forms.BaseForm) -> None:
             css = "form-control"
         if css:
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
-        if form.is_bound and name in form.errors:
+        # Read the errors without triggering validation (fields may still be added).
+        errors = form._errors or {}
+        if name in errors:
             widget.attrs["aria-invalid"] = "true"
             widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
             widget.attrs["aria-describedby"] = f"id_{name}_error"
@@ -95,6 +97,12 @@ class StyledForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _style(self)
+
+
+def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
 
 
 class AssetForm(forms.ModelForm):
@@ -117,7 +125,7 @@ class AssetForm(forms.ModelForm):
 
     class Meta:
         model = Asset
-        fields: list[str] = []
+        fields = ["name", "description", "lifecycle", "source", "vendor"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "intended_purpose": forms.Textarea(attrs={"rows": 3}),
@@ -140,7 +148,12 @@ class AssetForm(forms.ModelForm):
             initial.setdefault("version", instance.version)
         super().__init__(*args, **kwargs)
         kind_fields = KIND_FIELDS.get(kind, [])
-        extra = fields_for_model(Asset, fields=kind_fields, widgets=self.Meta.widgets)
+        extra = fields_for_model(
+            Asset,
+            fields=kind_fields,
+            widgets=self.Meta.widgets,
+            formfield_callback=_formfield,
+        )
         for name in kind_fields:
             self.fields[name] = extra[name]
             if instance is not None and instance.pk and name not in initial:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from riskhub.accounts.models import User
@@ -168,7 +168,9 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: 
     _validate_unique_name(current)
     current.full_clean()
     _clean_kind_fields(current)
-    current.version = F("version") + 1
+    # The row is locked, so incrementing in Python is safe; an F() expression would reach
+    # simple-history's post_save as an unresolved expression and break the history row.
+    current.version += 1
     current.save()
     current.refresh_from_db()
     old, new = _changes(before, asset_snapshot(current))
@@ -189,12 +191,12 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: 
 def asset_archive(*, actor: User, asset: Asset, archived: bool = True) -> Asset:
     """Archive instead of delete: the asset keeps its history and audit trail."""
     require(actor, "inventory.edit")
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
     if asset.is_archived == archived:
         return asset
     asset.archived_at = timezone.now() if archived else None
-    asset.version = F("version") + 1
+    asset.version += 1
     asset.save(update_fields=["archived_at", "version", "updated_at"])
-    asset.refresh_from_db()
     record_event(
         actor=actor,
         action="asset.archive" if archived else "asset.restore",

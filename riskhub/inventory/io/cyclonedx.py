@@ -243,6 +243,8 @@ def read_bom(data: bytes) -> tuple[list[str], list[RawRow]]:
 def _relation(up_kind: str, down_kind: str) -> str:
     if up_kind == "dataset" and down_kind == "model":
         return "trained_on"
+    if up_kind == "model" and down_kind == "model":
+        return "fine_tuned_from"  # a model's model dependency is its base model
     return "depends_on"
 
 
