@@ -119,6 +119,11 @@ class BaseRiskFormSet(BaseFormSet):
             return super().initial_form_count()
         return self.saved_count
 
+    def total_form_count(self) -> int:
+        if self.is_bound:
+            return super().total_form_count()
+        return len(self.initial or [])
+
 
 RiskFormSet = formset_factory(RiskForm, formset=BaseRiskFormSet, extra=0, can_delete=True)
 
