@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	command -v $$p; break; fi; done)
 export RISKHUB_DEMO_PASSWORD ?= riskhub-demo-2026
 
-.PHONY: install run test test-fast lint bench migrations-check prereqs clean
+.PHONY: install run test lint bench faults migrations-check prereqs clean
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "RiskHub needs Python >= 3.11; none found on PATH." >&2; exit 1; fi
@@ -34,6 +34,10 @@ lint: install
 
 bench: install
 	@bin/run-benchmarks
+
+# Fault checks restart the machine's shared PostgreSQL and Redis: never in CI.
+faults: install
+	@for f in bench/fault_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 migrations-check: install
 	RISKHUB_DEV_SECRETS=1 $(PY) manage.py makemigrations --check --dry-run
