@@ -163,18 +163,16 @@ class Obligation:
 
 def _reason(matched: list[str], facts: frozenset[str]) -> str:
     shown = list(matched)
-    # A rule names the generic token (annex_iii, tier:high); the reader wants the point.
+    # A rule names the generic token (annex_iii, tier:high); the reader wants the point,
+    # first: "Annex III point 4(a); role: deployer".
+    points: list[str] = []
     if "annex_iii" in shown or "tier:high" in shown:
         points = sorted(t for t in facts if t.startswith("annex_iii:") and "(" in t)
         if not points:
             points = sorted(t for t in facts if t.startswith("annex_iii:"))
-        at = shown.index("annex_iii") if "annex_iii" in shown else len(shown)
-        shown[at:at] = [p for p in points if p not in shown]
-        if "annex_iii" in shown and points:
-            shown.remove("annex_iii")
-    if "tier:high" in shown and any(t.startswith("annex_iii:") for t in shown):
-        shown.remove("tier:high")
-    labels = [token_label(t) for t in shown]
+    if points:
+        shown = [t for t in shown if t not in ("annex_iii", "tier:high") and t not in points]
+    labels = [token_label(t) for t in [*points, *shown]]
     return "; ".join(dict.fromkeys(labels)) or "applies to every asset in scope"
 
 
