@@ -16,6 +16,7 @@ urlpatterns = [
     path("incidents/", include("riskhub.incidents.urls")),
     path("reports/", include("riskhub.reports.urls")),
     path("audit/", include("riskhub.audit.urls")),
+    path("people/", include("riskhub.core.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="schema"),
     path(

@@ -62,7 +62,15 @@ def backup(output: Path) -> dict[str, Any]:
     if connection.vendor == "postgresql":
         target = output / "database.pgdump"
         subprocess.run(  # noqa: S603 - fixed program, arguments from settings
-            [_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(target), *_pg_args(db), str(db["NAME"])],
+            [
+                _tool("pg_dump"),
+                "-Fc",
+                "--no-owner",
+                "-f",
+                str(target),
+                *_pg_args(db),
+                str(db["NAME"]),
+            ],
             check=True,
             env=_pg_env(db),
         )
