@@ -1,5 +1,7 @@
 """API routes of the dashboard app, included under /api/v1/ by riskhub/api/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from riskhub.dashboard import api
+
+urlpatterns = [path("dashboard/", api.dashboard, name="dashboard")]

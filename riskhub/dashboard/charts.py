@@ -1,0 +1,415 @@
+"""Plotly figures of the dashboard, built in Python as plain figure JSON.
+
+The figures are dicts in Plotly's figure schema rather than ``plotly.graph_objects``
+instances: validating every property on each page view costs more than the database
+work behind the page. ``tests/dashboard/test_charts.py`` feeds each one to
+``plotly.graph_objects.Figure`` so the schema is still checked. Every trace writes its
+numbers on the chart (colour is never the only signal), and the page puts a data table
+under each figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from riskhub.dashboard.selectors import (
+    BANDS,
+    AssetCounts,
+    DashboardFilters,
+    FrameworkFigures,
+    RegulatoryDate,
+    RiskCounts,
+    TrendPoint,
+)
+from riskhub.inventory.models import Asset
+from riskhub.risk.models import BAND_LABEL, RiskMatrix
+
+Figure = dict[str, Any]
+
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
+# Band colours when a matrix does not say (the shipped matrices do).
+BAND_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#ef6c00", "critical": "#b71c1c"}
+STATE_COLOURS = {"met": "#2e7d32", "partial": "#f9a825", "gap": "#b71c1c"}
+STATE_LABELS = {"met": "Met", "partial": "Partial", "gap": "Gap"}
+FRAMEWORK_SYMBOLS = {"eu-ai-act": "diamond", "gdpr": "circle", "ccpa": "square"}
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "font": FONT,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "autosize": True,
+        "hoverlabel": {"font": FONT},
+        "legend": {"orientation": "h", "y": -0.15},
+    }
+    layout.update(extra)
+    return layout
+
+
+# --- heatmap --------------------------------------------------------------------------
+
+
+def register_url(
+    filters: DashboardFilters, *, matrix: RiskMatrix, basis: str, impact: int, likelihood: int
+) -> str:
+    """The risk register filtered to one cell (its own query parameter names)."""
+    params: dict[str, Any] = {
+        "matrix": matrix.code,
+        "basis": basis,
+        "impact": impact,
+        "likelihood": likelihood,
+        "status": "open",
+    }
+    if filters.business_unit:
+        params["business_unit"] = filters.business_unit
+    if filters.kind:
+        params["kind"] = filters.kind
+    return f"{reverse('risk:register')}?{urlencode(params)}"
+
+
+def heatmap_cells(
+    matrix: RiskMatrix, counts: RiskCounts, basis: str, filters: DashboardFilters
+) -> list[list[dict[str, Any]]]:
+    """Rows from the highest impact down; each cell with its band, count and link.
+    The same structure feeds the figure and the data table."""
+    per_cell = counts.cells.get(matrix.pk, {}).get(basis, {})
+    return [
+        [
+            {
+                "impact": cell.impact,
+                "likelihood": cell.likelihood,
+                "impact_label": cell.impact_label,
+                "likelihood_label": cell.likelihood_label,
+                "band": cell.band,
+                "band_label": cell.band_label,
+                "colour": cell.colour,
+                "count": per_cell.get((cell.impact, cell.likelihood), 0),
+                "url": register_url(
+                    filters,
+                    matrix=matrix,
+                    basis=basis,
+                    impact=cell.impact,
+                    likelihood=cell.likelihood,
+                ),
+            }
+            for cell in row
+        ]
+        for row in matrix.grid()
+    ]
+
+
+def _band_colourscale(matrix: RiskMatrix) -> list[list[Any]]:
+    colours = {b["name"].lower(): b.get("colour") for b in matrix.bands}
+    scale: list[list[Any]] = []
+    for index, band in enumerate(BANDS):
+        colour = colours.get(band) or BAND_COLOURS[band]
+        scale += [[index / 4, colour], [(index + 1) / 4, colour]]
+    return scale
+
+
+def heatmap(
+    matrix: RiskMatrix, counts: RiskCounts, basis: str, filters: DashboardFilters
+) -> Figure:
+    """Impact (rows) x likelihood (columns); the colour is the cell's band, the text
+    its number of open risks and the band's name. customdata carries the register URL
+    that a click opens."""
+    cells = heatmap_cells(matrix, counts, basis, filters)
+    x = [f"{c['likelihood']}. {c['likelihood_label']}" for c in cells[0]]
+    y = [f"{row[0]['impact']}. {row[0]['impact_label']}" for row in cells]
+    rank = {band: i + 1 for i, band in enumerate(BANDS)}
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "x": x,
+                "y": y,
+                "z": [[rank[c["band"]] for c in row] for row in cells],
+                "zmin": 0.5,
+                "zmax": 4.5,
+                "colorscale": _band_colourscale(matrix),
+                "showscale": False,
+                "xgap": 3,
+                "ygap": 3,
+                "text": [[f"<b>{c['count']}</b><br>{c['band_label']}" for c in row] for row in cells],
+                "texttemplate": "%{text}",
+                "textfont": {"size": 14},
+                "customdata": [[c["url"] for c in row] for row in cells],
+                "hovertext": [
+                    [
+                        f"{c['count']} open risk{'s' if c['count'] != 1 else ''}<br>"
+                        f"Impact {c['impact']} ({c['impact_label']}), likelihood "
+                        f"{c['likelihood']} ({c['likelihood_label']})<br>{c['band_label']}"
+                        for c in row
+                    ]
+                    for row in cells
+                ],
+                "hoverinfo": "text",
+                "name": f"{basis.capitalize()} risk",
+            }
+        ],
+        "layout": _layout(
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            xaxis={
+                "title": {"text": "Likelihood"},
+                "side": "bottom",
+                "type": "category",
+                "fixedrange": True,
+                "automargin": True,
+            },
+            yaxis={
+                "title": {"text": "Impact"},
+                "type": "category",
+                "fixedrange": True,
+                "automargin": True,
+                "autorange": "reversed",
+            },
+            height=120 + 62 * len(y),
+        ),
+    }
+
+
+# --- coverage -------------------------------------------------------------------------
+
+
+def coverage_bars(figures: list[FrameworkFigures]) -> Figure:
+    """Met / partial / gap per framework, stacked horizontal bars with the counts."""
+    names = [f.name for f in figures]
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": STATE_LABELS[state],
+            "y": names,
+            "x": [getattr(f, state) for f in figures],
+            "text": [f"{STATE_LABELS[state]} {getattr(f, state)}" for f in figures],
+            "textposition": "inside",
+            "insidetextanchor": "middle",
+            "marker": {"color": STATE_COLOURS[state], "line": {"color": "#ffffff", "width": 1}},
+            "hovertemplate": "%{y}: %{x} " + STATE_LABELS[state].lower() + "<extra></extra>",
+        }
+        for state in ("met", "partial", "gap")
+    ]
+    return {
+        "data": data,
+        "layout": _layout(
+            barmode="stack",
+            height=110 + 52 * max(1, len(names)),
+            xaxis={"title": {"text": "Asset x requirement pairs"}, "fixedrange": True},
+            yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
+            uniformtext={"minsize": 10, "mode": "hide"},
+        ),
+    }
+
+
+# --- trend ----------------------------------------------------------------------------
+
+
+def trend_lines(points: list[TrendPoint]) -> Figure:
+    """Open risks by band per day; the last value of each line is written beside it."""
+    dates = [p.date.isoformat() for p in points]
+    data = []
+    for band in reversed(BANDS):
+        values = [getattr(p, band) for p in points]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers+text",
+                "name": BAND_LABEL[band],
+                "x": dates,
+                "y": values,
+                "text": [""] * (len(values) - 1) + [f"{BAND_LABEL[band]} {values[-1]}"]
+                if values
+                else [],
+                "textposition": "middle right",
+                "cliponaxis": False,
+                "line": {"color": BAND_COLOURS[band], "width": 2, "dash": _DASH[band]},
+                "marker": {"size": 4, "symbol": _SYMBOL[band]},
+                "hovertemplate": "%{x}: %{y} " + BAND_LABEL[band].lower() + "<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            height=340,
+            margin={"l": 10, "r": 110, "t": 10, "b": 10},
+            xaxis={"type": "date", "automargin": True},
+            yaxis={"title": {"text": "Open risks"}, "rangemode": "tozero", "automargin": True},
+            hovermode="x unified",
+        ),
+    }
+
+
+# Line styles and marker shapes differ per band so the lines read without colour.
+_DASH = {"critical": "solid", "high": "dash", "medium": "dot", "low": "dashdot"}
+_SYMBOL = {"critical": "diamond", "high": "square", "medium": "circle", "low": "triangle-up"}
+
+
+# --- top risks ------------------------------------------------------------------------
+
+
+def top_risks_bars(rows: list[dict[str, Any]]) -> Figure:
+    """The ten highest open risks: residual score as a share of the matrix maximum."""
+    labels = [
+        f"{i}. {_short(r['title'], 38)}<br><sup>{_short(r['assessment__asset__name'], 40)}</sup>"
+        for i, r in enumerate(rows, start=1)
+    ]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": labels,
+                "x": [round(100 * (r["residual_ratio"] or 0)) for r in rows],
+                "text": [
+                    f"{BAND_LABEL.get(r['residual_band'], r['residual_band'])} · "
+                    f"score {r['residual_score']}"
+                    for r in rows
+                ],
+                "textposition": "auto",
+                "marker": {
+                    "color": [BAND_COLOURS.get(r["residual_band"], "#6c757d") for r in rows]
+                },
+                "hovertemplate": "%{y}: %{x}% of the matrix maximum<extra></extra>",
+                "name": "Residual score",
+            }
+        ],
+        "layout": _layout(
+            height=120 + 44 * max(1, len(rows)),
+            showlegend=False,
+            xaxis={
+                "title": {"text": "Residual score, % of the matrix maximum"},
+                "range": [0, 100],
+                "fixedrange": True,
+            },
+            yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
+        ),
+    }
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- regulatory timeline --------------------------------------------------------------
+
+
+def timeline_groups(rows: list[RegulatoryDate]) -> list[dict[str, Any]]:
+    """Requirements grouped by (date, framework), for the figure and its table."""
+    groups: dict[tuple[dt.date, str], list[RegulatoryDate]] = defaultdict(list)
+    for row in rows:
+        groups[(row.date, row.framework_slug)].append(row)
+    return [
+        {
+            "date": day,
+            "framework": slug,
+            "refs": [r.ref for r in items],
+            "assets": max(r.assets for r in items),
+        }
+        for (day, slug), items in sorted(groups.items())
+    ]
+
+
+def timeline(rows: list[RegulatoryDate], names: dict[str, str]) -> Figure:
+    groups = timeline_groups(rows)
+    data = []
+    for slug in dict.fromkeys(g["framework"] for g in groups):
+        mine = [g for g in groups if g["framework"] == slug]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": names.get(slug, slug),
+                "x": [g["date"].isoformat() for g in mine],
+                "y": [names.get(slug, slug)] * len(mine),
+                "text": [f"{len(g['refs'])}" for g in mine],
+                "textposition": "top center",
+                "marker": {"size": 14, "symbol": FRAMEWORK_SYMBOLS.get(slug, "circle")},
+                "hovertext": [
+                    f"{g['date'].isoformat()}: {', '.join(g['refs'][:6])}"
+                    f"{' …' if len(g['refs']) > 6 else ''} (up to {g['assets']} assets)"
+                    for g in mine
+                ],
+                "hoverinfo": "text",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            height=120 + 60 * max(1, len(data)),
+            showlegend=False,
+            xaxis={"type": "date", "automargin": True},
+            yaxis={"type": "category", "automargin": True, "fixedrange": True},
+        ),
+    }
+
+
+# --- assessment coverage --------------------------------------------------------------
+
+
+def unassessed_bars(assets: AssetCounts) -> Figure:
+    """Assets with and without a current approved assessment, by kind."""
+    kinds = list(Asset.Kind)
+    assessed = [assets.by_kind.get(k.value, 0) - assets.unassessed_by_kind.get(k.value, 0) for k in kinds]
+    missing = [assets.unassessed_by_kind.get(k.value, 0) for k in kinds]
+    labels = [str(k.label) for k in kinds]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "name": "Not assessed",
+                "x": labels,
+                "y": missing,
+                "text": [f"{n} not assessed" for n in missing],
+                "textposition": "auto",
+                "marker": {"color": "#6c757d", "pattern": {"shape": "/"}},
+                "hovertemplate": "%{x}: %{y} not assessed<extra></extra>",
+            },
+            {
+                "type": "bar",
+                "name": "Assessed",
+                "x": labels,
+                "y": assessed,
+                "text": [f"{n} assessed" for n in assessed],
+                "textposition": "auto",
+                "marker": {"color": "#0d6efd"},
+                "hovertemplate": "%{x}: %{y} assessed<extra></extra>",
+            },
+        ],
+        "layout": _layout(
+            barmode="stack",
+            height=320,
+            yaxis={"title": {"text": "Assets"}, "rangemode": "tozero", "fixedrange": True},
+            xaxis={"fixedrange": True},
+        ),
+    }
+
+
+# --- everything the page draws --------------------------------------------------------
+
+
+def figures(board: Any) -> dict[str, Any]:
+    """All figures of a dashboard (a selectors.Dashboard), keyed as the page uses them."""
+    names = {f.slug: f.short_name for f in board.frameworks}
+    return {
+        "heatmaps": [
+            {
+                "matrix": m.code,
+                "name": m.name,
+                "inherent": heatmap(m, board.risks, "inherent", board.filters),
+                "residual": heatmap(m, board.risks, "residual", board.filters),
+            }
+            for m in board.matrices
+        ],
+        "coverage": coverage_bars(board.coverage),
+        "trend": trend_lines(board.trend),
+        "top_risks": top_risks_bars(board.top_risks),
+        "timeline": timeline(board.timeline, names),
+        "unassessed": unassessed_bars(board.assets),
+    }

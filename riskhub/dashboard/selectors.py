@@ -1,0 +1,603 @@
+"""Every read of the executive dashboard, aggregated in the database.
+
+The page runs a fixed number of queries whatever the size of the inventory: each
+figure is one GROUP BY (or one conditional aggregation) over the tables of the lower
+apps. For a past "as of" date the same aggregations run over the django-simple-history
+tables (``Model.history.as_of``), which carry the same field names; the trend and the
+coverage of a past day come from the daily snapshots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.utils import timezone
+
+from riskhub.compliance.models import Evidence, Framework, RequirementStatus
+from riskhub.dashboard.models import COVERAGE_COLUMNS, DailySnapshot
+from riskhub.inventory.models import Asset, BusinessUnit
+from riskhub.risk.models import BAND_RANK, Assessment, Risk, RiskAcceptance, RiskMatrix
+
+BANDS = ["low", "medium", "high", "critical"]
+COVERAGE_STATES = ("met", "partial", "gap")
+EXPIRY_WINDOW_DAYS = 30
+TREND_DAYS = 90
+TIMELINE_LIMIT = 40
+TOP_RISKS = 10
+UNASSESSED_LIST = 10
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    business_unit: int | None = None
+    kind: str = ""
+    tier: str = ""
+    framework: str = ""  # framework slug
+    as_of: dt.date | None = None  # None: today, from the live tables
+
+    @property
+    def asset_filtered(self) -> bool:
+        return bool(self.business_unit or self.kind or self.tier)
+
+    def asset_q(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.business_unit:
+            q &= Q(**{f"{prefix}business_unit_id": self.business_unit})
+        if self.kind:
+            q &= Q(**{f"{prefix}kind": self.kind})
+        if self.tier:
+            q &= Q(**{f"{prefix}tier": self.tier})
+        return q
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last instant of a day in the current (organisation) time zone."""
+    start = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+    return timezone.make_aware(start) - dt.timedelta(microseconds=1)
+
+
+@dataclass
+class Sources:
+    """The querysets the aggregations read: the live tables, or the history tables as
+    they stood at the end of a past day. Both expose the same field names."""
+
+    day: dt.date
+    historical: bool
+    assets: QuerySet[Any]
+    assessments: QuerySet[Any]
+    risks: QuerySet[Any]
+    acceptances: QuerySet[Any]
+    evidence: QuerySet[Any]
+
+
+def sources(day: dt.date, *, today: dt.date | None = None) -> Sources:
+    today = today or timezone.localdate()
+    if day >= today:
+        return Sources(
+            day=day,
+            historical=False,
+            assets=Asset.objects.all(),
+            assessments=Assessment.objects.all(),
+            risks=Risk.objects.all(),
+            acceptances=RiskAcceptance.objects.all(),
+            evidence=Evidence.objects.all(),
+        )
+    moment = end_of_day(day)
+    return Sources(
+        day=day,
+        historical=True,
+        assets=Asset.history.as_of(moment),
+        assessments=Assessment.history.as_of(moment),
+        risks=Risk.history.as_of(moment),
+        acceptances=RiskAcceptance.history.as_of(moment),
+        evidence=Evidence.history.as_of(moment),
+    )
+
+
+@dataclass
+class Scope:
+    """The filtered querysets every figure starts from."""
+
+    filters: DashboardFilters
+    src: Sources
+
+    @property
+    def day(self) -> dt.date:
+        return self.src.day
+
+    def assets(self) -> QuerySet[Any]:
+        """Active (not archived) assets in the filtered slice."""
+        return self.src.assets.filter(self.filters.asset_q(), archived_at__isnull=True)
+
+    def current_assessments(self) -> QuerySet[Any]:
+        qs = self.src.assessments.filter(is_current=True)
+        if self.filters.asset_filtered:
+            qs = qs.filter(
+                asset_id__in=self.src.assets.filter(self.filters.asset_q()).values("id")
+            )
+        return qs
+
+    def current_risks(self) -> QuerySet[Any]:
+        """Risks of the current (latest approved) assessments: the risk register.
+
+        Archived assets are not excluded, so a heatmap count equals what the register
+        shows when the cell is clicked."""
+        if not self.src.historical and not self.filters.asset_filtered:
+            return self.src.risks.filter(assessment__is_current=True)
+        return self.src.risks.filter(assessment_id__in=self.current_assessments().values("id"))
+
+
+def scope(filters: DashboardFilters, *, today: dt.date | None = None) -> Scope:
+    today = today or timezone.localdate()
+    day = min(filters.as_of or today, today)
+    return Scope(filters=filters, src=sources(day, today=today))
+
+
+# --- assets ---------------------------------------------------------------------------
+
+
+@dataclass
+class AssetCounts:
+    total: int = 0
+    unassessed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    by_tier: dict[str, int] = field(default_factory=dict)
+    unassessed_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def asset_counts(sc: Scope) -> AssetCounts:
+    """Active assets by kind and tier, and those without a current approved assessment
+    (one query)."""
+    assessed = sc.src.assessments.filter(is_current=True).values("asset_id")
+    rows = (
+        sc.assets()
+        .values("kind", "tier")
+        .annotate(n=Count("id"), unassessed=Count("id", filter=~Q(id__in=assessed)))
+        .order_by()
+    )
+    result = AssetCounts(
+        by_kind={k: 0 for k in Asset.Kind.values},
+        unassessed_by_kind={k: 0 for k in Asset.Kind.values},
+    )
+    for row in rows:
+        result.total += row["n"]
+        result.unassessed += row["unassessed"]
+        result.by_kind[row["kind"]] = result.by_kind.get(row["kind"], 0) + row["n"]
+        result.unassessed_by_kind[row["kind"]] = (
+            result.unassessed_by_kind.get(row["kind"], 0) + row["unassessed"]
+        )
+        tier = row["tier"] or ""
+        result.by_tier[tier] = result.by_tier.get(tier, 0) + row["n"]
+    return result
+
+
+def unassessed_assets(sc: Scope, *, limit: int = UNASSESSED_LIST) -> list[dict[str, Any]]:
+    """The first assets (by name) without a current approved assessment (one query)."""
+    assessed = sc.src.assessments.filter(is_current=True).values("asset_id")
+    return list(
+        sc.assets()
+        .exclude(id__in=assessed)
+        .order_by("name", "id")
+        .values("uuid", "name", "kind", "tier", "business_unit__name")[:limit]
+    )
+
+
+# --- risks ----------------------------------------------------------------------------
+
+
+@dataclass
+class RiskCounts:
+    """Open risks by residual band, accepted and overdue risks, and for each matrix the
+    open risks per cell on both bases: cells[matrix_id][basis][(impact, likelihood)]."""
+
+    open_by_band: dict[str, int] = field(default_factory=lambda: {b: 0 for b in BANDS})
+    open_total: int = 0
+    accepted: int = 0
+    overdue: int = 0
+    cells: dict[int, dict[str, dict[tuple[int, int], int]]] = field(default_factory=dict)
+
+
+def risk_counts(sc: Scope) -> RiskCounts:
+    """Every risk figure in one GROUP BY over the register."""
+    day = sc.day
+    overdue = Q(status=Risk.Status.OPEN, due_date__lt=day) & ~Q(treatment=Risk.Treatment.ACCEPT)
+    rows = (
+        sc.current_risks()
+        .values(
+            "assessment__matrix_id",
+            "status",
+            "residual_band",
+            "inherent_impact",
+            "inherent_likelihood",
+            "residual_impact",
+            "residual_likelihood",
+        )
+        .annotate(n=Count("id"), overdue=Count("id", filter=overdue))
+        .order_by()
+    )
+    result = RiskCounts()
+    for row in rows:
+        result.overdue += row["overdue"]
+        if row["status"] == Risk.Status.ACCEPTED:
+            result.accepted += row["n"]
+        if row["status"] != Risk.Status.OPEN:
+            continue
+        result.open_total += row["n"]
+        band = row["residual_band"]
+        result.open_by_band[band] = result.open_by_band.get(band, 0) + row["n"]
+        cells = result.cells.setdefault(
+            row["assessment__matrix_id"], {"inherent": defaultdict(int), "residual": defaultdict(int)}
+        )
+        cells["inherent"][(row["inherent_impact"], row["inherent_likelihood"])] += row["n"]
+        cells["residual"][(row["residual_impact"], row["residual_likelihood"])] += row["n"]
+    return result
+
+
+def matrices_in_use(counts: RiskCounts) -> list[RiskMatrix]:
+    """The default matrix first, then every other matrix that holds an open risk
+    (one query)."""
+    return [
+        m
+        for m in RiskMatrix.objects.order_by("-is_default", "name")
+        if m.is_default or m.pk in counts.cells
+    ]
+
+
+def top_risks(sc: Scope, *, limit: int = TOP_RISKS) -> list[dict[str, Any]]:
+    """The open risks ranked as DESIGN.md compares them: band, then score over the
+    matrix maximum (one query)."""
+    return list(
+        sc.current_risks()
+        .filter(status=Risk.Status.OPEN)
+        .order_by("-residual_rank", "-residual_ratio", "id")
+        .values(
+            "uuid",
+            "title",
+            "residual_band",
+            "residual_score",
+            "residual_ratio",
+            "treatment",
+            "due_date",
+            "assessment__asset__uuid",
+            "assessment__asset__name",
+            "assessment__asset__kind",
+            "assessment__matrix__name",
+        )[:limit]
+    )
+
+
+# --- deadlines ------------------------------------------------------------------------
+
+
+@dataclass
+class Deadlines:
+    acceptances_expiring: int = 0
+    evidence_expiring: int = 0
+    reviews_overdue: int = 0
+    reviews_due_soon: int = 0
+
+
+def _count(qs: QuerySet[Any], label: str) -> QuerySet[Any]:
+    """One labelled COUNT(*) row, to be UNIONed with others."""
+    return (
+        qs.order_by()
+        .annotate(label=Value(label, output_field=CharField()))
+        .values("label")
+        .annotate(n=Count("pk"))
+        .values_list("label", "n")
+    )
+
+
+def deadlines(sc: Scope, *, days: int = EXPIRY_WINDOW_DAYS) -> Deadlines:
+    """Acceptances and evidence expiring within the window, assessment reviews overdue
+    and due within it: four counts in one UNION ALL query.
+
+    Filtered by asset, organisation-wide evidence drops out: it belongs to no business
+    unit."""
+    window_end = sc.day + dt.timedelta(days=days)
+    acceptances = sc.src.acceptances.filter(
+        revoked=False,
+        expired_at__isnull=True,
+        expires_on__gte=sc.day,
+        expires_on__lte=window_end,
+    )
+    if sc.filters.asset_filtered or sc.src.historical:
+        acceptances = acceptances.filter(risk_id__in=sc.current_risks().values("id"))
+    evidence = sc.src.evidence.filter(valid_until__gte=sc.day, valid_until__lte=window_end)
+    if sc.filters.asset_filtered:
+        evidence = evidence.filter(implementation__asset_id__in=sc.assets().values("id"))
+    current = sc.current_assessments()
+    parts = [
+        _count(acceptances, "acceptances_expiring"),
+        _count(evidence, "evidence_expiring"),
+        _count(current.filter(next_review_due__lt=sc.day), "reviews_overdue"),
+        _count(
+            current.filter(next_review_due__gte=sc.day, next_review_due__lte=window_end),
+            "reviews_due_soon",
+        ),
+    ]
+    result = Deadlines()
+    for label, n in parts[0].union(*parts[1:], all=True):
+        setattr(result, label, n)
+    return result
+
+
+# --- obligations: coverage and the regulatory timeline --------------------------------
+
+
+@dataclass
+class RegulatoryDate:
+    date: dt.date
+    framework_slug: str
+    ref: str
+    title: str
+    assets: int
+
+
+@dataclass
+class FrameworkFigures:
+    slug: str
+    name: str
+    met: int = 0
+    partial: int = 0
+    gap: int = 0
+    recorded: bool = True
+
+    @property
+    def applicable(self) -> int:
+        return self.met + self.partial + self.gap
+
+    @property
+    def met_pct(self) -> int:
+        return round(100 * self.met / self.applicable) if self.applicable else 0
+
+
+@dataclass
+class Obligations:
+    coverage: list[FrameworkFigures]
+    timeline: list[RegulatoryDate]
+
+
+def obligations(
+    sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT
+) -> Obligations:
+    """Coverage per framework (met / partial / gap over asset x applicable requirement
+    pairs) and the upcoming dates from which obligations apply to the assets in scope,
+    from one GROUP BY over the compliance app's stored per-asset statuses. The groups
+    are bounded by the catalog (requirement x date x state), not by the inventory.
+
+    The statuses have no history: for a past day the coverage comes from that day's
+    snapshots (see ``trend``) and the timeline from today's applicability."""
+    if sc.filters.framework:
+        fws = [f for f in fws if f.slug == sc.filters.framework]
+    by_id = {f.pk: f for f in fws}
+    figures = {f.pk: FrameworkFigures(f.slug, f.short_name) for f in fws}
+    qs = RequirementStatus.objects.filter(framework_id__in=list(by_id))
+    if sc.filters.asset_filtered:
+        qs = qs.filter(asset_id__in=sc.assets().values("id"))
+    else:
+        qs = qs.filter(asset__archived_at__isnull=True)
+    rows = (
+        qs.values(
+            "framework_id",
+            "requirement_id",
+            "requirement__ref",
+            "requirement__title",
+            "requirement__position",
+            "applies_from",
+            "status",
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    upcoming: dict[tuple[dt.date, int, int], RegulatoryDate] = {}
+    for row in rows:
+        figure = figures[row["framework_id"]]
+        if row["status"] in COVERAGE_STATES:
+            setattr(figure, row["status"], getattr(figure, row["status"]) + row["n"])
+        day = row["applies_from"]
+        if day is not None and day >= sc.day:
+            key = (day, by_id[row["framework_id"]].position, row["requirement__position"])
+            entry = upcoming.get(key)
+            if entry is None:
+                entry = upcoming[key] = RegulatoryDate(
+                    date=day,
+                    framework_slug=by_id[row["framework_id"]].slug,
+                    ref=row["requirement__ref"],
+                    title=row["requirement__title"],
+                    assets=0,
+                )
+            entry.assets += row["n"]
+    timeline = [upcoming[key] for key in sorted(upcoming)][:limit]
+    return Obligations(coverage=list(figures.values()), timeline=timeline)
+
+
+def coverage_of_day(
+    fws: list[Framework], filters: DashboardFilters, point: TrendPoint | None
+) -> list[FrameworkFigures]:
+    """Coverage as the snapshot of a past day recorded it."""
+    if filters.framework:
+        fws = [f for f in fws if f.slug == filters.framework]
+    result = []
+    for f in fws:
+        figure = FrameworkFigures(f.slug, f.short_name)
+        counts = point.coverage.get(f.slug) if point is not None else None
+        if counts is None:
+            figure.recorded = False
+        else:
+            figure.met, figure.partial, figure.gap = (counts[s] for s in COVERAGE_STATES)
+        result.append(figure)
+    return result
+
+
+# --- catalog lists --------------------------------------------------------------------
+
+
+def filter_options() -> tuple[list[BusinessUnit], list[Framework]]:
+    """The business units and frameworks the filters offer, in one UNION ALL query."""
+
+    def part(qs: QuerySet[Any], label: str, a: str, b: Any) -> QuerySet[Any]:
+        return (
+            qs.order_by()
+            .annotate(
+                t=Value(label, output_field=CharField()),
+                i=F("pk"),
+                a=F(a),
+                b=b,
+                o=F("position") if label == "fw" else Value(0, output_field=IntegerField()),
+            )
+            .values_list("t", "i", "a", "b", "o")
+        )
+
+    rows = part(BusinessUnit.objects.all(), "bu", "name", Value("", output_field=CharField())).union(
+        part(Framework.objects.all(), "fw", "slug", F("name")), all=True
+    )
+    units: list[BusinessUnit] = []
+    fws: list[Framework] = []
+    for kind, pk, a, b, position in rows:
+        if kind == "bu":
+            units.append(BusinessUnit(pk=pk, name=a))
+        else:
+            fws.append(Framework(pk=pk, slug=a, name=b, position=position))
+    units.sort(key=lambda u: u.name)
+    fws.sort(key=lambda f: (f.position, f.slug))
+    return units, fws
+
+
+# --- snapshots ------------------------------------------------------------------------
+
+
+def snapshot_q(filters: DashboardFilters) -> Q:
+    q = Q()
+    if filters.business_unit:
+        q &= Q(business_unit_id=filters.business_unit)
+    if filters.kind:
+        q &= Q(kind=filters.kind)
+    if filters.tier:
+        q &= Q(tier=filters.tier)
+    return q
+
+
+@dataclass
+class TrendPoint:
+    date: dt.date
+    low: int
+    medium: int
+    high: int
+    critical: int
+    overdue: int
+    unassessed: int
+    # {framework slug: {"met", "partial", "gap"}}, for the frameworks recorded that day
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.low + self.medium + self.high + self.critical
+
+
+def trend(sc: Scope, *, days: int = TREND_DAYS) -> list[TrendPoint]:
+    """Open risks by band (and coverage) per day over the window ending on the
+    dashboard's day, summed over the snapshot slices in scope (one query)."""
+    start = sc.day - dt.timedelta(days=days - 1)
+    coverage_sums = {
+        f"{prefix}_{state}": Sum(f"{prefix}_{state}")
+        for prefix in COVERAGE_COLUMNS.values()
+        for state in COVERAGE_STATES
+    }
+    rows = (
+        DailySnapshot.objects.filter(snapshot_q(sc.filters), date__gte=start, date__lte=sc.day)
+        .values("date")
+        .annotate(
+            low=Sum("risks_low"),
+            medium=Sum("risks_medium"),
+            high=Sum("risks_high"),
+            critical=Sum("risks_critical"),
+            overdue=Sum("overdue"),
+            unassessed=Sum("unassessed"),
+            **coverage_sums,
+        )
+        .order_by("date")
+    )
+    points = []
+    for r in rows:
+        coverage = {
+            slug: {state: r[f"{prefix}_{state}"] for state in COVERAGE_STATES}
+            for slug, prefix in COVERAGE_COLUMNS.items()
+            if r[f"{prefix}_met"] is not None
+        }
+        points.append(
+            TrendPoint(
+                date=r["date"],
+                low=r["low"] or 0,
+                medium=r["medium"] or 0,
+                high=r["high"] or 0,
+                critical=r["critical"] or 0,
+                overdue=r["overdue"] or 0,
+                unassessed=r["unassessed"] or 0,
+                coverage=coverage,
+            )
+        )
+    return points
+
+
+# --- the page -------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    filters: DashboardFilters
+    day: dt.date
+    historical: bool
+    assets: AssetCounts
+    risks: RiskCounts
+    matrices: list[RiskMatrix]
+    top_risks: list[dict[str, Any]]
+    deadlines: Deadlines
+    frameworks: list[Framework]
+    coverage: list[FrameworkFigures]
+    trend: list[TrendPoint]
+    timeline: list[RegulatoryDate]
+    unassessed: list[dict[str, Any]]
+    business_units: list[BusinessUnit]
+
+
+def dashboard(
+    filters: DashboardFilters,
+    *,
+    today: dt.date | None = None,
+    options: tuple[list[BusinessUnit], list[Framework]] | None = None,
+) -> Dashboard:
+    """Everything the page shows in nine queries whatever the data (eight when the
+    caller passes the filter options it already read for the form)."""
+    sc = scope(filters, today=today)
+    units, fws = options if options is not None else filter_options()
+    risk_figures = risk_counts(sc)
+    points = trend(sc)
+    duties = obligations(sc, fws)
+    if sc.src.historical:
+        last = points[-1] if points and points[-1].date == sc.day else None
+        duties.coverage = coverage_of_day(fws, filters, last)
+    return Dashboard(
+        filters=filters,
+        day=sc.day,
+        historical=sc.src.historical,
+        assets=asset_counts(sc),
+        risks=risk_figures,
+        matrices=matrices_in_use(risk_figures),
+        top_risks=top_risks(sc),
+        deadlines=deadlines(sc),
+        frameworks=fws,
+        coverage=duties.coverage,
+        trend=points,
+        timeline=duties.timeline,
+        unassessed=unassessed_assets(sc),
+        business_units=units,
+    )
+
+
+def band_rank(slug: str) -> int:
+    return BAND_RANK.get(slug, 0)
