@@ -1,15 +1,263 @@
+"""Thin HTML views of the incidents app. Rules live in services; reads in selectors.
+
+Every view renders and parses date-times in the organisation's time zone."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from riskhub.accounts.policy import requires
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from riskhub.accounts.policy import has_perm, requires
+from riskhub.incidents import selectors, services
+from riskhub.incidents.clocks import humanise
+from riskhub.incidents.forms import (
+    ActionForm,
+    CloseForm,
+    FilterForm,
+    IncidentForm,
+    NotificationForm,
+    StatusForm,
+    writers,
+)
+from riskhub.incidents.models import Incident
+
+PAGE_SIZE = 25
+
+
+def org_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        org = selectors.organisation()
+        try:
+            zone = ZoneInfo(org.time_zone)
+        except (KeyError, ValueError):
+            zone = ZoneInfo("UTC")
+        request.organisation = org  # type: ignore[attr-defined]
+        with timezone.override(zone):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _apply_errors(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 @requires("incidents.view")
+@org_time
 def index(request: HttpRequest) -> HttpResponse:
+    form = FilterForm(request.GET or None)
+    filters = selectors.IncidentFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.IncidentFilters(
+            status=data["status"],
+            severity=data["severity"],
+            category=data["category"],
+            owner=data["owner"],
+            clocks=data["clocks"],
+            q=data["q"].strip(),
+        )
+    page = Paginator(selectors.incidents(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = selectors.with_clocks(list(page.object_list), request.organisation, now)  # type: ignore[attr-defined]
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
-        "core/empty_section.html",
-        {"title": "Incidents", "message": "No incidents have been recorded."},
+        "incidents/index.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "rows": rows,
+            "now": now,
+            "owners": writers(),
+            "query": query.urlencode(),
+            "can_edit": has_perm(request.user, "incidents.edit"),
+            "any_incident": bool(rows) or Incident.objects.exists(),
+        },
     )
+
+
+@requires("incidents.edit")
+@org_time
+def create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = IncidentForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                incident = services.incident_create(
+                    actor=request.user,  # type: ignore[arg-type]
+                    title=data["title"],
+                    description=data["description"],
+                    aware_at=data["aware_at"],
+                    occurred_at=data["occurred_at"],
+                    assets=list(data["assets"]),
+                    categories=data["categories"],
+                    threat=data["threat"],
+                    personal_data_breach=data["personal_data_breach"],
+                    breach_risk_unlikely=data["breach_risk_unlikely"],
+                    high_risk_to_individuals=data["high_risk_to_individuals"],
+                    serious_incident=data["serious_incident"],
+                    california_residents=data["california_residents"] or 0,
+                    severity=data["severity"],
+                    owner=data["owner"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Incident opened. Check the duties below.")
+                return redirect("incidents:detail", uuid=incident.uuid)
+    else:
+        initial: dict[str, Any] = {
+            "aware_at": timezone.localtime().replace(second=0, microsecond=0)
+        }
+        if request.GET.get("asset"):
+            initial["assets"] = selectors.active_assets().filter(
+                uuid__in=request.GET.getlist("asset")
+            )
+        form = IncidentForm(initial=initial)
+    return render(request, "incidents/form.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, uuid: UUID, **forms: Form) -> dict[str, Any]:
+    now = timezone.now()
+    detail = selectors.incident_detail(uuid, now)
+    running = [c for c in detail.clocks if c.notified_at is None]
+    return {
+        "d": detail,
+        "incident": detail.incident,
+        "now": now,
+        "left": {c.code: humanise(c.time_left(now)) for c in detail.clocks},
+        "can_edit": has_perm(request.user, "incidents.edit") and not detail.incident.is_closed,
+        "notification_form": forms.get("notification_form")
+        or NotificationForm(
+            clocks=running or detail.clocks,
+            initial={"at": timezone.localtime().replace(second=0, microsecond=0)},
+        ),
+        "action_form": forms.get("action_form") or ActionForm(),
+        "status_form": forms.get("status_form")
+        or StatusForm(initial={"status": detail.incident.status}),
+    }
+
+
+@requires("incidents.view")
+@org_time
+def detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    return render(request, "incidents/detail.html", _detail_context(request, uuid))
+
+
+@requires("incidents.edit")
+@require_POST
+@org_time
+def notify(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    incident = selectors.incident_get(uuid)
+    clocks = selectors.incident_detail(uuid).clocks
+    form = NotificationForm(request.POST, clocks=clocks)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.notification_record(
+                actor=request.user,  # type: ignore[arg-type]
+                incident=incident,
+                clock=data["clock"],
+                recipient=data["recipient"],
+                at=data["at"],
+                reference=data["reference"],
+                notified_by=data["notified_by"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Notification recorded.")
+            return redirect("incidents:detail", uuid=uuid)
+    context = _detail_context(request, uuid, notification_form=form)
+    return render(request, "incidents/detail.html", context, status=400)
+
+
+@requires("incidents.edit")
+@require_POST
+@org_time
+def action(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    incident = selectors.incident_get(uuid)
+    form = ActionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.timeline_add_action(
+                actor=request.user,  # type: ignore[arg-type]
+                incident=incident,
+                summary=form.cleaned_data["summary"],
+                at=form.cleaned_data["at"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Added to the timeline.")
+            return redirect("incidents:detail", uuid=uuid)
+    context = _detail_context(request, uuid, action_form=form)
+    return render(request, "incidents/detail.html", context, status=400)
+
+
+@requires("incidents.edit")
+@require_POST
+@org_time
+def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    incident = selectors.incident_get(uuid)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incident_set_status(
+                actor=request.user,  # type: ignore[arg-type]
+                incident=incident,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Status changed.")
+            return redirect("incidents:detail", uuid=uuid)
+    context = _detail_context(request, uuid, status_form=form)
+    return render(request, "incidents/detail.html", context, status=400)
+
+
+@requires("incidents.edit")
+@org_time
+def close(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    incident = selectors.incident_get(uuid)
+    if incident.is_closed:
+        messages.info(request, "This incident is already closed.")
+        return redirect("incidents:detail", uuid=uuid)
+    form = CloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.incident_close(
+                actor=request.user,  # type: ignore[arg-type]
+                incident=incident,
+                what_failed=form.cleaned_data["what_failed"],
+                what_changes=form.cleaned_data["what_changes"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Incident closed with its post-incident review.")
+            return redirect("incidents:detail", uuid=uuid)
+    return render(request, "incidents/close.html", {"incident": incident, "form": form})
