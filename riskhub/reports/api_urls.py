@@ -1,5 +1,15 @@
 """API routes of the reports app, included under /api/v1/ by riskhub/api/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from riskhub.reports import api
+
+router = SimpleRouter(trailing_slash=True)
+router.register("reports", api.ReportViewSet, basename="report")
+
+urlpatterns = [
+    # Before the router, so "verify" is not read as a report id.
+    path("reports/verify/", api.verify, name="report-verify"),
+    path("", include(router.urls)),
+]

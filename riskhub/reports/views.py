@@ -1,15 +1,170 @@
+"""Thin HTML views: the reports page with live progress, download, re-run, schedules
+and verification. Rendering never happens here: a request only enqueues."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from uuid import UUID
 
-from riskhub.accounts.policy import requires
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from riskhub.accounts.policy import has_perm, requires
+from riskhub.reports import selectors, services, verification
+from riskhub.reports.api import pdf_response
+from riskhub.reports.forms import ReportRequestForm, ScheduleForm, VerifyForm
+from riskhub.reports.models import Report, ScheduledReport
+
+
+def _report(uuid: UUID) -> Report:
+    try:
+        return selectors.report_by_uuid(uuid)
+    except Report.DoesNotExist:
+        raise Http404("No such report.") from None
 
 
 @requires("reports.view")
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
+    choices = selectors.scope_choices()
     return render(
         request,
-        "core/empty_section.html",
-        {"title": "Reports", "message": "No reports have been generated yet."},
+        "reports/index.html",
+        {
+            "reports": list(selectors.reports_for_page()),
+            "form": ReportRequestForm(choices=choices),
+            "schedule_form": ScheduleForm(),
+            "schedules": list(selectors.scheduled_reports()),
+            "can_request": has_perm(request.user, "reports.request"),
+        },
+    )
+
+
+@requires("reports.request")
+@require_POST
+def request_report(request: HttpRequest) -> HttpResponse:
+    form = ReportRequestForm(request.POST, choices=selectors.scope_choices())
+    if form.is_valid():
+        try:
+            report = services.report_request(
+                actor=request.user,  # type: ignore[arg-type]
+                kind=form.cleaned_data["kind"],
+                parameters=form.parameters(),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"“{report.title}” is queued; it renders in the background.")
+            return redirect("reports:index")
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "reports": list(selectors.reports_for_page()),
+            "form": form,
+            "schedule_form": ScheduleForm(),
+            "schedules": list(selectors.scheduled_reports()),
+            "can_request": True,
+        },
+        status=400,
+    )
+
+
+@requires("reports.view")
+@require_GET
+def detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    return render(request, "reports/detail.html", {"report": _report(uuid)})
+
+
+@requires("reports.view")
+@require_GET
+def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    """The htmx partial polled every 2 s while the report renders."""
+    template = (
+        "reports/partials/status_card.html"
+        if request.GET.get("view") == "card"
+        else "reports/partials/report_row.html"
+    )
+    return render(request, template, {"report": _report(uuid)})
+
+
+@requires("reports.download")
+@require_GET
+def download(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    report = _report(uuid)
+    if not report.has_file:
+        raise Http404("This report has no file (not finished, failed or expired).")
+    services.report_record_download(actor=request.user, report=report)  # type: ignore[arg-type]
+    return pdf_response(report)
+
+
+@requires("reports.request")
+@require_POST
+def rerun(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    report = services.report_rerun(actor=request.user, report=_report(uuid))  # type: ignore[arg-type]
+    messages.success(request, f"“{report.title}” is queued again as a new report.")
+    return redirect("reports:index")
+
+
+@requires("reports.request")
+@require_POST
+def schedule_create(request: HttpRequest) -> HttpResponse:
+    form = ScheduleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.schedule_create(
+                actor=request.user,  # type: ignore[arg-type]
+                name=data["name"],
+                kind=data["kind"],
+                parameters={"framework": data.get("framework") or ""},
+                cadence=data["cadence"],
+                recipient_roles=data["recipient_roles"],
+            )
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        else:
+            messages.success(request, f"Schedule “{data['name']}” saved.")
+    else:
+        messages.error(request, "The schedule needs a name, a report, a cadence and roles.")
+    return redirect("reports:index")
+
+
+@requires("reports.request")
+@require_POST
+def schedule_delete(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    try:
+        schedule = ScheduledReport.objects.get(uuid=uuid)
+    except ScheduledReport.DoesNotExist:
+        raise Http404("No such schedule.") from None
+    services.schedule_delete(actor=request.user, schedule=schedule)  # type: ignore[arg-type]
+    messages.success(request, f"Schedule “{schedule.name}” deleted.")
+    return redirect("reports:index")
+
+
+@requires("reports.verify")
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    verdict = None
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("file")
+        if upload is not None:
+            if upload.size > verification.MAX_UPLOAD:
+                form.add_error("file", "The file is larger than 100 MB.")
+            else:
+                verdict = verification.verify_bytes(upload.read())
+        else:
+            try:
+                verdict = verification.verify_digest(form.cleaned_data["sha256"])
+            except ValueError as exc:
+                form.add_error("sha256", str(exc))
+    return render(
+        request,
+        "reports/verify.html",
+        {"form": form, "verdict": verdict},
+        status=400 if request.method == "POST" and verdict is None else 200,
     )

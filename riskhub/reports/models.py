@@ -1,0 +1,158 @@
+"""Reports rendered by Celery workers, and the schedules that request them.
+
+The database is the source of truth for a long job (DESIGN.md "Reliable jobs"): a
+report row carries its status, progress, the worker's heartbeat and the attempt
+number; the task takes a row lock before it claims or completes the report, so a
+redelivered message can never produce a second file.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    FRAMEWORK_COMPLIANCE = "framework-compliance", "Framework compliance"
+    SYSTEM_DOSSIER = "system-dossier", "AI system dossier (Annex IV)"
+    RISK_REGISTER = "risk-register", "Risk register"
+    EXECUTIVE_SUMMARY = "executive-summary", "Executive summary"
+
+
+class Report(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
+    schedule = models.ForeignKey(
+        "ScheduledReport", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    file = models.FileField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    data_sha256 = models.CharField("SHA-256 of the embedded JSON", max_length=64, blank=True)
+    signer = models.CharField(max_length=300, blank=True)
+    signer_fingerprint = models.CharField(max_length=64, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0) & models.Q(progress__lte=100),
+                name="report_progress_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=[
+                        "framework-compliance",
+                        "system-dossier",
+                        "risk-register",
+                        "executive-summary",
+                    ]
+                ),
+                name="report_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="report_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="succeeded") | ~models.Q(sha256=""),
+                name="report_succeeded_has_checksum",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()} {self.uuid}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.file) and self.status == self.Status.SUCCEEDED
+
+    @property
+    def download_name(self) -> str:
+        stamp = (self.finished_at or self.created_at).strftime("%Y%m%d")
+        return f"riskhub-{self.kind}-{stamp}-{str(self.uuid)[:8]}.pdf"
+
+    @property
+    def as_of_label(self) -> str:
+        return str(self.parameters.get("as_of") or "")
+
+
+class ScheduledReport(models.Model):
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Weekly (Mondays)"
+        MONTHLY = "monthly", "Monthly (1st)"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    cadence = models.CharField(max_length=8, choices=Cadence.choices)
+    recipient_roles = models.JSONField(default=list, help_text="Roles emailed a link.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_run_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cadence__in=["weekly", "monthly"]),
+                name="scheduled_report_cadence_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_due(self, today: object) -> bool:
+        import datetime as dt
+
+        assert isinstance(today, dt.date)
+        if not self.active or self.last_run_on == today:
+            return False
+        if self.cadence == self.Cadence.WEEKLY:
+            return today.weekday() == 0
+        return today.day == 1

@@ -1,0 +1,95 @@
+"""HTML to PDF/A-3b with WeasyPrint: local static files only, the report data embedded.
+
+The url_fetcher serves files under the static folders and `data:` URLs and refuses
+everything else, so a value typed into an asset's description can never make a worker
+fetch a network URL (SSRF) or read a file outside the static tree.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+DATA_ATTACHMENT = "report-data.json"
+
+
+class RefusedURL(ValueError):
+    """A URL the report renderer will not fetch."""
+
+
+def static_roots() -> list[Path]:
+    roots = [Path(p).resolve() for p in getattr(settings, "STATICFILES_DIRS", [])]
+    if getattr(settings, "STATIC_ROOT", None):
+        roots.append(Path(settings.STATIC_ROOT).resolve())
+    return roots
+
+
+def static_base_url() -> str:
+    return static_roots()[0].as_uri() + "/"
+
+
+class LocalStaticFetcher(URLFetcher):
+    """Serve `file:` URLs inside the static folders and `data:` URLs; refuse the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("file", "data"), fail_on_errors=False)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        scheme = urlparse(url).scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme != "file":
+            raise RefusedURL(f"Reports load local static files only; refused {url!r}.")
+        path = Path(unquote(urlparse(url).path)).resolve()
+        if not any(path.is_relative_to(root) for root in static_roots()):
+            raise RefusedURL(f"Reports load static files only; refused {url!r}.")
+        if not path.is_file():
+            raise RefusedURL(f"No static file at {url!r}.")
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": _mime(path)})
+
+
+def _mime(path: Path) -> str:
+    return {
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+        ".woff2": "font/woff2",
+        ".ttf": "font/ttf",
+    }.get(path.suffix.lower(), "application/octet-stream")
+
+
+def stylesheet() -> CSS:
+    return CSS(
+        filename=str(Path(settings.BASE_DIR) / "static" / "css" / "report-pdf.css"),
+        url_fetcher=LocalStaticFetcher(),
+    )
+
+
+def render_pdf(html: str, *, data_json: bytes, pdf_identifier: bytes | None = None) -> tuple[bytes, int]:
+    """Write PDF/A-3b with `data_json` attached; return the bytes and the page count."""
+    fetcher = LocalStaticFetcher()
+    document = HTML(string=html, base_url=static_base_url(), url_fetcher=fetcher).render(
+        stylesheets=[stylesheet()]
+    )
+    attachment = Attachment(
+        file_obj=io.BytesIO(data_json),
+        name=DATA_ATTACHMENT,
+        description="The report's full data (JSON), as rendered",
+        relationship="Data",
+        url_fetcher=fetcher,
+    )
+    out = io.BytesIO()
+    document.write_pdf(
+        out,
+        pdf_variant="pdf/a-3b",
+        attachments=[attachment],
+        pdf_identifier=pdf_identifier,
+        uncompressed_pdf=False,
+    )
+    return out.getvalue(), len(document.pages)

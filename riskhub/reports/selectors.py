@@ -1,0 +1,475 @@
+"""Every read the reports app needs: the register's state as of a moment, and the
+report rows for the pages and the API.
+
+A report reads the history tables (django-simple-history): `Model.history.as_of(t)`
+gives each row as it stood at `t`. Rows written without history (bulk imports, demo
+data) have no historical record; they are read from the live table when they were
+created before `t`, which is the best the database knows about them. Coverage and
+applicability are recomputed in memory with the compliance app's pure functions, since
+the stored statuses only describe the present. Catalog rows (frameworks, requirements,
+controls) are read as they are now: they are versioned by the catalog itself.
+
+Every function here issues a fixed number of queries, whatever the inventory size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from riskhub.compliance import applicability
+from riskhub.compliance.coverage import RequirementMapping, evidence_valid, requirement_status
+from riskhub.compliance.models import (
+    Control,
+    ControlImplementation,
+    Evidence,
+    Framework,
+    Requirement,
+)
+from riskhub.compliance.selectors import requirement_mappings
+from riskhub.inventory.models import Asset, AssetLink, BusinessUnit, OrganisationProfile
+from riskhub.reports.models import Report, ScheduledReport
+from riskhub.risk.models import BAND_RANK, Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
+
+ASSET_FIELDS = [
+    "id",
+    "uuid",
+    "kind",
+    "name",
+    "description",
+    "owner",
+    "business_unit",
+    "lifecycle",
+    "source",
+    "vendor",
+    "data_origin",
+    "collection_method",
+    "record_count",
+    "personal_data",
+    "special_categories",
+    "childrens_data",
+    "licence",
+    "provenance_verified",
+    "model_type",
+    "framework",
+    "model_version",
+    "training_flops",
+    "general_purpose",
+    "open_weights",
+    "url",
+    "exposure",
+    "authentication",
+    "rate_limited",
+    "intended_purpose",
+    "deployment_context",
+    "affected_persons",
+    "placed_on_eu_market",
+    "placed_on_market_date",
+    "public_authority_use",
+    "tier",
+    "gdpr_applies",
+    "ccpa_applies",
+    "facts",
+    "archived_at",
+    "created_at",
+]
+LINK_FIELDS = ["id", "upstream", "downstream", "relation"]
+IMPLEMENTATION_FIELDS = ["id", "uuid", "control", "scope", "asset", "status", "justification"]
+EVIDENCE_FIELDS = [
+    "id",
+    "uuid",
+    "implementation",
+    "kind",
+    "original_name",
+    "url",
+    "description",
+    "valid_until",
+    "sha256",
+    "uploaded_at",
+]
+ASSESSMENT_FIELDS = ["id", "uuid", "asset", "version", "status", "matrix", "approved_at"]
+RISK_FIELDS = [
+    "id",
+    "uuid",
+    "assessment",
+    "position",
+    "threat",
+    "title",
+    "inherent_impact",
+    "inherent_likelihood",
+    "inherent_score",
+    "inherent_band",
+    "residual_impact",
+    "residual_likelihood",
+    "residual_score",
+    "residual_band",
+    "residual_rank",
+    "residual_ratio",
+    "treatment",
+    "owner",
+    "due_date",
+    "status",
+]
+ACCEPTANCE_FIELDS = ["id", "risk", "approved_by", "rationale", "expires_on", "revoked", "expired_at"]
+
+
+def rows_as_of(
+    model: type[Model], fields: list[str], as_of: dt.datetime | None, created: str
+) -> list[dict[str, Any]]:
+    """The rows of `model` as they stood at `as_of` (None: now), two queries."""
+    if as_of is None:
+        return list(model._default_manager.values(*fields))  # type: ignore[attr-defined]
+    history = model.history  # type: ignore[attr-defined]
+    rows = list(history.as_of(as_of).values(*fields))
+    # Rows that never got a historical record (bulk_create) come from the live table.
+    untracked = (
+        model._default_manager.filter(**{f"{created}__lte": as_of})  # type: ignore[attr-defined]
+        .exclude(pk__in=history.values("id"))
+        .values(*fields)
+    )
+    rows.extend(untracked)
+    return rows
+
+
+def band_of_rank(rank: int) -> str:
+    return {1: "low", 2: "medium", 3: "high", 4: "critical"}.get(rank, "not-assessed")
+
+
+@dataclass
+class Scope:
+    business_unit: str = ""  # uuid
+    assets: list[str] = field(default_factory=list)  # uuids
+    system: str = ""  # uuid of one AI system: it and everything upstream of it
+    framework: str = ""  # slug
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> Scope:
+        return cls(
+            business_unit=str(parameters.get("business_unit") or ""),
+            assets=[str(a) for a in parameters.get("assets") or []],
+            system=str(parameters.get("system") or ""),
+            framework=str(parameters.get("framework") or ""),
+        )
+
+
+@dataclass
+class State:
+    """The register as of a moment, as plain rows keyed by primary key."""
+
+    as_of: dt.datetime
+    today: dt.date
+    assets: dict[int, dict[str, Any]]
+    links: list[dict[str, Any]]
+    business_units: dict[int, dict[str, Any]]
+    users: dict[int, str]
+    in_scope: list[int]
+    down: dict[int, set[int]] = field(default_factory=dict)
+    up: dict[int, set[int]] = field(default_factory=dict)
+    # The moment asked for; None reads the live tables (the present).
+    requested: dt.datetime | None = None
+
+    def active(self, pk: int) -> bool:
+        asset = self.assets.get(pk)
+        return asset is not None and asset["archived_at"] is None
+
+    def upstream_of(self, pk: int) -> set[int]:
+        return _reach(self.up, pk)
+
+    def downstream_of(self, pk: int) -> set[int]:
+        return _reach(self.down, pk)
+
+    def bu_name(self, pk: int) -> str:
+        bu = self.business_units.get(self.assets[pk]["business_unit"] or 0)
+        return bu["name"] if bu else ""
+
+
+def _reach(graph: dict[int, set[int]], start: int) -> set[int]:
+    seen: set[int] = set()
+    stack = list(graph.get(start, ()))
+    while stack:
+        node = stack.pop()
+        if node in seen or node == start:
+            continue
+        seen.add(node)
+        stack.extend(graph.get(node, ()))
+    return seen
+
+
+def load_state(scope: Scope, as_of: dt.datetime | None) -> State:
+    """Assets, lineage and business units as of `as_of`; the scope resolved to ids."""
+    from riskhub.accounts.models import User
+
+    moment = as_of or timezone.now()
+    assets = {
+        row["id"]: row for row in rows_as_of(Asset, ASSET_FIELDS, as_of, "created_at")
+    }
+    links = [
+        link
+        for link in rows_as_of(AssetLink, LINK_FIELDS, as_of, "created_at")
+        if link["upstream"] in assets and link["downstream"] in assets
+    ]
+    units = {bu["id"]: bu for bu in BusinessUnit.objects.values("id", "uuid", "name")}
+    users = {
+        pk: (name or email)
+        for pk, name, email in User.objects.values_list("pk", "full_name", "email")
+    }
+    down: dict[int, set[int]] = defaultdict(set)
+    up: dict[int, set[int]] = defaultdict(set)
+    for link in links:
+        down[link["upstream"]].add(link["downstream"])
+        up[link["downstream"]].add(link["upstream"])
+    state = State(
+        as_of=moment,
+        today=timezone.localtime(moment).date(),
+        assets=assets,
+        links=links,
+        business_units=units,
+        users=users,
+        in_scope=[],
+        down=dict(down),
+        up=dict(up),
+        requested=as_of,
+    )
+    state.in_scope = _resolve_scope(state, scope)
+    return state
+
+
+def _resolve_scope(state: State, scope: Scope) -> list[int]:
+    ids = [pk for pk in state.assets if state.active(pk)]
+    if scope.system:
+        system = next(
+            (pk for pk, a in state.assets.items() if str(a["uuid"]) == scope.system), None
+        )
+        ids = [] if system is None else [system, *sorted(state.upstream_of(system))]
+        ids = [pk for pk in ids if state.active(pk)]
+    if scope.assets:
+        wanted = set(scope.assets)
+        ids = [pk for pk in ids if str(state.assets[pk]["uuid"]) in wanted]
+    if scope.business_unit:
+        unit = next(
+            (pk for pk, bu in state.business_units.items() if str(bu["uuid"]) == scope.business_unit),
+            -1,
+        )
+        ids = [pk for pk in ids if state.assets[pk]["business_unit"] == unit]
+    return sorted(ids, key=lambda pk: (state.assets[pk]["name"].lower(), pk))
+
+
+# --- compliance as of ---------------------------------------------------------------
+
+
+@dataclass
+class ComplianceState:
+    frameworks: dict[int, Framework]
+    requirements: dict[int, Requirement]
+    controls: dict[int, Control]
+    mappings: dict[int, RequirementMapping]
+    implementations: dict[int, dict[str, Any]]
+    evidence: list[dict[str, Any]]
+    # asset pk -> [(requirement pk, status, reason, applies_from)]
+    obligations: dict[int, list[tuple[int, str, str, dt.date | None]]]
+    # asset pk -> control pks effective for it
+    effective: dict[int, set[int]]
+
+
+def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> ComplianceState:
+    """Applicable requirements and their coverage for the scoped assets as of the
+    state's moment, recomputed in memory (a fixed number of queries)."""
+    frameworks = {f.pk: f for f in Framework.objects.order_by("position")}
+    requirements = {
+        r.pk: r
+        for r in Requirement.objects.filter(retired=False).order_by("framework__position", "position")
+    }
+    controls = {c.pk: c for c in Control.objects.filter(retired=False)}
+    mappings = requirement_mappings()
+    as_of = state.requested
+    implementations = {
+        row["id"]: row
+        for row in rows_as_of(ControlImplementation, IMPLEMENTATION_FIELDS, as_of, "created_at")
+    }
+    evidence = [
+        e
+        for e in rows_as_of(Evidence, EVIDENCE_FIELDS, as_of, "uploaded_at")
+        if e["implementation"] in implementations
+    ]
+    valid_for: set[int] = {
+        e["implementation"] for e in evidence if evidence_valid(e["valid_until"], state.today)
+    }
+    org: set[int] = set()
+    per_asset: dict[int, set[int]] = defaultdict(set)
+    per_system: dict[int, set[int]] = defaultdict(set)
+    for impl in implementations.values():
+        if impl["status"] != ControlImplementation.Status.IMPLEMENTED or impl["id"] not in valid_for:
+            continue
+        if impl["scope"] == Control.Scope.ORGANISATION:
+            org.add(impl["control"])
+        elif impl["scope"] == Control.Scope.SYSTEM:
+            per_system[impl["asset"]].add(impl["control"])
+        else:
+            per_asset[impl["asset"]].add(impl["control"])
+    part_of: dict[int, set[int]] = defaultdict(set)
+    for link in state.links:
+        if link["relation"] == AssetLink.Relation.PART_OF:
+            part_of[link["upstream"]].add(link["downstream"])
+    specs = [
+        applicability.RequirementSpec(
+            r.pk, applicability.Rule.from_json(r.rule), applicability.parse_dates(r.applies_from)
+        )
+        for r in requirements.values()
+    ]
+    obligations: dict[int, list[tuple[int, str, str, dt.date | None]]] = {}
+    effective_of: dict[int, set[int]] = {}
+    for pk in state.in_scope if assets is None else assets:
+        asset = state.assets[pk]
+        sources = []
+        if asset["facts"]:
+            sources.append(applicability.FactSource(frozenset(asset["facts"])))
+        for system_id in sorted(state.downstream_of(pk)):
+            system = state.assets[system_id]
+            if system["kind"] == Asset.Kind.SYSTEM and system["facts"] and state.active(system_id):
+                sources.append(applicability.FactSource(frozenset(system["facts"]), via=system["name"]))
+        effective = set(org) | per_system.get(pk, set()) | per_asset.get(pk, set())
+        for system_id in _reach(part_of, pk):
+            effective |= per_system.get(system_id, set())
+        effective_of[pk] = effective
+        rows = []
+        for obligation in applicability.evaluate(specs, sources):
+            mapping = mappings.get(obligation.key)
+            status = requirement_status(mapping, effective) if mapping else "gap"
+            rows.append((obligation.key, status, obligation.reason, obligation.applies_from))
+        obligations[pk] = rows
+    return ComplianceState(
+        frameworks, requirements, controls, mappings, implementations, evidence, obligations,
+        effective_of,
+    )
+
+
+# --- risk as of -------------------------------------------------------------------
+
+
+@dataclass
+class RiskState:
+    matrices: dict[int, RiskMatrix]
+    threats: dict[int, Threat]
+    # asset pk -> its latest approved assessment as of the moment
+    assessments: dict[int, dict[str, Any]]
+    risks: list[dict[str, Any]]  # risks of those assessments, each with "asset"
+    acceptances: dict[int, dict[str, Any]]  # risk pk -> active acceptance
+    own_rank: dict[int, int]  # asset pk -> highest residual rank among open/accepted risks
+
+
+def load_risks(state: State, *, as_of: dt.datetime | None = None, lean: bool = False) -> RiskState:
+    """The risks of each asset's latest approved assessment as of the moment, with
+    their active acceptances (a fixed number of queries)."""
+    moment = as_of or state.requested
+    approved: dict[int, dict[str, Any]] = {}
+    for row in rows_as_of(Assessment, ASSESSMENT_FIELDS, moment, "created_at"):
+        if row["status"] != Assessment.Status.APPROVED:
+            continue
+        best = approved.get(row["asset"])
+        if best is None or row["version"] > best["version"]:
+            approved[row["asset"]] = row
+    by_assessment = {a["id"]: pk for pk, a in approved.items()}
+    risks = []
+    for row in rows_as_of(Risk, RISK_FIELDS, moment, "created_at"):
+        asset = by_assessment.get(row["assessment"])
+        if asset is not None:
+            row["asset"] = asset
+            risks.append(row)
+    risk_ids = {r["id"] for r in risks}
+    day = timezone.localtime(moment).date() if moment else state.today
+    acceptances = {}
+    if not lean:
+        for row in rows_as_of(RiskAcceptance, ACCEPTANCE_FIELDS, moment, "created_at"):
+            if (
+                row["risk"] in risk_ids
+                and not row["revoked"]
+                and row["expired_at"] is None
+                and row["expires_on"] >= day
+            ):
+                acceptances[row["risk"]] = row
+    own_rank: dict[int, int] = {}
+    for risk in risks:
+        if risk["status"] == Risk.Status.CLOSED:
+            continue
+        own_rank[risk["asset"]] = max(own_rank.get(risk["asset"], 0), risk["residual_rank"])
+    risks.sort(key=lambda r: (-r["residual_rank"], -r["residual_ratio"], r["id"]))
+    return RiskState(
+        matrices={} if lean else {m.pk: m for m in RiskMatrix.objects.all()},
+        threats={} if lean else {t.pk: t for t in Threat.objects.all()},
+        assessments=approved,
+        risks=risks,
+        acceptances=acceptances,
+        own_rank=own_rank,
+    )
+
+
+def effective_rank(state: State, risks: RiskState, pk: int) -> int:
+    """Risk flows downstream: an asset carries the highest rank of itself and every
+    asset upstream of it; 0 when none of them is assessed."""
+    ranks = [risks.own_rank.get(pk, 0)] + [risks.own_rank.get(u, 0) for u in state.upstream_of(pk)]
+    return max(ranks)
+
+
+def organisation() -> OrganisationProfile:
+    return OrganisationProfile.objects.get_or_create(id=1)[0]
+
+
+def history_of(asset_pk: int, as_of: dt.datetime) -> list[dict[str, Any]]:
+    """An asset's recorded changes up to `as_of` (Annex IV point 6), newest first."""
+    return list(
+        Asset.history.filter(id=asset_pk, history_date__lte=as_of)
+        .order_by("-history_date")
+        .values("history_date", "history_type", "lifecycle", "model_version", "tier")[:50]
+    )
+
+
+def band_rank(slug: str) -> int:
+    return BAND_RANK.get(slug, 0)
+
+
+# --- report rows --------------------------------------------------------------------
+
+
+def reports_for_page(*, limit: int = 50) -> QuerySet[Report]:
+    """The latest reports, newest first (one query)."""
+    return Report.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit]
+
+
+def report_by_uuid(uuid: Any) -> Report:
+    return Report.objects.select_related("requested_by").get(uuid=uuid)
+
+
+def report_by_sha256(digest: str) -> Report | None:
+    return (
+        Report.objects.select_related("requested_by")
+        .filter(sha256=digest.lower())
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+def scheduled_reports() -> QuerySet[ScheduledReport]:
+    return ScheduledReport.objects.select_related("created_by").order_by("name", "id")
+
+
+def scope_choices() -> dict[str, Any]:
+    """The options of the request form (3 queries)."""
+    return {
+        "business_units": list(BusinessUnit.objects.order_by("name")),
+        "systems": list(
+            Asset.objects.filter(kind=Asset.Kind.SYSTEM, archived_at__isnull=True)
+            .order_by("name")
+            .only("uuid", "name")
+        ),
+        "frameworks": list(Framework.objects.order_by("position")),
+    }
+
+
+def band_of(rank: int) -> str:
+    return band_of_rank(rank)

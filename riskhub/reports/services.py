@@ -1,0 +1,544 @@
+"""Every write of the reports app: requesting, rendering, completing, re-queueing,
+retention and schedules.
+
+The lifecycle of a report row (DESIGN.md "Reliable jobs"):
+
+    queued --claim--> running --complete--> succeeded
+                         |  \\--fail------> failed
+                         \\-- heartbeat stops --> (beat) queued again, attempt + 1
+
+`claim` and `complete` take a row lock (select_for_update), so however many times the
+broker delivers a message, one attempt renders at a time and one file is kept: a late
+attempt that finds the report already complete deletes its own file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from riskhub.accounts.models import User
+from riskhub.accounts.policy import require
+from riskhub.audit.services import record_event
+from riskhub.env import env_int
+from riskhub.reports import kinds
+from riskhub.reports.models import Kind, Report, ScheduledReport
+
+log = logging.getLogger(__name__)
+
+# A running report whose heartbeat is older than this is presumed orphaned.
+STALE_AFTER = dt.timedelta(seconds=env_int("REPORT_HEARTBEAT_STALE_SECONDS", 120, minimum=10))
+# A queued report nobody claimed for this long lost its message.
+QUEUED_STALE_AFTER = dt.timedelta(minutes=15)
+HEARTBEAT_EVERY = 5.0
+MAX_ATTEMPTS = 3
+SOFT_TIME_LIMIT = 600
+HARD_TIME_LIMIT = 660
+FRAMEWORKS = ("eu-ai-act", "gdpr", "ccpa")
+
+
+def _test_delay() -> int:
+    """Seconds to stall the render (only a test's worker sets this), to kill it mid-way."""
+    return env_int("RISKHUB_REPORT_TEST_DELAY", 0, minimum=0)
+
+
+# --- requesting ---------------------------------------------------------------------
+
+
+def clean_parameters(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise the parameters of a report request."""
+    if kind not in Kind.values:
+        raise ValidationError({"kind": [f"Choose one of {', '.join(Kind.values)}."]})
+    params: dict[str, Any] = {}
+    framework = str(raw.get("framework") or "").strip()
+    if kind == Kind.FRAMEWORK_COMPLIANCE:
+        if framework not in FRAMEWORKS:
+            raise ValidationError({"framework": [f"Choose one of {', '.join(FRAMEWORKS)}."]})
+        params["framework"] = framework
+    elif framework:
+        params["framework"] = framework
+    for key in ("business_unit", "system"):
+        value = str(raw.get(key) or "").strip()
+        if value:
+            try:
+                params[key] = str(UUID(value))
+            except ValueError:
+                raise ValidationError({key: ["Give an identifier (UUID)."]}) from None
+    assets = raw.get("assets") or []
+    if isinstance(assets, str):
+        assets = [a for a in assets.replace(",", " ").split() if a]
+    try:
+        if assets:
+            params["assets"] = sorted({str(UUID(str(a))) for a in assets})
+    except ValueError:
+        raise ValidationError({"assets": ["Give asset identifiers (UUIDs)."]}) from None
+    if kind == Kind.SYSTEM_DOSSIER and "system" not in params:
+        raise ValidationError({"system": ["A dossier describes one AI system: choose it."]})
+    as_of = raw.get("as_of")
+    if as_of not in (None, ""):
+        kinds.parse_as_of(as_of)
+        params["as_of"] = str(as_of).strip()
+    return params
+
+
+def _enqueue(report_id: int) -> None:
+    from riskhub.reports import tasks
+
+    options: dict[str, Any] = {}
+    queue = getattr(settings, "REPORT_QUEUE", None)
+    if queue:
+        options["queue"] = queue
+    tasks.render_report.apply_async(args=[report_id], **options)
+
+
+def _title(kind: str, params: dict[str, Any]) -> str:
+    label = Kind(kind).label
+    if kind == Kind.FRAMEWORK_COMPLIANCE:
+        label = {"eu-ai-act": "EU AI Act", "gdpr": "GDPR", "ccpa": "CCPA/CPRA"}[
+            params["framework"]
+        ] + " compliance"
+    if params.get("as_of"):
+        label += f" as of {params['as_of']}"
+    return label
+
+
+def report_request(
+    *,
+    actor: User | None,
+    kind: str,
+    parameters: dict[str, Any],
+    schedule: ScheduledReport | None = None,
+) -> Report:
+    """Record a report request and enqueue its rendering once the transaction commits."""
+    if actor is not None:
+        require(actor, "reports.request")
+    params = clean_parameters(kind, parameters)
+    with transaction.atomic():
+        report = Report(
+            requested_by=actor,
+            kind=kind,
+            parameters=params,
+            title=_title(kind, params),
+            schedule=schedule,
+            queued_at=timezone.now(),
+        )
+        report.full_clean()
+        report.save()
+        record_event(
+            actor=actor,
+            action="report.requested",
+            object_type="report",
+            object_id=report.uuid,
+            object_repr=report.title,
+            after={"kind": kind, "parameters": params},
+        )
+        transaction.on_commit(lambda: _enqueue(report.pk))
+    return report
+
+
+def report_rerun(*, actor: User, report: Report) -> Report:
+    """A new report with the same kind and parameters (the original stays as filed)."""
+    return report_request(actor=actor, kind=report.kind, parameters=dict(report.parameters))
+
+
+def report_record_download(*, actor: User, report: Report) -> None:
+    require(actor, "reports.download")
+    if not report.has_file:
+        raise ValidationError("This report has no file to download.")
+    record_event(
+        actor=actor,
+        action="report.downloaded",
+        object_type="report",
+        object_id=report.uuid,
+        object_repr=report.title,
+        after={"sha256": report.sha256},
+    )
+
+
+# --- rendering (called by the task) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    report_id: int
+    attempt: int
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{threading.get_native_id()}"[:200]
+
+
+def claim(report_id: int, *, now: dt.datetime | None = None) -> Claim | None:
+    """Take the report for this attempt, or None when there is nothing to do: it is
+    finished, or another worker holds it and is still beating."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.is_finished:
+            return None
+        if (
+            report.status == Report.Status.RUNNING
+            and report.heartbeat_at is not None
+            and now - report.heartbeat_at < STALE_AFTER
+        ):
+            return None
+        report.status = Report.Status.RUNNING
+        report.attempt += 1
+        report.started_at = now
+        report.heartbeat_at = now
+        report.progress = 5
+        report.stage = "Started"
+        report.worker = _worker_name()
+        report.error = ""
+        report.save(
+            update_fields=[
+                "status",
+                "attempt",
+                "started_at",
+                "heartbeat_at",
+                "progress",
+                "stage",
+                "worker",
+                "error",
+            ]
+        )
+        return Claim(report.pk, report.attempt)
+
+
+def beat(claimed: Claim, progress: int | None = None, stage: str = "") -> bool:
+    """Record that this attempt is alive (and how far it got). False when the report is
+    no longer ours (re-queued and claimed by another attempt)."""
+    fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+    if progress is not None:
+        fields["progress"] = max(0, min(progress, 99))
+    if stage:
+        fields["stage"] = stage[:100]
+    return bool(
+        Report.objects.filter(
+            pk=claimed.report_id, attempt=claimed.attempt, status=Report.Status.RUNNING
+        ).update(**fields)
+    )
+
+
+class _Heartbeat(threading.Thread):
+    """Beats every few seconds while the worker is busy in one long call (WeasyPrint).
+    It dies with the process, which is exactly the signal the beat task reads."""
+
+    def __init__(self, claimed: Claim) -> None:
+        super().__init__(daemon=True, name=f"report-heartbeat-{claimed.report_id}")
+        self.claimed = claimed
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stopped.wait(HEARTBEAT_EVERY):
+                try:
+                    beat(self.claimed)
+                except Exception:  # noqa: BLE001 - a missed beat is not fatal
+                    log.exception("report heartbeat failed")
+        finally:
+            connection.close()
+
+
+def _unique_name(report: Report) -> str:
+    # Nobody can guess it: 192 random bits, no report id or title in the path.
+    return f"reports/{timezone.now():%Y/%m}/{secrets.token_urlsafe(24)}.pdf"
+
+
+def _delete_file(name: str) -> None:
+    if name:
+        try:
+            default_storage.delete(name)
+        except Exception:  # noqa: BLE001 - a missing file is already gone
+            log.warning("could not delete report file %s", name)
+
+
+def run(report_id: int) -> str:
+    """Render one report: claim, build, render, store, complete. Returns what happened."""
+    claimed = claim(report_id)
+    if claimed is None:
+        return "skipped"
+    report = Report.objects.select_related("requested_by").get(pk=report_id)
+    heart = _Heartbeat(claimed)
+    heart.start()
+    stored = ""
+    try:
+        data = kinds.build(report.kind, report.parameters, lambda p, s: beat(claimed, p, s))
+        delay = _test_delay()
+        for _ in range(delay * 2):
+            time.sleep(0.5)
+            beat(claimed, 70, "Rendering (slowed for a test)")
+        beat(claimed, 75, "Rendering the PDF")
+        from riskhub.reports.rendering import render
+
+        rendered = render(report, data)
+        beat(claimed, 95, "Storing the signed PDF")
+        # The bytes are complete in memory; one save under a fresh name, so a killed
+        # attempt never leaves a half-written file behind a report.
+        stored = default_storage.save(_unique_name(report), ContentFile(rendered.pdf))
+        outcome = complete(claimed, rendered, stored)
+        if outcome != "succeeded":
+            _delete_file(stored)
+        return outcome
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        log.exception("report %s failed", report.uuid)
+        _delete_file(stored)
+        fail(claimed, exc)
+        return "failed"
+    finally:
+        heart.stopped.set()
+
+
+def complete(claimed: Claim, rendered: Any, stored: str) -> str:
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=claimed.report_id)
+        if report.is_finished or report.attempt != claimed.attempt:
+            return "superseded"
+        old = report.file.name if report.file else ""
+        report.file.name = stored
+        report.status = Report.Status.SUCCEEDED
+        report.progress = 100
+        report.stage = "Done"
+        report.finished_at = timezone.now()
+        report.heartbeat_at = report.finished_at
+        report.pages = rendered.pages
+        report.size = len(rendered.pdf)
+        report.sha256 = rendered.sha256
+        report.data_sha256 = rendered.data_sha256
+        report.signer = rendered.signer
+        report.signer_fingerprint = rendered.signer_fingerprint
+        report.signed_at = report.finished_at
+        report.save()
+        record_event(
+            actor=None,
+            action="report.generated",
+            object_type="report",
+            object_id=report.uuid,
+            object_repr=report.title,
+            after={"sha256": report.sha256, "pages": report.pages, "attempt": report.attempt},
+        )
+        if old and old != stored:
+            transaction.on_commit(lambda: _delete_file(old))
+        if report.schedule_id:
+            transaction.on_commit(lambda: notify_schedule_recipients(report.pk))
+    return "succeeded"
+
+
+def readable_error(exc: BaseException) -> str:
+    from celery.exceptions import SoftTimeLimitExceeded
+    from django.template import TemplateSyntaxError
+
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return f"The report took longer than {SOFT_TIME_LIMIT} seconds and was stopped."
+    if isinstance(exc, ValidationError):
+        return "The report's parameters are invalid: " + "; ".join(exc.messages)
+    if isinstance(exc, TemplateSyntaxError):
+        return f"The report template is broken: {exc}"
+    return f"Rendering failed ({type(exc).__name__}): {exc}"[:2000]
+
+
+def fail(claimed: Claim, exc: BaseException) -> None:
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=claimed.report_id)
+        if report.is_finished or report.attempt != claimed.attempt:
+            return
+        report.status = Report.Status.FAILED
+        report.error = readable_error(exc)
+        report.finished_at = timezone.now()
+        report.stage = "Failed"
+        report.save(update_fields=["status", "error", "finished_at", "stage"])
+        record_event(
+            actor=None,
+            action="report.failed",
+            object_type="report",
+            object_id=report.uuid,
+            object_repr=report.title,
+            after={"error": report.error},
+        )
+
+
+def requeue_stale(
+    *, now: dt.datetime | None = None, stale_after: dt.timedelta | None = None
+) -> list[UUID]:
+    """Re-queue reports whose worker stopped beating (or whose message was lost); fail
+    them after MAX_ATTEMPTS. Called by beat every minute."""
+    now = now or timezone.now()
+    stale_after = stale_after or STALE_AFTER
+    requeued: list[UUID] = []
+    with transaction.atomic():
+        running = Report.objects.select_for_update().filter(
+            status=Report.Status.RUNNING, heartbeat_at__lt=now - stale_after
+        )
+        lost = Report.objects.select_for_update().filter(
+            status=Report.Status.QUEUED, queued_at__lt=now - QUEUED_STALE_AFTER
+        )
+        for report in [*running, *lost]:
+            if report.attempt >= MAX_ATTEMPTS:
+                report.status = Report.Status.FAILED
+                report.finished_at = now
+                report.stage = "Failed"
+                report.error = (
+                    f"The worker rendering this report stopped {report.attempt} times; "
+                    "the report is too large or a worker is unhealthy. Re-run it."
+                )
+                report.save(update_fields=["status", "finished_at", "stage", "error"])
+                continue
+            report.status = Report.Status.QUEUED
+            report.progress = 0
+            report.stage = "Re-queued: the worker stopped responding"
+            report.queued_at = now
+            report.heartbeat_at = None
+            report.save(update_fields=["status", "progress", "stage", "queued_at", "heartbeat_at"])
+            pk = report.pk
+            transaction.on_commit(lambda pk=pk: _enqueue(pk))  # type: ignore[misc]
+            requeued.append(report.uuid)
+        if requeued:
+            record_event(
+                actor=None,
+                action="report.requeued",
+                object_type="report",
+                object_id=",".join(str(u) for u in requeued)[:200],
+                after={"reports": [str(u) for u in requeued]},
+            )
+    return requeued
+
+
+def delete_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete report files older than REPORT_RETENTION_DAYS; the row (with its
+    checksum) stays so a verifier still learns RiskHub produced the file."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.REPORT_RETENTION_DAYS)
+    expired = list(
+        Report.objects.filter(finished_at__lt=cutoff, file_deleted_at__isnull=True).exclude(file="")
+    )
+    for report in expired:
+        name = report.file.name
+        with transaction.atomic():
+            Report.objects.filter(pk=report.pk).update(file="", file_deleted_at=now)
+            transaction.on_commit(lambda name=name: _delete_file(name))  # type: ignore[misc]
+    if expired:
+        record_event(
+            actor=None,
+            action="report.files_expired",
+            object_type="report",
+            object_id=str(len(expired)),
+            after={"reports": [str(r.uuid) for r in expired][:500]},
+        )
+    return len(expired)
+
+
+# --- schedules ----------------------------------------------------------------------
+
+
+def schedule_create(
+    *,
+    actor: User,
+    name: str,
+    kind: str,
+    parameters: dict[str, Any],
+    cadence: str,
+    recipient_roles: list[str],
+) -> ScheduledReport:
+    require(actor, "reports.request")
+    from riskhub.accounts.policy import Role
+
+    roles = sorted(set(recipient_roles))
+    if not roles or any(r not in Role.values for r in roles):
+        raise ValidationError({"recipient_roles": ["Choose at least one role."]})
+    params = clean_parameters(kind, parameters)
+    params.pop("as_of", None)  # a schedule always reports the present
+    with transaction.atomic():
+        schedule = ScheduledReport(
+            name=name,
+            kind=kind,
+            parameters=params,
+            cadence=cadence,
+            recipient_roles=roles,
+            created_by=actor,
+        )
+        schedule.full_clean()
+        schedule.save()
+        record_event(
+            actor=actor,
+            action="report_schedule.created",
+            object_type="scheduled_report",
+            object_id=schedule.uuid,
+            object_repr=name,
+            after={"kind": kind, "cadence": cadence, "roles": roles, "parameters": params},
+        )
+    return schedule
+
+
+def schedule_delete(*, actor: User, schedule: ScheduledReport) -> None:
+    require(actor, "reports.request")
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action="report_schedule.deleted",
+            object_type="scheduled_report",
+            object_id=schedule.uuid,
+            object_repr=schedule.name,
+        )
+        schedule.delete()
+
+
+def run_due_schedules(*, today: dt.date | None = None) -> list[Report]:
+    """Request the reports whose schedule falls today (beat, daily)."""
+    today = today or timezone.localdate()
+    started = []
+    with transaction.atomic():
+        for schedule in ScheduledReport.objects.select_for_update().filter(active=True):
+            if not schedule.is_due(today):
+                continue
+            started.append(
+                report_request(
+                    actor=None, kind=schedule.kind, parameters=schedule.parameters, schedule=schedule
+                )
+            )
+            schedule.last_run_on = today
+            schedule.save(update_fields=["last_run_on"])
+    return started
+
+
+def notify_schedule_recipients(report_id: int) -> int:
+    report = Report.objects.select_related("schedule").get(pk=report_id)
+    if report.schedule is None:
+        return 0
+    recipients = sorted(
+        set(
+            User.objects.filter(
+                is_active=True, groups__name__in=report.schedule.recipient_roles
+            ).values_list("email", flat=True)
+        )
+    )
+    if not recipients:
+        return 0
+    base = getattr(settings, "RISKHUB_BASE_URL", "http://localhost:8000").rstrip("/")
+    context = {
+        "report": report,
+        "schedule": report.schedule,
+        "url": base + reverse("reports:detail", args=[report.uuid]),
+        "verify_url": base + reverse("reports:verify"),
+    }
+    subject = render_to_string("reports/email/scheduled_subject.txt", context).strip()
+    body = render_to_string("reports/email/scheduled.txt", context)
+    return send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, recipients)
