@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.db import transaction
 
 
@@ -10,7 +11,7 @@ def _enqueue(asset_ids: list[int]) -> None:
     from riskhub.risk.tasks import recompute_effective_risk
 
     ids = sorted(set(asset_ids))
-    if ids:
+    if ids and getattr(settings, "RISK_RECOMPUTE_ON_COMMIT", True):
         transaction.on_commit(lambda: recompute_effective_risk.delay(ids))
 
 

@@ -28,7 +28,7 @@ def _absolute(path: str) -> str:
 
 def _send(template: str, context: dict[str, Any], recipients: list[str]) -> int:
     recipients = sorted({r for r in recipients if r})
-    if not recipients:
+    if not recipients or not getattr(settings, "RISK_NOTIFICATIONS", True):
         return 0
     subject = render_to_string(f"risk/email/{template}_subject.txt", context).strip()
     body = render_to_string(f"risk/email/{template}.txt", context)

@@ -72,6 +72,9 @@ def _on_commit(func: Callable[..., Any], *args: Any) -> None:
 def _enqueue_recompute(asset_ids: list[int]) -> None:
     from riskhub.risk.tasks import recompute_effective_risk
 
+    if not getattr(settings, "RISK_RECOMPUTE_ON_COMMIT", True):
+        return  # a bulk job (the demo seeder) recomputes once at the end
+
     transaction.on_commit(lambda: recompute_effective_risk.delay(sorted(set(asset_ids))))
 
 
