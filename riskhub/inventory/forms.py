@@ -159,6 +159,11 @@ class AssetForm(forms.ModelForm):
             if instance is not None and instance.pk and name not in initial:
                 self.initial[name] = getattr(instance, name)
         self.fields["name"].widget.attrs["autofocus"] = "autofocus"
+        self.fields["owner"].empty_label = "Nobody yet"
+        for field in self.fields.values():
+            choices = getattr(field, "choices", None)
+            if isinstance(field, forms.TypedChoiceField) and choices and choices[0][0] == "":
+                field.choices = [("", "Choose…"), *list(choices)[1:]]
         if kind == Asset.Kind.MODEL:
             self.fields["model_type"].required = True
         if kind == Asset.Kind.ENDPOINT:
@@ -296,7 +301,9 @@ class QuestionnaireForm(StyledForm):
         q.TRANSPARENCY_TRIGGERS, "Art. 50 transparency triggers", prefix="Art. "
     )
     general_purpose = forms.BooleanField(
-        required=False, label="It is (or is built on our own) general-purpose AI model"
+        required=False,
+        label="It is a general-purpose AI model (Art. 3(63)): trained on broad data, "
+        "competent at a wide range of distinct tasks",
     )
     training_flops = forms.FloatField(
         required=False,

@@ -308,6 +308,13 @@ class Asset(models.Model):
         return self.archived_at is not None
 
     @property
+    def kind_phrase(self) -> str:
+        """The kind with its article, for sentences: "an AI system", "a dataset"."""
+        label = self.get_kind_display()
+        article = "an" if label[0].lower() in "aeiou" else "a"
+        return f"{article} {label if label.startswith('AI') else label.lower()}"
+
+    @property
     def classifiable(self) -> bool:
         """Systems carry the questionnaire; so does a model used without a system."""
         return self.kind in (self.Kind.SYSTEM, self.Kind.MODEL)

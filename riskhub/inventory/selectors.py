@@ -125,6 +125,12 @@ class LineageEdge:
     upstream: Asset
     downstream: Asset
 
+    @property
+    def reads_from_upstream(self) -> bool:
+        """Every relation reads "downstream <relation> upstream" ("the model is trained on
+        the dataset") except part_of, which reads "the component is part of the system"."""
+        return self.link.relation == AssetLink.Relation.PART_OF
+
 
 @dataclass
 class Lineage:

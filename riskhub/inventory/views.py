@@ -153,7 +153,7 @@ def create(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
     if kind not in Asset.Kind.values:
         return render(request, "inventory/choose_kind.html", {"kinds": Asset.Kind.choices})
-    form = AssetForm(request.POST or None, kind=kind)
+    form = AssetForm(request.POST or None, kind=kind, initial={"owner": request.user.uuid})
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
         try:
@@ -172,6 +172,7 @@ def create(request: HttpRequest) -> HttpResponse:
             "form": form,
             "kind": kind,
             "kind_label": Asset.Kind(kind).label,
+            "kind_phrase": Asset(kind=kind).kind_phrase,
             "units": selectors.business_units(),
         },
         status=400 if form.is_bound and form.errors else 200,
@@ -243,6 +244,7 @@ def edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
             "asset": asset,
             "kind": asset.kind,
             "kind_label": asset.get_kind_display(),
+            "kind_phrase": asset.kind_phrase,
             "units": selectors.business_units(),
             "conflict": conflict,
         },
