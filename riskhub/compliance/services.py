@@ -396,7 +396,7 @@ def implementation_update(
 ) -> ControlImplementation:
     require(actor, "compliance.edit")
     current = (
-        ControlImplementation.objects.select_for_update()
+        ControlImplementation.objects.select_for_update(of=("self",))
         .select_related("control", "asset")
         .get(pk=implementation.pk)
     )
