@@ -60,7 +60,7 @@ class IncidentForm(forms.Form):
     categories = forms.MultipleChoiceField(
         choices=Incident.Category.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text="Ticking the boxes below adds the matching category.",
     )
     threat = forms.ModelChoiceField(
@@ -69,7 +69,9 @@ class IncidentForm(forms.Form):
         label="Threat (security attack)",
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    personal_data_breach = forms.BooleanField(required=False, label="Personal data breach")
+    personal_data_breach = forms.BooleanField(
+        required=False, label="Personal data was breached (starts the GDPR and California clocks)"
+    )
     breach_risk_unlikely = forms.BooleanField(
         required=False,
         label="Unlikely to result in a risk to individuals (GDPR Art 33(1))",

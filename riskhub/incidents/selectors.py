@@ -120,7 +120,12 @@ class Detail:
 def incident_detail(uuid: UUID | str, now: datetime | None = None) -> Detail:
     incident = incident_get(uuid)
     org = organisation()
-    timeline = list(incident.timeline.select_related("actor").order_by("at", "id"))
+    # Shown to the minute: within one minute, keep the order entries were recorded in
+    # (a notification typed as 09:47 must not appear before the 09:47:31 opening).
+    timeline = sorted(
+        incident.timeline.select_related("actor"),
+        key=lambda e: (e.at.replace(second=0, microsecond=0), e.pk),
+    )
     found, why_not = services.evaluate(incident, org, timeline, now)
     return Detail(
         incident=incident,
