@@ -494,7 +494,19 @@ def evidence_add_file(
         raise ValidationError({"file": exc.messages}) from None
     storage_name = f"evidence/{secrets.token_urlsafe(24)}{checked.extension}"
     file.seek(0)
-    stored = default_storage.save(storage_name, File(file, name=storage_name))
+    try:
+        stored = default_storage.save(storage_name, File(file, name=storage_name))
+    except OSError:
+        # Disk full or storage unavailable mid-write: remove what was half written
+        # and say so; nothing is kept.
+        if default_storage.exists(storage_name):
+            default_storage.delete(storage_name)
+        raise ValidationError(
+            {
+                "file": "The file could not be stored (the server's storage is full or "
+                "unavailable). Nothing was kept; please try again later."
+            }
+        ) from None
     try:
         evidence = Evidence(
             implementation=implementation,
