@@ -201,7 +201,12 @@ def coverage_bars(figures: list[FrameworkFigures]) -> Figure:
         "layout": _layout(
             barmode="stack",
             height=110 + 52 * max(1, len(names)),
-            xaxis={"title": {"text": "Asset x requirement pairs"}, "fixedrange": True},
+            xaxis={
+                "title": {"text": "Asset x requirement pairs"},
+                "fixedrange": True,
+                "automargin": True,
+                "rangemode": "tozero",
+            },
             yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
             uniformtext={"minsize": 10, "mode": "hide"},
         ),
@@ -287,6 +292,7 @@ def top_risks_bars(rows: list[dict[str, Any]]) -> Figure:
                 "title": {"text": "Residual score, % of the matrix maximum"},
                 "range": [0, 100],
                 "fixedrange": True,
+                "automargin": True,
             },
             yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
         ),
@@ -385,8 +391,13 @@ def unassessed_bars(assets: AssetCounts) -> Figure:
         "layout": _layout(
             barmode="stack",
             height=320,
-            yaxis={"title": {"text": "Assets"}, "rangemode": "tozero", "fixedrange": True},
-            xaxis={"fixedrange": True},
+            yaxis={
+                "title": {"text": "Assets"},
+                "rangemode": "tozero",
+                "fixedrange": True,
+                "automargin": True,
+            },
+            xaxis={"fixedrange": True, "automargin": True},
         ),
     }
 

@@ -71,6 +71,7 @@ def index(request: HttpRequest) -> HttpResponse:
             for value, label in Asset.Kind.choices
         ],
         "trend_rows": list(reversed(board.trend)),
+        "coverage_recorded": any(f.applicable for f in board.coverage),
         "section": "dashboard",
     }
     return render(request, "dashboard/index.html", context)

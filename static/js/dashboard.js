@@ -38,8 +38,16 @@
     show(checked ? checked.value : "residual").then(function () {
       element.on("plotly_click", function (event) {
         var point = event && event.points && event.points[0];
-        if (point && typeof point.customdata === "string" && point.customdata.charAt(0) === "/") {
-          window.location.assign(point.customdata);
+        if (!point) {
+          return;
+        }
+        var url = point.customdata;
+        if (typeof url !== "string" && Array.isArray(point.pointNumber)) {
+          var rows = point.data.customdata || [];
+          url = (rows[point.pointNumber[0]] || [])[point.pointNumber[1]];
+        }
+        if (typeof url === "string" && url.charAt(0) === "/") {
+          window.location.assign(url);
         }
       });
     });
