@@ -640,3 +640,29 @@ def evidence_expiry_sweep(*, today: dt.date | None = None) -> dict[str, int]:
         Q(valid_until__gte=today) | Q(valid_until__isnull=True), expiry_applied=True
     ).update(expiry_applied=False)
     return {"notified": len(expiring), "emails": len(by_recipient), "expired": len(expired)}
+
+
+@transaction.atomic
+def implementation_flag_for_review(
+    *,
+    actor: User | None,
+    implementation: ControlImplementation,
+    reason: str,
+    context: dict[str, Any] | None = None,
+) -> bool:
+    """Ask for the implementation to be verified again (after an incident, say).
+    Returns False when it was already flagged for the same reason."""
+    if implementation.needs_review and implementation.review_reason == reason:
+        return False
+    implementation.needs_review = True
+    implementation.review_reason = reason[:2000]
+    implementation.save(update_fields=["needs_review", "review_reason", "updated_at"])
+    record_event(
+        actor=actor,
+        action="control_implementation.flag_for_review",
+        object_type="control_implementation",
+        object_id=implementation.uuid,
+        object_repr=str(implementation),
+        after={"needs_review": True, "review_reason": reason, **(context or {})},
+    )
+    return True

@@ -27,6 +27,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.compliance import services as compliance_services
 from riskhub.compliance.models import Control, ControlImplementation
 from riskhub.incidents import clocks as legal
 from riskhub.incidents import notifications
@@ -265,20 +266,13 @@ def _consequences(actor: User, incident: Incident, assets: Sequence[Asset]) -> N
         .filter(asset_id__in=scope_ids)
         .select_related("control", "asset")
     ):
-        if implementation.needs_review and implementation.review_reason == reason:
-            continue
-        implementation.needs_review = True
-        implementation.review_reason = reason
-        implementation.save(update_fields=["needs_review", "review_reason", "updated_at"])
-        record_event(
+        if compliance_services.implementation_flag_for_review(
             actor=actor,
-            action="control_implementation.flag_for_review",
-            object_type="control_implementation",
-            object_id=implementation.uuid,
-            object_repr=str(implementation),
-            after={"needs_review": True, "review_reason": reason, "incident": incident.uuid},
-        )
-        flagged.append(implementation.control.code)
+            implementation=implementation,
+            reason=reason,
+            context={"incident": incident.uuid},
+        ):
+            flagged.append(implementation.control.code)
     if flagged:
         lines.append(
             f"{len(flagged)} control implementation(s) flagged for re-verification: "
