@@ -44,8 +44,13 @@ def summary(board: selectors.Dashboard) -> dict[str, Any]:
         },
         "deadlines_30d": asdict(board.deadlines),
         "coverage": [
-            {"framework": f.slug, "met": f.met, "partial": f.partial, "gap": f.gap,
-             "recorded": f.recorded}
+            {
+                "framework": f.slug,
+                "met": f.met,
+                "partial": f.partial,
+                "gap": f.gap,
+                "recorded": f.recorded,
+            }
             for f in board.coverage
         ],
     }

@@ -137,7 +137,9 @@ def heatmap(
                 "showscale": False,
                 "xgap": 3,
                 "ygap": 3,
-                "text": [[f"<b>{c['count']}</b><br>{c['band_label']}" for c in row] for row in cells],
+                "text": [
+                    [f"<b>{c['count']}</b><br>{c['band_label']}" for c in row] for row in cells
+                ],
                 "texttemplate": "%{text}",
                 "textfont": {"size": 14},
                 "customdata": [[c["url"] for c in row] for row in cells],
@@ -362,7 +364,9 @@ def timeline(rows: list[RegulatoryDate], names: dict[str, str]) -> Figure:
 def unassessed_bars(assets: AssetCounts) -> Figure:
     """Assets with and without a current approved assessment, by kind."""
     kinds = list(Asset.Kind)
-    assessed = [assets.by_kind.get(k.value, 0) - assets.unassessed_by_kind.get(k.value, 0) for k in kinds]
+    assessed = [
+        assets.by_kind.get(k.value, 0) - assets.unassessed_by_kind.get(k.value, 0) for k in kinds
+    ]
     missing = [assets.unassessed_by_kind.get(k.value, 0) for k in kinds]
     labels = [str(k.label) for k in kinds]
     return {

@@ -60,9 +60,12 @@ def backfill_demo(*, today: dt.date, seed: int, days: int = TREND_DAYS) -> int:
                 value = getattr(snap, f"risks_{band}") * factor * rng.uniform(0.95, 1.05)
                 setattr(past, f"risks_{band}", max(0, round(value)))
             past.risks_accepted = round(snap.risks_accepted * (0.5 + 0.5 * progress))
-            past.overdue = max(0, round(snap.overdue * (1.4 - 0.4 * progress) * rng.uniform(0.9, 1.1)))
+            past.overdue = max(
+                0, round(snap.overdue * (1.4 - 0.4 * progress) * rng.uniform(0.9, 1.1))
+            )
             past.unassessed = min(
-                snap.assets, round(snap.unassessed + (snap.assets - snap.unassessed) * 0.3 * (1 - progress))
+                snap.assets,
+                round(snap.unassessed + (snap.assets - snap.unassessed) * 0.3 * (1 - progress)),
             )
             rows.append(past)
     with transaction.atomic():

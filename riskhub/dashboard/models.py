@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce
 
 from riskhub.inventory.models import Asset, BusinessUnit
 
-
 # Framework slug -> the prefix of its coverage columns.
 COVERAGE_COLUMNS = {"eu-ai-act": "eu_ai_act", "gdpr": "gdpr", "ccpa": "ccpa"}
 COVERAGE_STATES = ("met", "partial", "gap")

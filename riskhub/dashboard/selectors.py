@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from riskhub.compliance.models import Evidence, Framework, RequirementStatus
@@ -116,9 +117,7 @@ class Scope:
     def current_assessments(self) -> QuerySet[Any]:
         qs = self.src.assessments.filter(is_current=True)
         if self.filters.asset_filtered:
-            qs = qs.filter(
-                asset_id__in=self.src.assets.filter(self.filters.asset_q()).values("id")
-            )
+            qs = qs.filter(asset_id__in=self.src.assets.filter(self.filters.asset_q()).values("id"))
         return qs
 
     def current_risks(self) -> QuerySet[Any]:
@@ -230,7 +229,8 @@ def risk_counts(sc: Scope) -> RiskCounts:
         band = row["residual_band"]
         result.open_by_band[band] = result.open_by_band.get(band, 0) + row["n"]
         cells = result.cells.setdefault(
-            row["assessment__matrix_id"], {"inherent": defaultdict(int), "residual": defaultdict(int)}
+            row["assessment__matrix_id"],
+            {"inherent": defaultdict(int), "residual": defaultdict(int)},
         )
         cells["inherent"][(row["inherent_impact"], row["inherent_likelihood"])] += row["n"]
         cells["residual"][(row["residual_impact"], row["residual_likelihood"])] += row["n"]
@@ -362,9 +362,7 @@ class Obligations:
     timeline: list[RegulatoryDate]
 
 
-def obligations(
-    sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT
-) -> Obligations:
+def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT) -> Obligations:
     """Coverage per framework (met / partial / gap over asset x applicable requirement
     pairs) and the upcoming dates from which obligations apply to the assets in scope,
     from one GROUP BY over the compliance app's stored per-asset statuses. The groups
@@ -381,6 +379,15 @@ def obligations(
         qs = qs.filter(asset_id__in=sc.assets().values("id"))
     else:
         qs = qs.filter(asset__archived_at__isnull=True)
+    stored: list[tuple[int, int, int] | None] = [getattr(f, "stored", None) for f in fws]
+    use_stored = not sc.filters.asset_filtered and all(t is not None for t in stored)
+    if use_stored:
+        # The organisation-wide totals are stored by the compliance app: read them and
+        # scan only the statuses that still lie ahead for the timeline.
+        for f, totals in zip(fws, stored, strict=True):
+            assert totals is not None
+            figures[f.pk].met, figures[f.pk].partial, figures[f.pk].gap = totals
+        qs = qs.filter(applies_from__gte=sc.day)
     rows = (
         qs.values(
             "framework_id",
@@ -397,7 +404,7 @@ def obligations(
     upcoming: dict[tuple[dt.date, int, int], RegulatoryDate] = {}
     for row in rows:
         figure = figures[row["framework_id"]]
-        if row["status"] in COVERAGE_STATES:
+        if not use_stored and row["status"] in COVERAGE_STATES:
             setattr(figure, row["status"], getattr(figure, row["status"]) + row["n"])
         day = row["applies_from"]
         if day is not None and day >= sc.day:
@@ -438,31 +445,40 @@ def coverage_of_day(
 
 
 def filter_options() -> tuple[list[BusinessUnit], list[Framework]]:
-    """The business units and frameworks the filters offer, in one UNION ALL query."""
-
-    def part(qs: QuerySet[Any], label: str, a: str, b: Any) -> QuerySet[Any]:
-        return (
-            qs.order_by()
-            .annotate(
-                t=Value(label, output_field=CharField()),
-                i=F("pk"),
-                a=F(a),
-                b=b,
-                o=F("position") if label == "fw" else Value(0, output_field=IntegerField()),
-            )
-            .values_list("t", "i", "a", "b", "o")
+    """The business units and frameworks the filters offer, in one UNION ALL query.
+    Each framework carries the compliance app's stored totals as ``stored`` (met,
+    partial, gap) or None when they have not been computed yet."""
+    zero = Value(0, output_field=IntegerField())
+    blank = Value("", output_field=CharField())
+    units_part = (
+        BusinessUnit.objects.order_by()
+        .annotate(t=Value("bu", output_field=CharField()), i=F("pk"), a=F("name"), b=blank)
+        .annotate(o=zero, m=zero, p=zero, g=zero, has=zero)
+        .values_list("t", "i", "a", "b", "o", "m", "p", "g", "has")
+    )
+    frameworks_part = (
+        Framework.objects.order_by()
+        .annotate(t=Value("fw", output_field=CharField()), i=F("pk"), a=F("slug"), b=F("name"))
+        .annotate(
+            o=F("position"),
+            m=Coalesce(F("coverage__met"), zero),
+            p=Coalesce(F("coverage__partial"), zero),
+            g=Coalesce(F("coverage__gap"), zero),
+            has=Count("coverage__id"),
         )
-
-    rows = part(BusinessUnit.objects.all(), "bu", "name", Value("", output_field=CharField())).union(
-        part(Framework.objects.all(), "fw", "slug", F("name")), all=True
+        .values_list("t", "i", "a", "b", "o", "m", "p", "g", "has")
     )
     units: list[BusinessUnit] = []
     fws: list[Framework] = []
-    for kind, pk, a, b, position in rows:
+    for kind, pk, a, b, position, met, partial, gap, has in units_part.union(
+        frameworks_part, all=True
+    ):
         if kind == "bu":
             units.append(BusinessUnit(pk=pk, name=a))
         else:
-            fws.append(Framework(pk=pk, slug=a, name=b, position=position))
+            framework = Framework(pk=pk, slug=a, name=b, position=position)
+            framework.stored = (met, partial, gap) if has else None  # type: ignore[attr-defined]
+            fws.append(framework)
     units.sort(key=lambda u: u.name)
     fws.sort(key=lambda f: (f.position, f.slug))
     return units, fws
@@ -523,7 +539,8 @@ def trend(sc: Scope, *, days: int = TREND_DAYS) -> list[TrendPoint]:
         .order_by("date")
     )
     points = []
-    for r in rows:
+    for typed in rows:
+        r: dict[str, Any] = dict(typed)  # the coverage keys are built, not literal
         coverage = {
             slug: {state: r[f"{prefix}_{state}"] for state in COVERAGE_STATES}
             for slug, prefix in COVERAGE_COLUMNS.items()

@@ -29,7 +29,9 @@ def _blank(key: SliceKey, day: dt.date, source: str) -> DailySnapshot:
     )
 
 
-def snapshot_rows(*, day: dt.date, source: str, today: dt.date | None = None) -> list[DailySnapshot]:
+def snapshot_rows(
+    *, day: dt.date, source: str, today: dt.date | None = None
+) -> list[DailySnapshot]:
     """The snapshot of a day, per slice, from the live tables (today) or the history
     tables (a past day). Three GROUP BY queries, plus one for today's coverage.
 
@@ -102,7 +104,9 @@ def _add_coverage(row: Any) -> None:
         RequirementStatus.objects.filter(
             asset__archived_at__isnull=True, framework__slug__in=list(COVERAGE_COLUMNS)
         )
-        .values("asset__business_unit_id", "asset__kind", "asset__tier", "framework__slug", "status")
+        .values(
+            "asset__business_unit_id", "asset__kind", "asset__tier", "framework__slug", "status"
+        )
         .annotate(n=Count("id"))
         .order_by()
     )

@@ -42,7 +42,9 @@ def index(request: HttpRequest) -> HttpResponse:
             }
             for m in board.matrices
         ],
-        "kinds": [(label, board.assets.by_kind.get(value, 0)) for value, label in Asset.Kind.choices],
+        "kinds": [
+            (label, board.assets.by_kind.get(value, 0)) for value, label in Asset.Kind.choices
+        ],
         "tiers": [
             (tiers.get(tier, "Not classified"), n)
             for tier, n in sorted(
@@ -67,7 +69,11 @@ def index(request: HttpRequest) -> HttpResponse:
             {**a, "kind_label": kinds.get(a["kind"], a["kind"])} for a in board.unassessed
         ],
         "unassessed_rows": [
-            (label, board.assets.by_kind.get(value, 0), board.assets.unassessed_by_kind.get(value, 0))
+            (
+                label,
+                board.assets.by_kind.get(value, 0),
+                board.assets.unassessed_by_kind.get(value, 0),
+            )
             for value, label in Asset.Kind.choices
         ],
         "trend_rows": list(reversed(board.trend)),

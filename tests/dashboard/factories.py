@@ -17,7 +17,9 @@ _names = itertools.count()
 
 
 def make_asset(kind: str = "system", **fields: Any) -> Asset:
-    return Asset.objects.create(kind=kind, name=fields.pop("name", f"{kind} {next(_names)}"), **fields)
+    return Asset.objects.create(
+        kind=kind, name=fields.pop("name", f"{kind} {next(_names)}"), **fields
+    )
 
 
 def make_unit(name: str | None = None) -> BusinessUnit:

@@ -83,7 +83,9 @@ def build(specs: list[dict[str, Any]], matrices: list[RiskMatrix], author: Any) 
             author=author,
             matrix=matrices[a["matrix"]],
             current=a["current"],
-            next_review_due=today + dt.timedelta(days=a["review"]) if a["review"] is not None else None,
+            next_review_due=today + dt.timedelta(days=a["review"])
+            if a["review"] is not None
+            else None,
         )
         world["assessments"].append(assessment)
         for r in a["risks"]:
@@ -129,16 +131,16 @@ def test_the_aggregates_equal_a_naive_count_of_the_data(
         active = [a for a in world["assets"] if a.archived_at is None and in_slice(a, f)]
         counts = selectors.asset_counts(sc)
         assert counts.total == len(active)
-        assert {k: v for k, v in counts.by_kind.items() if v} == dict(Counter(a.kind for a in active))
+        assert {k: v for k, v in counts.by_kind.items() if v} == dict(
+            Counter(a.kind for a in active)
+        )
         assert counts.by_tier == dict(Counter(a.tier for a in active))
         assert counts.unassessed == sum(1 for a in active if a.pk not in current_assets)
 
         # risks of current assessments in the slice (archived assets included, as the
         # register does)
         register = [
-            (r, asset, a)
-            for r, asset, a in world["risks"]
-            if a.is_current and in_slice(asset, f)
+            (r, asset, a) for r, asset, a in world["risks"] if a.is_current and in_slice(asset, f)
         ]
         open_risks = [(r, asset, a) for r, asset, a in register if r.status == "open"]
         figures = selectors.risk_counts(sc)
@@ -164,13 +166,19 @@ def test_the_aggregates_equal_a_naive_count_of_the_data(
         } == {m: {basis: dict(c) for basis, c in per.items()} for m, per in cells.items()}
 
         # the top risks, ranked as DESIGN.md compares risks
-        ranked = sorted(open_risks, key=lambda t: (-t[0].residual_rank, -t[0].residual_ratio, t[0].pk))
-        assert [row["uuid"] for row in selectors.top_risks(sc)] == [r.uuid for r, _, _ in ranked[:10]]
+        ranked = sorted(
+            open_risks, key=lambda t: (-t[0].residual_rank, -t[0].residual_ratio, t[0].pk)
+        )
+        assert [row["uuid"] for row in selectors.top_risks(sc)] == [
+            r.uuid for r, _, _ in ranked[:10]
+        ]
 
         # reviews
         current = [a for a in world["assessments"] if a.is_current and in_slice(a.asset, f)]
         reviews = selectors.deadlines(sc)
-        assert reviews.reviews_overdue == sum(1 for a in current if a.next_review_due and a.next_review_due < today)
+        assert reviews.reviews_overdue == sum(
+            1 for a in current if a.next_review_due and a.next_review_due < today
+        )
         assert reviews.reviews_due_soon == sum(
             1
             for a in current

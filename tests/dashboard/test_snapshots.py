@@ -26,7 +26,11 @@ def inventory(matrix: RiskMatrix, officer: Any) -> None:
     today = timezone.localdate()
     unit = make_unit("Retail")
     for i in range(6):
-        asset = make_asset(["system", "model"][i % 2], tier="high" if i < 3 else "", business_unit=unit if i % 3 else None)
+        asset = make_asset(
+            ["system", "model"][i % 2],
+            tier="high" if i < 3 else "",
+            business_unit=unit if i % 3 else None,
+        )
         if i % 2:
             a = make_assessment(asset, author=officer, matrix=matrix)
             make_risk(a, (5, 5), (3, 4), due_date=today - dt.timedelta(days=1))
@@ -38,9 +42,10 @@ def test_taking_the_snapshot_twice_on_a_day_keeps_one_row_per_slice(inventory: N
     rows = list(DailySnapshot.objects.values_list("business_unit_id", "kind", "tier", "risks_high"))
     second = services.snapshot_take()
     assert first == second == len(rows) > 0
-    assert list(
-        DailySnapshot.objects.values_list("business_unit_id", "kind", "tier", "risks_high")
-    ) == rows
+    assert (
+        list(DailySnapshot.objects.values_list("business_unit_id", "kind", "tier", "risks_high"))
+        == rows
+    )
     assert DailySnapshot.objects.filter(date=timezone.localdate()).count() == len(rows)
 
 
@@ -80,7 +85,9 @@ def test_a_snapshot_of_a_future_day_is_refused() -> None:
         services.snapshot_take(day=timezone.localdate() + dt.timedelta(days=1))
 
 
-def test_missing_days_are_backfilled_from_the_history_tables(matrix: RiskMatrix, officer: Any) -> None:
+def test_missing_days_are_backfilled_from_the_history_tables(
+    matrix: RiskMatrix, officer: Any
+) -> None:
     asset = make_asset("system", tier="high")
     make_risk(make_assessment(asset, author=officer, matrix=matrix), (5, 5), (5, 5))
     five_days_ago = timezone.now() - dt.timedelta(days=5)
@@ -105,6 +112,7 @@ def test_the_demo_seed_backfills_ninety_days(inventory: None, officer: Any) -> N
     assert trend[0].high >= trend[-1].high
     # Seeding again writes nothing new.
     demo.seed(users={Role.RISK_OFFICER: officer}, assets=None, seed=1, stdout=io.StringIO())
-    assert DailySnapshot.objects.count() == DailySnapshot.objects.values(
-        "date", "business_unit", "kind", "tier"
-    ).distinct().count()
+    assert (
+        DailySnapshot.objects.count()
+        == DailySnapshot.objects.values("date", "business_unit", "kind", "tier").distinct().count()
+    )
