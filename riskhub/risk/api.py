@@ -376,7 +376,7 @@ class RiskViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Risk]:
         return Risk.objects.select_related("assessment__asset", "threat").order_by(
-            "-residual_rank", "-residual_ratio", "id"
+            "-residual_rank", "-residual_ratio", "-id"
         )
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:

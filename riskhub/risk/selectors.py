@@ -147,7 +147,8 @@ def asset_risk(asset: Asset) -> AssetRisk:
 # --- register --------------------------------------------------------------------------
 
 REGISTER_SORTS = {
-    "risk": ("-residual_rank", "-residual_ratio", "id"),
+    # Same direction on every column, so an index (rank, ratio, id) serves the sort.
+    "risk": ("-residual_rank", "-residual_ratio", "-id"),
     "-risk": ("residual_rank", "residual_ratio", "id"),
     "inherent": ("-inherent_score", "id"),
     "due": (F("due_date").asc(nulls_last=True), "id"),
@@ -222,11 +223,8 @@ def register_choices() -> dict[str, Any]:
     """Options for the register's filter form (3 queries)."""
     return {
         "business_units": list(BusinessUnit.objects.order_by("name")),
-        "owners": list(
-            User.objects.filter(is_active=True, owned_risks__isnull=False)
-            .distinct()
-            .order_by("full_name", "email")
-        ),
+        # Everyone active (a small table); joining 60,000 risks to find owners is not.
+        "owners": list(User.objects.filter(is_active=True).order_by("full_name", "email")),
         "matrices": list(RiskMatrix.objects.order_by("-is_default", "name")),
     }
 
