@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -480,22 +481,23 @@ class FilterForm(StyledForm):
     risk_band = forms.ChoiceField(
         choices=[("", "Any risk"), *Asset.RiskBand.choices], required=False, label="Risk"
     )
-    owner = forms.ModelChoiceField(
-        queryset=selectors.owners(),
-        required=False,
-        to_field_name="uuid",
-        empty_label="Any owner",
-    )
-    business_unit = forms.ModelChoiceField(
-        queryset=selectors.business_units(),
-        required=False,
-        to_field_name="uuid",
-        empty_label="Any business unit",
-    )
+    # Plain choices (one small query each) rather than ModelChoiceFields, which iterate
+    # with a server-side cursor on PostgreSQL on every render of the list page.
+    owner = forms.TypedChoiceField(required=False, coerce=uuid.UUID, empty_value=None)
+    business_unit = forms.TypedChoiceField(required=False, coerce=uuid.UUID, empty_value=None)
     lifecycle = forms.ChoiceField(
         choices=[("", "Any stage"), *Asset.Lifecycle.choices], required=False
     )
     archived = forms.ChoiceField(choices=ARCHIVED, required=False, label="Status")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owners = selectors.owners().values_list("uuid", "email")
+        units = selectors.business_units().values_list("uuid", "name")
+        self.fields["owner"].choices = [("", "Any owner")] + [(str(u), e) for u, e in owners]
+        self.fields["business_unit"].choices = [("", "Any business unit")] + [
+            (str(u), n) for u, n in units
+        ]
 
     def filters(self) -> selectors.AssetFilters:
         if not self.is_valid():
@@ -506,8 +508,8 @@ class FilterForm(StyledForm):
             kind=data["kind"] or "",
             tier=data["tier"] or "",
             risk_band=data["risk_band"] or "",
-            owner=data["owner"].uuid if data["owner"] else None,
-            business_unit=data["business_unit"].uuid if data["business_unit"] else None,
+            owner=data["owner"],
+            business_unit=data["business_unit"],
             lifecycle=data["lifecycle"] or "",
             archived=data["archived"] or "active",
         )

@@ -133,7 +133,7 @@ def _validate(
                 pass
     existing = {
         a.uuid: a
-        for a in Asset.objects.select_for_update()
+        for a in Asset.objects.select_for_update(of=("self",))
         .select_related("owner", "business_unit")
         .filter(uuid__in=ids)
     }
@@ -152,7 +152,7 @@ def _validate(
         wanted_uuids = [names[k] for k in wanted if k in names]
         by_name_asset = {
             a.uuid: a
-            for a in Asset.objects.select_for_update()
+            for a in Asset.objects.select_for_update(of=("self",))
             .select_related("owner", "business_unit")
             .filter(uuid__in=wanted_uuids)
         }
