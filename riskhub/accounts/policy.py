@@ -58,6 +58,23 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+# Object-level rules: who may act on an object in a given state or relation to them.
+# The services that own the objects enforce them; tests/test_object_rules.py exercises
+# every rule for every role through the API and reads the expected outcome from here.
+OBJECT_RULES: dict[str, frozenset[Role]] = {
+    # Drafts are team work: any risk officer (or admin) may edit any draft.
+    "assessment.edit_own_draft": frozenset({_O, _ADM}),
+    "assessment.edit_others_draft": frozenset({_O, _ADM}),
+    # An approved assessment's content never changes (a reassessment is a new version).
+    "assessment.edit_approved": frozenset(),
+    # Segregation of duties: nobody approves what they wrote, not even an admin.
+    "assessment.approve_own": frozenset(),
+    "assessment.approve_others": frozenset({_E, _ADM}),
+    # Accepting a residual risk in an assessment you wrote is refused likewise.
+    "risk.accept_own_assessment": frozenset(),
+    "risk.accept_others_assessment": frozenset({_E, _ADM}),
+}
+
 # URL namespaces whose views are not ours to decorate (Django's admin site), with the
 # permission that opens them. The permission-matrix test reads this too.
 NAMESPACE_PERMISSIONS: dict[str, str] = {"admin": "users.manage"}

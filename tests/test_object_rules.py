@@ -1,0 +1,123 @@
+"""Object-level rules of the policy module, every rule x every role, through the API.
+
+Each scenario builds an object in the state the rule names, authored by the acting
+user ("own") or by someone else ("others"), and tries the action. The expected outcome
+comes from riskhub.accounts.policy.OBJECT_RULES only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from riskhub.accounts.models import User
+from riskhub.accounts.policy import OBJECT_RULES, Role
+from riskhub.inventory.models import Asset
+from riskhub.risk import catalog_loader
+from riskhub.risk.models import Assessment, Risk, RiskMatrix
+
+pytestmark = pytest.mark.django_db
+
+
+class _Quiet:
+    def write(self, text: str) -> None:
+        pass
+
+
+def _assessment(author: User, status: str) -> Assessment:
+    """An assessment in a given state, built directly: the rules under test are the
+    services', so the fixture must not depend on them."""
+    catalog_loader.load(stdout=_Quiet())
+    matrix = RiskMatrix.objects.get(code="default-5x5")
+    asset = Asset.objects.create(kind="dataset", name=f"Data {Asset.objects.count()}")
+    approved = status == "approved"
+    assessment = Assessment.objects.create(
+        asset=asset,
+        version=1,
+        status=status,
+        matrix=matrix,
+        matrix_version=matrix.version,
+        author=author,
+        approved_at=timezone.now() if approved else None,
+        is_current=approved,
+    )
+    risk = Risk(
+        assessment=assessment,
+        title="Poisoning",
+        inherent_impact=4,
+        inherent_likelihood=4,
+        residual_impact=3,
+        residual_likelihood=3,
+        treatment="accept",
+        owner=author,
+    )
+    scorer = __import__("riskhub.risk.services", fromlist=["_derive"])._derive
+    scorer(risk, matrix)
+    risk.save()
+    return assessment
+
+
+def _edit(client: Client, assessment: Assessment) -> int:
+    return client.patch(
+        f"/api/v1/assessments/{assessment.uuid}/",
+        {"revision": assessment.revision, "summary": "Edited"},
+        content_type="application/json",
+    ).status_code
+
+
+def _approve(client: Client, assessment: Assessment) -> int:
+    return client.post(
+        f"/api/v1/assessments/{assessment.uuid}/approve/", {}, content_type="application/json"
+    ).status_code
+
+
+def _accept(client: Client, assessment: Assessment) -> int:
+    risk = assessment.risks.get()
+    return client.post(
+        "/api/v1/risk-acceptances/",
+        {
+            "risk": str(risk.uuid),
+            "rationale": "Within appetite for one quarter.",
+            "expires_on": (datetime.date.today() + datetime.timedelta(days=90)).isoformat(),
+        },
+        content_type="application/json",
+    ).status_code
+
+
+# rule -> (status of the assessment, authored by the actor?, action)
+SCENARIOS: dict[str, tuple[str, bool, Callable[[Client, Assessment], int]]] = {
+    "assessment.edit_own_draft": ("draft", True, _edit),
+    "assessment.edit_others_draft": ("draft", False, _edit),
+    "assessment.edit_approved": ("approved", False, _edit),
+    "assessment.approve_own": ("in_review", True, _approve),
+    "assessment.approve_others": ("in_review", False, _approve),
+    "risk.accept_own_assessment": ("approved", True, _accept),
+    "risk.accept_others_assessment": ("approved", False, _accept),
+}
+
+
+def test_every_object_rule_has_a_scenario() -> None:
+    assert set(SCENARIOS) == set(OBJECT_RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(OBJECT_RULES))
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_object_rule(rule: str, role: Role, make_user: Any) -> None:
+    actor = make_user(role)
+    other = make_user(Role.RISK_OFFICER)
+    status, own, action = SCENARIOS[rule]
+    assessment = _assessment(actor if own else other, status)
+    client = Client()
+    client.force_login(actor)
+    outcome = action(client, assessment)
+    allowed = role in OBJECT_RULES[rule]
+    assert outcome < 500, f"{rule} as {role}: server error"
+    if allowed:
+        assert outcome in (200, 201), f"{rule} as {role}: expected success, got {outcome}"
+    else:
+        assert outcome in (400, 403, 409), f"{rule} as {role}: expected refusal, got {outcome}"
