@@ -107,3 +107,38 @@ def test_an_officer_registers_a_lineage_and_classifies_the_system(page, make_use
     screenshot(page, "inventory-list")
     assert Asset.objects.get(name="Hiring assistant").tier == "high"
     assert page.console_errors == [], page.console_errors
+
+
+def test_a_bad_spreadsheet_lists_its_problems_and_imports_nothing(
+    page, make_user, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    officer = make_user(Role.RISK_OFFICER)
+    login(page, officer.email, PASSWORD)
+    bad = tmp_path / "inventory.csv"
+    bad.write_text("kind,name,lifecycle\ndataset,Claims,live\nrobot,R2,design\n", encoding="utf-8")
+    page.goto("/inventory/import/")
+    page.get_by_label("Inventory file").set_input_files(str(bad))
+    page.get_by_role("button", name="Check and import").click()
+    assert page.get_by_role("alert").filter(has_text="Nothing was imported").is_visible()
+    rows = page.locator("table.rh-import-errors tbody tr")
+    assert rows.count() == 2
+    assert "unknown value “live”" in rows.nth(0).inner_text()
+    screenshot(page, "inventory-import-errors")
+    assert not Asset.objects.exists()
+
+
+def test_an_admin_edits_the_organisation_profile(page, make_user) -> None:  # type: ignore[no-untyped-def]
+    admin = make_user(Role.ADMIN)
+    login(page, admin.email, PASSWORD)
+    page.goto("/inventory/organisation/")
+    assert page.get_by_test_id("ccpa-business").inner_text() == "No"
+    page.get_by_role("link", name="Edit the profile").click()
+    page.get_by_label("Legal name").fill("Example Bank SE")
+    page.get_by_label("Annual gross revenue (USD)").fill("30000000")
+    page.get_by_label("Consumers whose personal information is processed").fill("300000")
+    screenshot(page, "inventory-organisation-form")
+    page.get_by_role("button", name="Save profile").click()
+    assert page.get_by_test_id("ccpa-business").inner_text() == "Yes"
+    assert page.get_by_test_id("ccpa-audit").inner_text() == "Required"
+    screenshot(page, "inventory-organisation")
+    assert page.console_errors == [], page.console_errors

@@ -328,3 +328,31 @@ def test_the_upload_page_lists_every_problem(client_for) -> None:  # type: ignor
     good = SimpleUploadedFile("inv.csv", b"kind,name\ndataset,A\n", "text/csv")
     response = client_for(Role.RISK_OFFICER).post("/inventory/import/", {"file": good})
     assert response.status_code == 302 and Asset.objects.filter(name="A").exists()
+
+
+def test_the_asset_page_query_count_does_not_grow_with_its_lineage(
+    client_for, make_asset, link, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(Role.AUDITOR)
+    model = make_asset("model", "Hub model")
+    link(make_asset("dataset"), model, "trained_on")
+    link(model, make_asset("endpoint"), "serves")
+    url = reverse("inventory:detail", args=[model.uuid])
+    with django_assert_max_num_queries(40) as small:
+        client.get(url)
+    for _ in range(25):
+        link(make_asset("dataset"), model, "trained_on")
+        link(model, make_asset("endpoint"), "serves")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        body = client.get(url).content.decode()
+    assert body.count('class="rh-graph-node') == 53
+
+
+def test_link_suggestions_are_escaped_and_exclude_the_asset(client_for, make_asset) -> None:  # type: ignore[no-untyped-def]
+    me = make_asset("model", "Model <b>x</b>")
+    make_asset("dataset", 'Data "<i>"')
+    response = client_for(Role.RISK_OFFICER).get(
+        reverse("inventory:asset_options"), {"other": "<", "asset": str(me.uuid)}
+    )
+    body = response.content.decode()
+    assert "&lt;i&gt;" in body and "<i>" not in body and "Model" not in body
