@@ -9,14 +9,17 @@ verifier compares the signer's certificate with this deployment's, which is what
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -24,6 +27,18 @@ from django.core.exceptions import ImproperlyConfigured
 from riskhub.env import env_str
 
 SIGNATURE_FIELD = "RiskHubSignature"
+T = TypeVar("T")
+
+
+def _off_loop(work: Callable[[], T]) -> T:
+    """pyHanko's synchronous API calls asyncio.run(); inside a running event loop (an
+    async caller, Playwright's sync API in tests) run it on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,7 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "RiskHub") -> bytes:
         location=location,
         md_algorithm="sha256",
     )
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    out = _off_loop(lambda: signers.sign_pdf(writer, meta, signer=signer))
     return out.getvalue()  # type: ignore[no-any-return]
 
 
@@ -194,7 +209,7 @@ def check_signature(data: bytes) -> SignatureCheck:
     context = ValidationContext(trust_roots=[ours], allow_fetching=False)
     signature = signatures[-1]
     try:
-        status = validate_pdf_signature(signature, context)
+        status = _off_loop(lambda: validate_pdf_signature(signature, context))
     except Exception as exc:  # noqa: BLE001
         return SignatureCheck(True, False, False, "", None, False, f"Validation failed: {exc}")
     signer_cert = status.signing_cert

@@ -48,10 +48,11 @@ def _reports_setup(request: Any, settings: Any, tmp_path: Any, monkeypatch: Any)
     that drive a real worker."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.RISKHUB_BASE_URL = "http://testserver"
+    real_worker = request.node.get_closest_marker("worker") is not None
     previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_always_eager = not real_worker
     enqueued: list[int] = []
-    if request.node.get_closest_marker("worker") is None:
+    if not real_worker:
         monkeypatch.setattr(services, "_enqueue", enqueued.append)
     yield enqueued
     celery_app.conf.task_always_eager = previous
