@@ -14,7 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -377,8 +386,8 @@ def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT)
     qs = RequirementStatus.objects.filter(framework_id__in=list(by_id))
     if sc.filters.asset_filtered:
         qs = qs.filter(asset_id__in=sc.assets().values("id"))
-    else:
-        qs = qs.filter(asset__archived_at__isnull=True)
+    # Unfiltered, no join to the assets: the compliance app stores no status for an
+    # archived asset.
     stored: list[tuple[int, int, int] | None] = [getattr(f, "stored", None) for f in fws]
     use_stored = not sc.filters.asset_filtered and all(t is not None for t in stored)
     if use_stored:
@@ -388,32 +397,31 @@ def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT)
             assert totals is not None
             figures[f.pk].met, figures[f.pk].partial, figures[f.pk].gap = totals
         qs = qs.filter(applies_from__gte=sc.day)
+    columns = [
+        "framework_id",
+        "requirement_id",
+        "requirement__ref",
+        "requirement__title",
+        "requirement__position",
+        "applies_from",
+    ]
     rows = (
-        qs.values(
-            "framework_id",
-            "requirement_id",
-            "requirement__ref",
-            "requirement__title",
-            "requirement__position",
-            "applies_from",
-            "status",
-        )
-        .annotate(n=Count("id"))
-        .order_by()
+        qs.values(*columns, *([] if use_stored else ["status"])).annotate(n=Count("id")).order_by()
     )
     upcoming: dict[tuple[dt.date, int, int], RegulatoryDate] = {}
     for row in rows:
         figure = figures[row["framework_id"]]
-        if not use_stored and row["status"] in COVERAGE_STATES:
+        if not use_stored and row.get("status") in COVERAGE_STATES:
             setattr(figure, row["status"], getattr(figure, row["status"]) + row["n"])
         day = row["applies_from"]
         if day is not None and day >= sc.day:
-            key = (day, by_id[row["framework_id"]].position, row["requirement__position"])
+            framework = by_id[row["framework_id"]]
+            key = (day, framework.position, row["requirement__position"])
             entry = upcoming.get(key)
             if entry is None:
                 entry = upcoming[key] = RegulatoryDate(
                     date=day,
-                    framework_slug=by_id[row["framework_id"]].slug,
+                    framework_slug=framework.slug,
                     ref=row["requirement__ref"],
                     title=row["requirement__title"],
                     assets=0,
