@@ -106,7 +106,9 @@ class ReportViewSet(
         report = services.report_request(
             actor=request.user,  # type: ignore[arg-type]
             kind=kind,
-            parameters={k: (str(v) if k != "assets" else [str(a) for a in v]) for k, v in values.items()},
+            parameters={
+                k: (str(v) if k != "assets" else [str(a) for a in v]) for k, v in values.items()
+            },
         )
         body = ReportSerializer(report, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -61,9 +61,7 @@ def coverage_bars(coverage: Sequence[Mapping[str, Any]]) -> str:
                 )
             x += part
         if not fw["applicable"]:
-            body.append(
-                f"<rect x='{left}' y='{y + 4}' width='{span}' height='18' fill='#e5e7eb'/>"
-            )
+            body.append(f"<rect x='{left}' y='{y + 4}' width='{span}' height='18' fill='#e5e7eb'/>")
         label = f"{fw['met_pct']}% met" if fw["applicable"] else "n/a"
         body.append(
             f"<text x='{left + span + 6}' y='{y + 17}' font-size='11' {FONT}>{label}</text>"

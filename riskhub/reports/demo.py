@@ -9,9 +9,17 @@ from typing import Any
 from riskhub.reports.models import Kind, ScheduledReport
 
 
-def seed(*, users: Any = None, assets: int | None = None, seed: int = 1, stdout: Any = None) -> None:
+def seed(
+    *, users: Any = None, assets: int | None = None, seed: int = 1, stdout: Any = None
+) -> None:
     rows = [
-        ("Monthly executive summary", Kind.EXECUTIVE_SUMMARY, {}, "monthly", ["executive", "admin"]),
+        (
+            "Monthly executive summary",
+            Kind.EXECUTIVE_SUMMARY,
+            {},
+            "monthly",
+            ["executive", "admin"],
+        ),
         (
             "Weekly EU AI Act compliance",
             Kind.FRAMEWORK_COMPLIANCE,

@@ -7,6 +7,7 @@ from django import forms
 from riskhub.accounts.policy import Role
 from riskhub.reports.models import Kind, ScheduledReport
 
+
 def _bootstrap(form: forms.Form) -> None:
     for field in form.fields.values():
         widget = field.widget
@@ -28,7 +29,9 @@ class ReportRequestForm(forms.Form):
         help_text="For the framework compliance report.",
     )
     system = forms.ChoiceField(
-        label="AI system", required=False, help_text="The system and its lineage (dossier: required)."
+        label="AI system",
+        required=False,
+        help_text="The system and its lineage (dossier: required).",
     )
     business_unit = forms.ChoiceField(label="Business unit", required=False)
     as_of = forms.DateField(

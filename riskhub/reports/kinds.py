@@ -21,7 +21,7 @@ from riskhub.reports import selectors as sel
 from riskhub.reports.models import Kind
 from riskhub.risk.models import BAND_LABEL, Risk
 
-Progress = Callable[[int, str], None]
+Progress = Callable[[int, str], object]
 DATA_FORMAT = "riskhub-report/1"
 BANDS = ["critical", "high", "medium", "low"]
 BAND_COLOURS = {
@@ -54,7 +54,9 @@ def parse_as_of(value: Any) -> dt.datetime | None:
         else:
             moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError({"as_of": ["Give a date as YYYY-MM-DD or an ISO datetime."]}) from None
+        raise ValidationError(
+            {"as_of": ["Give a date as YYYY-MM-DD or an ISO datetime."]}
+        ) from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     if moment > timezone.now() + dt.timedelta(days=1):
@@ -82,7 +84,11 @@ def _header(kind: str, parameters: dict[str, Any], state: sel.State, title: str)
     scope = sel.Scope.from_parameters(parameters)
     if scope.business_unit:
         unit = next(
-            (bu["name"] for bu in state.business_units.values() if str(bu["uuid"]) == scope.business_unit),
+            (
+                bu["name"]
+                for bu in state.business_units.values()
+                if str(bu["uuid"]) == scope.business_unit
+            ),
             "",
         )
     system = ""
@@ -366,7 +372,9 @@ def risk_register(
     rows = _risk_rows(state, risks, set(state.in_scope))
     heatmaps = _heatmaps(risks, rows)
     for row in rows:
-        row["matrix"] = risks.matrices[row["matrix"]].code if row["matrix"] in risks.matrices else ""
+        row["matrix"] = (
+            risks.matrices[row["matrix"]].code if row["matrix"] in risks.matrices else ""
+        )
     bands = Counter(r["residual"]["band"] for r in rows if r["status"] != Risk.Status.CLOSED)
     assessed = sum(1 for pk in state.in_scope if pk in risks.assessments)
     data = _header(Kind.RISK_REGISTER, parameters, state, "AI risk register")
@@ -396,9 +404,7 @@ def system_dossier(
     if not scope.system:
         raise ValidationError({"system": ["A dossier describes one AI system: choose it."]})
     state = sel.load_state(scope, as_of)
-    system_pk = next(
-        (pk for pk, a in state.assets.items() if str(a["uuid"]) == scope.system), None
-    )
+    system_pk = next((pk for pk, a in state.assets.items() if str(a["uuid"]) == scope.system), None)
     if system_pk is None or state.assets[system_pk]["kind"] != Asset.Kind.SYSTEM:
         raise ValidationError({"system": ["No such AI system at the as-of date."]})
     progress(20, "Reading the system and its lineage")
@@ -465,7 +471,11 @@ def system_dossier(
     effective = comp.effective.get(system_pk, set())
     controls = sorted(
         (
-            {"code": comp.controls[c].code, "name": comp.controls[c].name, "theme": comp.controls[c].theme}
+            {
+                "code": comp.controls[c].code,
+                "name": comp.controls[c].name,
+                "theme": comp.controls[c].theme,
+            }
             for c in effective
             if c in comp.controls
         ),
@@ -473,7 +483,9 @@ def system_dossier(
     )
     risk_rows = _risk_rows(state, risks, set(state.in_scope))
     for row in risk_rows:
-        row["matrix"] = risks.matrices[row["matrix"]].code if row["matrix"] in risks.matrices else ""
+        row["matrix"] = (
+            risks.matrices[row["matrix"]].code if row["matrix"] in risks.matrices else ""
+        )
     changes = [
         {
             "date": _iso(h["history_date"]),
@@ -561,7 +573,9 @@ def executive_summary(
         )
     risk_rows = _risk_rows(state, risks, scope)
     for row in risk_rows:
-        row["matrix"] = risks.matrices[row["matrix"]].code if row["matrix"] in risks.matrices else ""
+        row["matrix"] = (
+            risks.matrices[row["matrix"]].code if row["matrix"] in risks.matrices else ""
+        )
     live = [r for r in risk_rows if r["status"] != Risk.Status.CLOSED]
     bands = Counter(r["residual"]["band"] for r in live)
     tiers = Counter(state.assets[pk]["tier"] for pk in scope if state.assets[pk]["tier"])
@@ -619,7 +633,9 @@ def executive_summary(
     overdue = [
         r
         for r in live
-        if r["status"] == "open" and r["due_date"] and r["due_date"] < state.today.isoformat()
+        if r["status"] == "open"
+        and r["due_date"]
+        and r["due_date"] < state.today.isoformat()
         and r["treatment"] != "accept"
     ]
     deadlines.sort(key=lambda d: (d["date"], d["what"]))
@@ -631,9 +647,12 @@ def executive_summary(
     evidence_expiring = sum(
         1
         for e in comp.evidence
-        if e["valid_until"] and state.today <= e["valid_until"] <= state.today + dt.timedelta(days=60)
+        if e["valid_until"]
+        and state.today <= e["valid_until"] <= state.today + dt.timedelta(days=60)
     )
-    data = _header(Kind.EXECUTIVE_SUMMARY, parameters, state, "Executive summary: AI risk and compliance")
+    data = _header(
+        Kind.EXECUTIVE_SUMMARY, parameters, state, "Executive summary: AI risk and compliance"
+    )
     data.update(
         kpis={
             "assets": len(scope),

@@ -71,7 +71,9 @@ def stylesheet() -> CSS:
     )
 
 
-def render_pdf(html: str, *, data_json: bytes, pdf_identifier: bytes | None = None) -> tuple[bytes, int]:
+def render_pdf(
+    html: str, *, data_json: bytes, pdf_identifier: bytes | None = None
+) -> tuple[bytes, int]:
     """Write PDF/A-3b with `data_json` attached; return the bytes and the page count."""
     fetcher = LocalStaticFetcher()
     document = HTML(string=html, base_url=static_base_url(), url_fetcher=fetcher).render(

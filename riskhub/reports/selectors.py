@@ -116,7 +116,15 @@ RISK_FIELDS = [
     "due_date",
     "status",
 ]
-ACCEPTANCE_FIELDS = ["id", "risk", "approved_by", "rationale", "expires_on", "revoked", "expired_at"]
+ACCEPTANCE_FIELDS = [
+    "id",
+    "risk",
+    "approved_by",
+    "rationale",
+    "expires_on",
+    "revoked",
+    "expired_at",
+]
 
 
 def rows_as_of(
@@ -206,15 +214,15 @@ def load_state(scope: Scope, as_of: dt.datetime | None) -> State:
     from riskhub.accounts.models import User
 
     moment = as_of or timezone.now()
-    assets = {
-        row["id"]: row for row in rows_as_of(Asset, ASSET_FIELDS, as_of, "created_at")
-    }
+    assets = {row["id"]: row for row in rows_as_of(Asset, ASSET_FIELDS, as_of, "created_at")}
     links = [
         link
         for link in rows_as_of(AssetLink, LINK_FIELDS, as_of, "created_at")
         if link["upstream"] in assets and link["downstream"] in assets
     ]
-    units = {bu["id"]: bu for bu in BusinessUnit.objects.values("id", "uuid", "name")}
+    units: dict[int, dict[str, Any]] = {
+        bu["id"]: dict(bu) for bu in BusinessUnit.objects.values("id", "uuid", "name")
+    }
     users = {
         pk: (name or email)
         for pk, name, email in User.objects.values_list("pk", "full_name", "email")
@@ -253,7 +261,11 @@ def _resolve_scope(state: State, scope: Scope) -> list[int]:
         ids = [pk for pk in ids if str(state.assets[pk]["uuid"]) in wanted]
     if scope.business_unit:
         unit = next(
-            (pk for pk, bu in state.business_units.items() if str(bu["uuid"]) == scope.business_unit),
+            (
+                pk
+                for pk, bu in state.business_units.items()
+                if str(bu["uuid"]) == scope.business_unit
+            ),
             -1,
         )
         ids = [pk for pk in ids if state.assets[pk]["business_unit"] == unit]
@@ -283,7 +295,9 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
     frameworks = {f.pk: f for f in Framework.objects.order_by("position")}
     requirements = {
         r.pk: r
-        for r in Requirement.objects.filter(retired=False).order_by("framework__position", "position")
+        for r in Requirement.objects.filter(retired=False).order_by(
+            "framework__position", "position"
+        )
     }
     controls = {c.pk: c for c in Control.objects.filter(retired=False)}
     mappings = requirement_mappings()
@@ -304,7 +318,10 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
     per_asset: dict[int, set[int]] = defaultdict(set)
     per_system: dict[int, set[int]] = defaultdict(set)
     for impl in implementations.values():
-        if impl["status"] != ControlImplementation.Status.IMPLEMENTED or impl["id"] not in valid_for:
+        if (
+            impl["status"] != ControlImplementation.Status.IMPLEMENTED
+            or impl["id"] not in valid_for
+        ):
             continue
         if impl["scope"] == Control.Scope.ORGANISATION:
             org.add(impl["control"])
@@ -332,7 +349,9 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
         for system_id in sorted(state.downstream_of(pk)):
             system = state.assets[system_id]
             if system["kind"] == Asset.Kind.SYSTEM and system["facts"] and state.active(system_id):
-                sources.append(applicability.FactSource(frozenset(system["facts"]), via=system["name"]))
+                sources.append(
+                    applicability.FactSource(frozenset(system["facts"]), via=system["name"])
+                )
         effective = set(org) | per_system.get(pk, set()) | per_asset.get(pk, set())
         for system_id in _reach(part_of, pk):
             effective |= per_system.get(system_id, set())
@@ -344,7 +363,13 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
             rows.append((obligation.key, status, obligation.reason, obligation.applies_from))
         obligations[pk] = rows
     return ComplianceState(
-        frameworks, requirements, controls, mappings, implementations, evidence, obligations,
+        frameworks,
+        requirements,
+        controls,
+        mappings,
+        implementations,
+        evidence,
+        obligations,
         effective_of,
     )
 

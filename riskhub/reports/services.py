@@ -511,7 +511,10 @@ def run_due_schedules(*, today: dt.date | None = None) -> list[Report]:
                 continue
             started.append(
                 report_request(
-                    actor=None, kind=schedule.kind, parameters=schedule.parameters, schedule=schedule
+                    actor=None,
+                    kind=schedule.kind,
+                    parameters=schedule.parameters,
+                    schedule=schedule,
                 )
             )
             schedule.last_run_on = today

@@ -102,9 +102,7 @@ def _generate_self_signed(key_path: Path, cert_path: Path) -> None:
             ),
             critical=True,
         )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
-        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
         .sign(key, hashes.SHA256())
     )
     key_path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,10 +189,11 @@ class SignatureCheck:
 def check_signature(data: bytes) -> SignatureCheck:
     """Validate the PDF's signatures: intact (the bytes are those signed), made with this
     deployment's certificate, and covering the whole file (nothing appended since)."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
-    from asn1crypto import pem, x509 as asn1_x509
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)

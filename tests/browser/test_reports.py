@@ -26,7 +26,9 @@ def test_an_auditor_requests_sees_progress_and_downloads_a_report(
     # No broker in this test: the request records the enqueue; the test plays the worker.
     monkeypatch.setattr(services, "_enqueue", enqueued.append)
     officer = make_user(Role.RISK_OFFICER)
-    inventory.asset_create(actor=officer, kind="model", name="Claims Triage Model", model_type="classifier")
+    inventory.asset_create(
+        actor=officer, kind="model", name="Claims Triage Model", model_type="classifier"
+    )
     auditor = make_user(Role.AUDITOR)
 
     login(page, auditor.email, PASSWORD)

@@ -42,7 +42,9 @@ HR_SCREENER = {
 
 
 @pytest.fixture(autouse=True)
-def _reports_setup(request: Any, settings: Any, tmp_path: Any, monkeypatch: Any) -> Iterator[list[int]]:
+def _reports_setup(
+    request: Any, settings: Any, tmp_path: Any, monkeypatch: Any
+) -> Iterator[list[int]]:
     """Files under a temporary MEDIA_ROOT; tasks run in-process; enqueues are recorded
     instead of sent (a test then runs the task function itself), except in the tests
     that drive a real worker."""
@@ -79,7 +81,9 @@ class World:
 
 
 @pytest.fixture
-def world(db: None, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any) -> World:
+def world(
+    db: None, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> World:
     risk_catalogs.load(stdout=_Quiet())
     compliance_catalogs.load(stdout=_Quiet())
     officer = make_user(Role.RISK_OFFICER)
@@ -99,13 +103,19 @@ def world(db: None, make_user: Callable[..., User], django_capture_on_commit_cal
             actor=officer, kind="model", name="CV Ranker", model_type="classifier", business_unit=hr
         )
         dataset = inventory.asset_create(
-            actor=officer, kind="dataset", name="Applicant CVs", personal_data=True, business_unit=hr
+            actor=officer,
+            kind="dataset",
+            name="Applicant CVs",
+            personal_data=True,
+            business_unit=hr,
         )
         other = inventory.asset_create(
             actor=officer, kind="model", name="Weather Forecaster", model_type="regressor"
         )
         inventory.link_create(actor=officer, upstream=model, downstream=system, relation="part_of")
-        inventory.link_create(actor=officer, upstream=dataset, downstream=model, relation="trained_on")
+        inventory.link_create(
+            actor=officer, upstream=dataset, downstream=model, relation="trained_on"
+        )
         assessment = risk_services.assessment_start(actor=officer, asset=model)
         assessment = risk_services.assessment_save(
             actor=officer,

@@ -46,7 +46,9 @@ def _data(reader: PdfReader) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_every_kind_renders_a_signed_pdfa_with_its_data_embedded(kind: str, world: Any, render: Any) -> None:
+def test_every_kind_renders_a_signed_pdfa_with_its_data_embedded(
+    kind: str, world: Any, render: Any
+) -> None:
     report = render(kind, **_params(kind, world))
 
     assert report.status == Report.Status.SUCCEEDED, report.error
@@ -57,7 +59,9 @@ def test_every_kind_renders_a_signed_pdfa_with_its_data_embedded(kind: str, worl
 
     assert hashlib.sha256(raw).hexdigest() == report.sha256
     text = _text(reader)
-    assert ("CV Ranker" if kind in ("risk-register", "executive-summary") else "Hiring Screener") in text
+    assert (
+        "CV Ranker" if kind in ("risk-register", "executive-summary") else "Hiring Screener"
+    ) in text
     assert f"page 1 of {report.pages}" in text
     assert str(report.uuid) in text
     # PDF/A-3b declared in the XMP metadata.
@@ -89,7 +93,7 @@ def test_the_compliance_report_cites_articles_and_its_json_equals_the_stored_cov
     report = render("framework-compliance", framework="eu-ai-act")
     _, reader = _open(report)
     text = _text(reader)
-    assert "Art. 9" in text and "Annex IV" in text, text[text.find("2. Applicable"):][:1500]
+    assert "Art. 9" in text and "Annex IV" in text, text[text.find("2. Applicable") :][:1500]
     assert "CTL-RISK-MGMT" in text  # the evidence list
     data = _data(reader)
     names = {a["name"] for a in data["assets"]}
@@ -105,7 +109,13 @@ def test_the_compliance_report_cites_articles_and_its_json_equals_the_stored_cov
         (row["asset"], o["ref"], o["status"]) for row in data["detail"] for o in row["obligations"]
     }
     assert embedded == stored
-    art9 = next(o for row in data["detail"] if row["asset"] == str(world.system.uuid) for o in row["obligations"] if o["ref"] == "Art. 9")
+    art9 = next(
+        o
+        for row in data["detail"]
+        if row["asset"] == str(world.system.uuid)
+        for o in row["obligations"]
+        if o["ref"] == "Art. 9"
+    )
     assert art9["status"] == "met"
     assert data["totals"]["applicable"] == len(stored)
 
@@ -174,7 +184,10 @@ def test_a_broken_template_fails_the_report_with_a_readable_message(
     folder.mkdir(parents=True)
     (folder / "risk-register.html").write_text("{% extends 'reports/pdf/base.html' %}{% if %}")
     settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [str(tmp_path / "templates"), *settings.TEMPLATES[0]["DIRS"]]}
+        {
+            **settings.TEMPLATES[0],
+            "DIRS": [str(tmp_path / "templates"), *settings.TEMPLATES[0]["DIRS"]],
+        }
     ]
 
     report = render("risk-register")

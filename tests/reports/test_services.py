@@ -23,7 +23,9 @@ def _pdfs(tmp_path: Any) -> list[Any]:
     return sorted((tmp_path / "media").rglob("*.pdf"))
 
 
-def test_a_request_only_enqueues_after_commit_and_is_audited(world: Any, enqueued: list[int], django_capture_on_commit_callbacks: Any) -> None:
+def test_a_request_only_enqueues_after_commit_and_is_audited(
+    world: Any, enqueued: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         report = services.report_request(actor=world.officer, kind="risk-register", parameters={})
     assert report.status == Report.Status.QUEUED and report.progress == 0
@@ -42,14 +44,18 @@ def test_a_request_only_enqueues_after_commit_and_is_audited(world: Any, enqueue
         ("nonsense", {}, "kind"),
     ],
 )
-def test_invalid_requests_are_refused_with_the_field_named(world: Any, kind: str, parameters: dict[str, Any], field: str) -> None:
+def test_invalid_requests_are_refused_with_the_field_named(
+    world: Any, kind: str, parameters: dict[str, Any], field: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         services.report_request(actor=world.officer, kind=kind, parameters=parameters)
     assert field in caught.value.message_dict
     assert not Report.objects.exists()
 
 
-def test_a_redelivered_message_does_not_render_a_finished_report_again(world: Any, render: Any, tmp_path: Any) -> None:
+def test_a_redelivered_message_does_not_render_a_finished_report_again(
+    world: Any, render: Any, tmp_path: Any
+) -> None:
     report = render("risk-register")
     assert services.run(report.pk) == "skipped"
     again = Report.objects.get(pk=report.pk)
@@ -96,14 +102,18 @@ def test_a_fresh_heartbeat_is_not_requeued(world: Any) -> None:
 def test_a_report_that_keeps_losing_its_worker_fails_with_a_message(world: Any) -> None:
     report = services.report_request(actor=world.officer, kind="risk-register", parameters={})
     Report.objects.filter(pk=report.pk).update(
-        status="running", attempt=services.MAX_ATTEMPTS, heartbeat_at=timezone.now() - dt.timedelta(hours=1)
+        status="running",
+        attempt=services.MAX_ATTEMPTS,
+        heartbeat_at=timezone.now() - dt.timedelta(hours=1),
     )
     assert services.requeue_stale() == []
     row = Report.objects.get(pk=report.pk)
     assert row.status == Report.Status.FAILED and "stopped 3 times" in row.error
 
 
-def test_a_retried_render_replaces_the_previous_file(world: Any, render: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_retried_render_replaces_the_previous_file(
+    world: Any, render: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     report = services.report_request(actor=world.officer, kind="risk-register", parameters={})
     stale = default_storage.save("reports/old/leftover.pdf", ContentFile(b"%PDF-old"))
     Report.objects.filter(pk=report.pk).update(file=stale)
@@ -120,7 +130,9 @@ def test_file_names_cannot_be_guessed(world: Any, render: Any) -> None:
     assert a.file.name != b.file.name and len(a.file.name.rsplit("/", 1)[1]) >= 32
 
 
-def test_retention_deletes_old_files_and_keeps_the_checksum(world: Any, render: Any, settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_retention_deletes_old_files_and_keeps_the_checksum(
+    world: Any, render: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.REPORT_RETENTION_DAYS = 30
     report = render("risk-register")
     name = report.file.name
