@@ -91,7 +91,9 @@ class ControlSerializer(serializers.ModelSerializer):
 class EvidenceSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     implementation = serializers.UUIDField(source="implementation.uuid", read_only=True)
-    uploaded_by = serializers.UUIDField(source="uploaded_by.uuid", read_only=True, default=None)
+    uploaded_by = serializers.UUIDField(
+        source="uploaded_by.uuid", read_only=True, default=None, allow_null=True
+    )
     name = serializers.CharField(source="original_name", read_only=True)
 
     class Meta:

@@ -64,7 +64,9 @@ class AssetRefSerializer(serializers.Serializer):
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    recorded_by = serializers.EmailField(source="actor.email", default=None, read_only=True)
+    recorded_by = serializers.EmailField(
+        source="actor.email", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = TimelineEntry
@@ -86,8 +88,12 @@ class IncidentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     assets = AssetRefSerializer(many=True, read_only=True)
     possibly_affected = serializers.SerializerMethodField()
-    owner = serializers.EmailField(source="owner.email", default=None, read_only=True)
-    threat = serializers.CharField(source="threat.code", default=None, read_only=True)
+    owner = serializers.EmailField(
+        source="owner.email", default=None, read_only=True, allow_null=True
+    )
+    threat = serializers.CharField(
+        source="threat.code", default=None, read_only=True, allow_null=True
+    )
     serious_incident = serializers.SerializerMethodField()
     deadlines = serializers.SerializerMethodField()
 

@@ -49,6 +49,12 @@ class AssetSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, allow_empty=True
     )
+    tier = serializers.ChoiceField(
+        choices=Asset.Tier.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="EU AI Act tier from the latest questionnaire; empty when not classified.",
+    )
     effective_risk = serializers.SerializerMethodField()
     archived = serializers.SerializerMethodField()
     version = serializers.IntegerField(
@@ -336,6 +342,10 @@ class ClassificationView(APIView):
 class OrganisationSerializer(serializers.ModelSerializer):
     ccpa_business = serializers.BooleanField(read_only=True)
     ccpa_cyber_audit = serializers.BooleanField(read_only=True)
+
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Empty until the profile is first saved."
+    )
 
     class Meta:
         model = OrganisationProfile
