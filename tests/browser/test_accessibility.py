@@ -32,6 +32,6 @@ def test_main_pages_have_no_serious_accessibility_violations(
             found = axe_violations(page)
             if found:
                 problems[url] = found
-        assert problems == {}
+        assert problems == {}, "\n".join(f"{u}: {p}" for u, p in problems.items())
     finally:
         context.close()
