@@ -26,7 +26,9 @@ def accepted(today: datetime.date) -> dict[str, str]:
         if datetime.date.fromisoformat(until) >= today:
             entries[advisory] = " ".join(reason)
         else:
-            print(f"pip-audit: the acceptance of {advisory} expired on {until}; it is reported again")
+            print(
+                f"pip-audit: the acceptance of {advisory} expired on {until}; it is reported again"
+            )
     return entries
 
 
@@ -34,9 +36,20 @@ def main() -> int:
     today = datetime.date.today()
     ok = accepted(today)
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off",
-         "--skip-editable"],
-        capture_output=True, text=True, check=False, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "--format",
+            "json",
+            "--progress-spinner",
+            "off",
+            "--skip-editable",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     try:
         report = json.loads(result.stdout)
