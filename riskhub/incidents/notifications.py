@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import Role
+from riskhub.common.mail import absolute_url, send_templated_mail
 from riskhub.incidents.clocks import Clock, humanise
 from riskhub.incidents.models import Incident
 
@@ -20,11 +18,6 @@ THRESHOLD_TEXT = {
     "90": "90% of the time is gone",
     "missed": "the deadline has passed",
 }
-
-
-def _absolute(path: str) -> str:
-    base = getattr(settings, "RISKHUB_BASE_URL", "http://localhost:8000").rstrip("/")
-    return base + path
 
 
 def clock_alert_recipients(incident: Incident) -> list[str]:
@@ -50,8 +43,6 @@ def clock_alert(
         "threshold": threshold,
         "threshold_text": THRESHOLD_TEXT[threshold],
         "left": humanise(clock.time_left(now)),
-        "url": _absolute(reverse("incidents:detail", args=[incident.uuid])),
+        "url": absolute_url(reverse("incidents:detail", args=[incident.uuid])),
     }
-    subject = render_to_string("incidents/email/clock_subject.txt", context)
-    body = render_to_string("incidents/email/clock.txt", context)
-    return send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return send_templated_mail("incidents/email/clock", context, recipients)

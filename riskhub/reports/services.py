@@ -28,15 +28,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.common.mail import absolute_url, send_templated_mail
 from riskhub.env import env_int
 from riskhub.reports import kinds
 from riskhub.reports.models import Kind, Report, ScheduledReport
@@ -535,13 +534,10 @@ def notify_schedule_recipients(report_id: int) -> int:
     )
     if not recipients:
         return 0
-    base = getattr(settings, "RISKHUB_BASE_URL", "http://localhost:8000").rstrip("/")
     context = {
         "report": report,
         "schedule": report.schedule,
-        "url": base + reverse("reports:detail", args=[report.uuid]),
-        "verify_url": base + reverse("reports:verify"),
+        "url": absolute_url(reverse("reports:detail", args=[report.uuid])),
+        "verify_url": absolute_url(reverse("reports:verify")),
     }
-    subject = render_to_string("reports/email/scheduled_subject.txt", context).strip()
-    body = render_to_string("reports/email/scheduled.txt", context)
-    return send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return send_templated_mail("reports/email/scheduled", context, recipients)

@@ -11,28 +11,20 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import roles_with
+from riskhub.common.mail import absolute_url, send_templated_mail
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance
-
-
-def _absolute(path: str) -> str:
-    base = getattr(settings, "RISKHUB_BASE_URL", "http://localhost:8000").rstrip("/")
-    return base + path
 
 
 def _send(template: str, context: dict[str, Any], recipients: list[str]) -> int:
     recipients = sorted({r for r in recipients if r})
     if not recipients or not getattr(settings, "RISK_NOTIFICATIONS", True):
         return 0
-    subject = render_to_string(f"risk/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"risk/email/{template}.txt", context)
-    return send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return send_templated_mail(f"risk/email/{template}", context, recipients)
 
 
 def reviewers() -> list[User]:
@@ -45,8 +37,8 @@ def assessment_submitted(assessment_id: int) -> int:
     recipients = [u.email for u in reviewers() if u.pk != assessment.author_id]
     context = {
         "assessment": assessment,
-        "url": _absolute(reverse("risk:assessment", args=[assessment.uuid])),
-        "queue_url": _absolute(reverse("risk:review_queue")),
+        "url": absolute_url(reverse("risk:assessment", args=[assessment.uuid])),
+        "queue_url": absolute_url(reverse("risk:review_queue")),
     }
     return _send("submitted", context, recipients)
 
@@ -59,7 +51,7 @@ def assessment_decided(assessment_id: int) -> int:
     template = "approved" if assessment.status == Assessment.Status.APPROVED else "returned"
     context = {
         "assessment": assessment,
-        "url": _absolute(reverse("risk:assessment", args=[assessment.uuid])),
+        "url": absolute_url(reverse("risk:assessment", args=[assessment.uuid])),
     }
     return _send(template, context, [assessment.author.email])
 
@@ -87,7 +79,7 @@ def overdue_treatments(*, today: date | None = None) -> int:
         context = {
             "risks": items,
             "today": today,
-            "url": _absolute(reverse("risk:register") + "?overdue=1"),
+            "url": absolute_url(reverse("risk:register") + "?overdue=1"),
         }
         sent += _send("overdue", context, [email])
     return sent
@@ -112,7 +104,7 @@ def expiring_acceptances(*, today: date | None = None, days: int | None = None) 
             "acceptance": acceptance,
             "risk": acceptance.risk,
             "days_left": (acceptance.expires_on - today).days,
-            "url": _absolute(reverse("risk:assessment", args=[acceptance.risk.assessment.uuid])),
+            "url": absolute_url(reverse("risk:assessment", args=[acceptance.risk.assessment.uuid])),
         }
         sent += _send("expiring", context, recipients)
     return sent
