@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "riskhub.core.middleware.SlidingSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -186,7 +187,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 26_214_400
 
 # Sessions and cookies
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True  # sliding expiry: idle sessions end
+# Idle sessions end after SESSION_COOKIE_AGE; SlidingSessionMiddleware renews the expiry
+# at most once a minute instead of writing the session on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -20,6 +21,8 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         # Remember for this session whether a second factor is due, so views need
         # not query the devices on every request.
         request.session[OTP_REQUIRED_SESSION_KEY] = totp_device(user) is not None
+        # The session was just written with a fresh expiry (see SlidingSessionMiddleware).
+        request.session["_touched"] = int(time.time())
 
 
 @receiver(user_logged_out)

@@ -51,3 +51,23 @@ class InputSanityMiddleware:
                 body = unquote_to_bytes(body.replace(b"+", b" "))
             return _bad(body)
         return None
+
+
+class SlidingSessionMiddleware:
+    """Idle timeout without a session write on every request: the session's expiry is
+    pushed forward at most once a minute (SESSION_COOKIE_AGE is the idle limit)."""
+
+    TOUCH_EVERY_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        import time
+
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and request.user.is_authenticated:
+            now = int(time.time())
+            if now - int(session.get("_touched", 0)) >= self.TOUCH_EVERY_SECONDS:
+                session["_touched"] = now  # marks the session modified: saved, expiry renewed
+        return self.get_response(request)

@@ -108,3 +108,19 @@ def test_swagger_ui_is_served_without_inline_script() -> None:
     assert "swagger-ui" in html
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert "src=" in tag
+
+
+def test_an_active_session_is_renewed_but_not_rewritten_on_every_request(client_for) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.sessions.models import Session
+
+    client = client_for(Role.AUDITOR)
+    client.get(reverse("dashboard:index"))
+    key = client.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    client.get(reverse("dashboard:index"))
+    assert Session.objects.get(session_key=key).expire_date == first  # not written again
+    session = client.session
+    session["_touched"] = 0  # the last renewal was long ago
+    session.save()
+    client.get(reverse("dashboard:index"))
+    assert Session.objects.get(session_key=key).expire_date > first
