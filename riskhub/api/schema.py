@@ -30,6 +30,7 @@ _DESCRIPTIONS = {
     "403": "Role not allowed",
     "404": "Not found",
     "409": "Edit conflict: someone else saved first",
+    "415": "Unsupported media type for this endpoint",
 }
 
 
@@ -47,6 +48,8 @@ def add_error_responses(
                 codes.append("404")
             if method in {"put", "patch"} or (method == "post" and "{" in path):
                 codes.append("409")
+            if method in {"post", "put", "patch"}:
+                codes.append("415")
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, {"description": _DESCRIPTIONS[code], "content": ref})
