@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.common.forms import apply_service_errors
 from riskhub.compliance import selectors, services
 from riskhub.compliance.forms import EvidenceForm, ImplementationForm
 from riskhub.compliance.models import (
@@ -213,14 +214,6 @@ def implementation_detail(request: HttpRequest, implementation_uuid: UUID) -> Ht
     )
 
 
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @requires("compliance.edit")
 @require_http_methods(["GET", "POST"])
 def implementation_create(request: HttpRequest) -> HttpResponse:
@@ -251,7 +244,7 @@ def implementation_create(request: HttpRequest) -> HttpResponse:
                 next_verification=data.get("next_verification"),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, f"Implementation of {implementation.control.code} recorded.")
             return redirect("compliance:implementation_detail", implementation.uuid)
@@ -279,7 +272,7 @@ def implementation_edit(request: HttpRequest, implementation_uuid: UUID) -> Http
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Implementation saved.")
             return redirect("compliance:implementation_detail", implementation.uuid)
@@ -324,7 +317,7 @@ def evidence_upload(request: HttpRequest, implementation_uuid: UUID) -> HttpResp
                     valid_until=data.get("valid_until"),
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Evidence added; coverage updated.")
             if _wants_json(request):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.common.forms import apply_service_errors
 from riskhub.incidents import selectors, services
 from riskhub.incidents.clocks import humanise
 from riskhub.incidents.forms import (
@@ -49,14 +50,6 @@ def org_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @requires("incidents.view")
@@ -122,7 +115,7 @@ def create(request: HttpRequest) -> HttpResponse:
                     owner=data["owner"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, "Incident opened. Check the duties below.")
                 return redirect("incidents:detail", uuid=incident.uuid)
@@ -185,7 +178,7 @@ def notify(request: HttpRequest, uuid: UUID) -> HttpResponse:
                 notified_by=data["notified_by"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Notification recorded.")
             return redirect("incidents:detail", uuid=uuid)
@@ -208,7 +201,7 @@ def action(request: HttpRequest, uuid: UUID) -> HttpResponse:
                 at=form.cleaned_data["at"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Added to the timeline.")
             return redirect("incidents:detail", uuid=uuid)
@@ -231,7 +224,7 @@ def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Status changed.")
             return redirect("incidents:detail", uuid=uuid)
@@ -256,7 +249,7 @@ def close(request: HttpRequest, uuid: UUID) -> HttpResponse:
                 what_changes=form.cleaned_data["what_changes"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Incident closed with its post-incident review.")
             return redirect("incidents:detail", uuid=uuid)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.common.forms import apply_service_errors
 from riskhub.inventory import io, selectors, services
 from riskhub.inventory.forms import (
     KIND_FIELDS,
@@ -133,14 +134,6 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
-def _apply_service_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _resolve_business_unit(request: HttpRequest, form: AssetForm, fields: dict[str, Any]) -> None:
     name = (fields.pop("business_unit") or "").strip()
     fields["business_unit"] = (
@@ -161,7 +154,7 @@ def create(request: HttpRequest) -> HttpResponse:
                 _resolve_business_unit(request, form, fields)
                 asset = services.asset_create(actor=request.user, kind=kind, **fields)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, f"“{asset.name}” was registered.")
             return redirect("inventory:detail", asset.uuid)
@@ -230,7 +223,7 @@ def edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
             form.is_valid()
             status = 409
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, f"“{asset.name}” was saved.")
             return redirect("inventory:detail", asset.uuid)
@@ -503,7 +496,7 @@ def classify(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
                 actor=request.user, asset=asset, answers=form.answers()
             )
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             tier = Asset.Tier(entry.result["eu_ai_act"]["tier"]).label
             messages.success(
@@ -544,7 +537,7 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
                 **{name: form.cleaned_data[name] for name in form.Meta.fields},
             )
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request, "The organisation profile was saved; classifications were refreshed."

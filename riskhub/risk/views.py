@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.exports import csv_stream
+from riskhub.common.forms import apply_service_errors
 from riskhub.inventory.models import Asset
 from riskhub.risk import selectors, services
 from riskhub.risk.forms import (
@@ -467,11 +468,7 @@ def acceptance_create(request: HttpRequest, uuid: UUID) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, msgs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, msgs)
-            else:
-                form.add_error(None, exc.messages)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, f"Residual risk “{risk.title}” accepted.")
             return redirect("risk:assessment", uuid=risk.assessment.uuid)
