@@ -17,6 +17,7 @@ from riskhub.audit.selectors import (
     event_row,
 )
 from riskhub.common.exports import csv_stream
+from riskhub.common.querystrings import query_without
 
 EXPORT_COLUMNS = [
     "seq",
@@ -51,8 +52,6 @@ def event_list(request: HttpRequest) -> HttpResponse:
     labels = actor_labels(list(page.object_list))
     for event in page.object_list:
         event.actor_label = labels.get(event.actor_id, "system")  # type: ignore[attr-defined]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "audit/event_list.html",
@@ -60,7 +59,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "actions": distinct_actions(),
-            "query": query.urlencode(),
+            "query": query_without(request.GET, "page"),
         },
     )
 

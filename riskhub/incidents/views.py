@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.forms import apply_service_errors
+from riskhub.common.querystrings import query_without
 from riskhub.incidents import selectors, services
 from riskhub.incidents.clocks import humanise
 from riskhub.incidents.forms import (
@@ -70,8 +71,6 @@ def index(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.incidents(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = selectors.with_clocks(list(page.object_list), request.organisation, now)  # type: ignore[attr-defined]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "incidents/index.html",
@@ -82,7 +81,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "now": now,
             "owners": writers(),
-            "query": query.urlencode(),
+            "query": query_without(request.GET, "page"),
             "can_edit": has_perm(request.user, "incidents.edit"),
             "any_incident": bool(rows) or Incident.objects.exists(),
         },

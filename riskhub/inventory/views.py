@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.forms import apply_service_errors
+from riskhub.common.querystrings import query_without
 from riskhub.inventory import io, selectors, services
 from riskhub.inventory.forms import (
     KIND_FIELDS,
@@ -68,11 +69,7 @@ def _list_params(request: HttpRequest) -> tuple[FilterForm, selectors.AssetFilte
 def asset_list(request: HttpRequest) -> HttpResponse:
     form, filters, sort = _list_params(request)
     page = Paginator(selectors.assets(filters, sort), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    without_sort = query.copy()
-    without_sort.pop("sort", None)
-    base = without_sort.urlencode()
+    base = query_without(request.GET, "page", "sort")
     headers = []
     for key, label in COLUMNS:
         current = sort.lstrip("-") == key
@@ -94,8 +91,8 @@ def asset_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "headers": headers,
-            "query": query.urlencode(),
-            "filter_query": without_sort.urlencode() + (f"&sort={sort}" if sort else ""),
+            "query": query_without(request.GET, "page"),
+            "filter_query": base + (f"&sort={sort}" if sort else ""),
             "any_assets": any_assets,
             "can_edit": has_perm(request.user, "inventory.edit"),
             "kinds": Asset.Kind.choices,

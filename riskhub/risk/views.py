@@ -18,6 +18,7 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.exports import csv_stream
 from riskhub.common.forms import apply_service_errors
+from riskhub.common.querystrings import query_without
 from riskhub.inventory.models import Asset
 from riskhub.risk import selectors, services
 from riskhub.risk.forms import (
@@ -60,8 +61,6 @@ def index(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.assessments(status=status, q=q), 50).get_page(
         request.GET.get("page")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "risk/index.html",
@@ -71,7 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "q": q,
             "counts": selectors.status_counts(),
             "statuses": Assessment.Status.choices,
-            "query": query.urlencode(),
+            "query": query_without(request.GET, "page"),
             "section": "assessments",
         },
     )
@@ -97,10 +96,6 @@ def _register_filters(request: HttpRequest) -> tuple[RegisterFilterForm, selecto
 def register(request: HttpRequest) -> HttpResponse:
     form, filters = _register_filters(request)
     page = Paginator(selectors.register(filters), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    sortless = query.copy()
-    sortless.pop("sort", None)
     return render(
         request,
         "risk/register.html",
@@ -108,8 +103,8 @@ def register(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "page": page,
-            "query": query.urlencode(),
-            "sortless": sortless.urlencode(),
+            "query": query_without(request.GET, "page"),
+            "sortless": query_without(request.GET, "page", "sort"),
             "today": timezone.localdate(),
             "section": "register",
             **selectors.register_choices(),
