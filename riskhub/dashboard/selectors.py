@@ -30,7 +30,7 @@ from django.utils import timezone
 from riskhub.compliance.models import Evidence, Framework, RequirementStatus
 from riskhub.dashboard.models import COVERAGE_COLUMNS, DailySnapshot
 from riskhub.inventory.models import Asset, BusinessUnit
-from riskhub.risk.models import BAND_RANK, Assessment, Risk, RiskAcceptance, RiskMatrix
+from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix
 
 BANDS = ["low", "medium", "high", "critical"]
 COVERAGE_STATES = ("met", "partial", "gap")
@@ -622,7 +622,3 @@ def dashboard(
         unassessed=unassessed_assets(sc),
         business_units=units,
     )
-
-
-def band_rank(slug: str) -> int:
-    return BAND_RANK.get(slug, 0)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from riskhub.inventory.models import Asset
 from riskhub.reports import selectors as sel
 from riskhub.reports.models import Kind
-from riskhub.risk.models import BAND_LABEL, Risk
+from riskhub.risk.models import BAND_LABEL, BAND_RANK, Risk, band_of_rank
 
 Progress = Callable[[int, str], object]
 DATA_FORMAT = "riskhub-report/1"
@@ -446,7 +446,7 @@ def system_dossier(
                 )
             }
         )
-        row["own_band"] = sel.band_of(risks.own_rank.get(pk, 0))
+        row["own_band"] = band_of_rank(risks.own_rank.get(pk, 0))
         components.append(row)
     relations = [
         {
@@ -516,7 +516,7 @@ def system_dossier(
             "facts": list(system["facts"] or []),
             "owner": state.users.get(system["owner"], "") if system["owner"] else "",
             "provider": org.legal_name,
-            "effective_band": sel.band_of(sel.effective_rank(state, risks, system_pk)),
+            "effective_band": band_of_rank(sel.effective_rank(state, risks, system_pk)),
         },
         components=components,
         relations=relations,
@@ -680,7 +680,7 @@ def executive_summary(
 
 
 def band_rank_of(row: dict[str, Any]) -> int:
-    return sel.band_rank(row["residual"]["band"])
+    return BAND_RANK.get(row["residual"]["band"], 0)
 
 
 BUILDERS: dict[str, Callable[[dict[str, Any], dt.datetime | None, Progress], dict[str, Any]]] = {

@@ -35,7 +35,7 @@ from riskhub.compliance.models import (
 from riskhub.compliance.selectors import requirement_mappings
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit, OrganisationProfile
 from riskhub.reports.models import Report, ScheduledReport
-from riskhub.risk.models import BAND_RANK, Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
+from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
 
 ASSET_FIELDS = [
     "id",
@@ -143,10 +143,6 @@ def rows_as_of(
     )
     rows.extend(untracked)
     return rows
-
-
-def band_of_rank(rank: int) -> str:
-    return {1: "low", 2: "medium", 3: "high", 4: "critical"}.get(rank, "not-assessed")
 
 
 @dataclass
@@ -454,10 +450,6 @@ def history_of(asset_pk: int, as_of: dt.datetime) -> list[dict[str, Any]]:
     )
 
 
-def band_rank(slug: str) -> int:
-    return BAND_RANK.get(slug, 0)
-
-
 # --- report rows --------------------------------------------------------------------
 
 
@@ -494,7 +486,3 @@ def scope_choices() -> dict[str, Any]:
         ),
         "frameworks": list(Framework.objects.order_by("position")),
     }
-
-
-def band_of(rank: int) -> str:
-    return band_of_rank(rank)

@@ -24,10 +24,9 @@ from django.utils import timezone
 
 from riskhub.inventory.models import Asset, AssetLink
 from riskhub.inventory.services import downstream_ids
-from riskhub.risk.models import Assessment, Risk
+from riskhub.risk.models import RANK_BAND, Assessment, Risk
 
 NOT_ASSESSED = Asset.RiskBand.NOT_ASSESSED
-RANK_TO_BAND = {1: "low", 2: "medium", 3: "high", 4: "critical"}
 BATCH = 1000
 
 
@@ -174,13 +173,13 @@ def recompute(*, asset_ids: Iterable[int] | None = None) -> int:
             continue
         mine = own.get(asset_id)
         best = result.get(asset_id)
-        own_band = NOT_ASSESSED if mine is None else RANK_TO_BAND.get(mine.rank, "low")
+        own_band = NOT_ASSESSED if mine is None else RANK_BAND.get(mine.rank, "low")
         if best is None:
             values = (own_band, NOT_ASSESSED, None, "", [])
         else:
             values = (
                 own_band,
-                RANK_TO_BAND.get(best.rank, "low"),
+                RANK_BAND.get(best.rank, "low"),
                 float(best.score),
                 "own" if len(best.path) == 1 else "inherited",
                 [uuids[i] for i in best.path],

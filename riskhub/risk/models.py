@@ -23,11 +23,17 @@ from riskhub.inventory.models import Asset
 # The four bands, lowest first. Their slugs are Asset.RiskBand values.
 BAND_NAMES = ["Low", "Medium", "High", "Critical"]
 BAND_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+RANK_BAND = {rank: slug for slug, rank in BAND_RANK.items()}
 BAND_LABEL = {"not-assessed": "Not assessed", **{n.lower(): n for n in BAND_NAMES}}
 
 
 def band_slug(name: str) -> str:
     return name.strip().lower()
+
+
+def band_of_rank(rank: int) -> str:
+    """The band slug of a rank; any other rank (0: no risk) is "not-assessed"."""
+    return RANK_BAND.get(rank, "not-assessed")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
-from riskhub.risk.models import BAND_LABEL
+from riskhub.risk.models import BAND_LABEL, band_of_rank
 
 register = template.Library()
 
@@ -53,7 +53,7 @@ def can(context: template.Context, permission: str) -> bool:
 
 @register.filter
 def rank_band(rank: int) -> str:
-    return {1: "low", 2: "medium", 3: "high", 4: "critical"}.get(rank, "not-assessed")
+    return band_of_rank(rank)
 
 
 @register.filter
