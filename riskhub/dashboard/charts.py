@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -121,8 +122,8 @@ def heatmap(
     its number of open risks and the band's name. customdata carries the register URL
     that a click opens."""
     cells = heatmap_cells(matrix, counts, basis, filters)
-    x = [f"{c['likelihood']}. {c['likelihood_label']}" for c in cells[0]]
-    y = [f"{row[0]['impact']}. {row[0]['impact_label']}" for row in cells]
+    x = [f"{c['likelihood']}. {_text(c['likelihood_label'])}" for c in cells[0]]
+    y = [f"{row[0]['impact']}. {_text(row[0]['impact_label'])}" for row in cells]
     rank = {band: i + 1 for i, band in enumerate(BANDS)}
     return {
         "data": [
@@ -138,7 +139,8 @@ def heatmap(
                 "xgap": 3,
                 "ygap": 3,
                 "text": [
-                    [f"<b>{c['count']}</b><br>{c['band_label']}" for c in row] for row in cells
+                    [f"<b>{c['count']}</b><br>{_text(c['band_label'])}" for c in row]
+                    for row in cells
                 ],
                 "texttemplate": "%{text}",
                 "textfont": {"size": 14},
@@ -146,8 +148,9 @@ def heatmap(
                 "hovertext": [
                     [
                         f"{c['count']} open risk{'s' if c['count'] != 1 else ''}<br>"
-                        f"Impact {c['impact']} ({c['impact_label']}), likelihood "
-                        f"{c['likelihood']} ({c['likelihood_label']})<br>{c['band_label']}"
+                        f"Impact {c['impact']} ({_text(c['impact_label'])}), likelihood "
+                        f"{c['likelihood']} ({_text(c['likelihood_label'])})<br>"
+                        f"{_text(c['band_label'])}"
                         for c in row
                     ]
                     for row in cells
@@ -264,7 +267,8 @@ _SYMBOL = {"critical": "diamond", "high": "square", "medium": "circle", "low": "
 def top_risks_bars(rows: list[dict[str, Any]]) -> Figure:
     """The ten highest open risks: residual score as a share of the matrix maximum."""
     labels = [
-        f"{i}. {_short(r['title'], 38)}<br><sup>{_short(r['assessment__asset__name'], 40)}</sup>"
+        f"{i}. {_text(_short(r['title'], 38))}<br>"
+        f"<sup>{_text(_short(r['assessment__asset__name'], 40))}</sup>"
         for i, r in enumerate(rows, start=1)
     ]
     return {
@@ -303,6 +307,13 @@ def top_risks_bars(rows: list[dict[str, Any]]) -> Figure:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text(value: Any) -> str:
+    """User text inside a Plotly label, which renders <a href>, <b>, <br> and friends:
+    escaped so it shows as typed and cannot add links or markup (Plotly decodes
+    &lt; &gt; &amp;, not &quot;, hence quote=False)."""
+    return escape(str(value), quote=False)
 
 
 # --- regulatory timeline --------------------------------------------------------------
