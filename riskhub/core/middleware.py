@@ -7,6 +7,7 @@ from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "application/json", "text/")
 
@@ -50,7 +51,27 @@ class InputSanityMiddleware:
             if content_type.startswith("application/x-www-form-urlencoded"):
                 body = unquote_to_bytes(body.replace(b"+", b" "))
             return _bad(body)
+        if request.method == "POST" and content_type.startswith("multipart/form-data"):
+            return _bad_multipart(request)
         return None
+
+
+def _bad_multipart(request: HttpRequest) -> str | None:
+    """Multipart fields are decoded by Django with errors="replace", so invalid UTF-8
+    arrives as U+FFFD and would be stored silently: refuse it, and NUL, like the other
+    body types. (File contents are binary and not checked here; the upload code
+    sanitises file names.)"""
+    try:
+        fields = request.POST
+    except MultiPartParserError:
+        return "The multipart body is malformed."
+    for values in fields.lists():
+        for value in (values[0], *values[1]):
+            if "\x00" in value:
+                return "NUL bytes are not allowed."
+            if "\ufffd" in value:
+                return "The request is not valid UTF-8."
+    return None
 
 
 class SlidingSessionMiddleware:
