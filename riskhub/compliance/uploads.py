@@ -18,6 +18,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 ZIP_MAX_RATIO = 100
@@ -97,8 +98,13 @@ def _digest(handle: IO[bytes], limit: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def human_size(size: int) -> str:
+    """20 MB, 1.5 MB, 800 KB, 1000 bytes: whole numbers without a trailing .0."""
+    return filesizeformat(size).replace("\xa0", " ").replace(".0 ", " ")
+
+
 def _too_big(limit: int) -> str:
-    return f"The file is larger than the {limit // (1024 * 1024)} MB limit for evidence."
+    return f"The file is larger than the {human_size(limit)} limit for evidence."
 
 
 def _zip_kind(handle: IO[bytes], compressed_size: int) -> str:

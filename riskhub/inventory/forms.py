@@ -13,6 +13,7 @@ from django.forms.models import fields_for_model
 
 from riskhub.inventory import classification as q
 from riskhub.inventory import selectors
+from riskhub.inventory.io import human_size
 from riskhub.inventory.models import Asset, AssetLink, OrganisationProfile
 
 COMMON_FIELDS = [
@@ -464,8 +465,8 @@ class ImportForm(StyledForm):
         limit = settings.IMPORT_MAX_BYTES
         if upload.size > limit:
             raise ValidationError(
-                f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
-                f"{limit / 1_048_576:.0f} MB. Split it into smaller files."
+                f"The file is {human_size(upload.size)}; the limit is {human_size(limit)}. "
+                "Split it into smaller files."
             )
         return upload
 

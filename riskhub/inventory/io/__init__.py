@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from riskhub.accounts.models import User
 from riskhub.inventory.io.cyclonedx import build_bom, export_cyclonedx, read_bom
@@ -27,8 +28,14 @@ __all__ = [
     "export_json",
     "export_xlsx",
     "file_format",
+    "human_size",
     "import_file",
 ]
+
+
+def human_size(size: int) -> str:
+    """10 MB, 1.5 MB, 800 KB, 500 bytes (clear at any limit, not "0 MB")."""
+    return filesizeformat(size).replace("\xa0", " ").replace(".0 ", " ")
 
 
 def file_format(name: str, data: bytes) -> str:
@@ -52,8 +59,8 @@ def import_file(*, actor: User, name: str, data: bytes) -> ImportReport:
             RowError(
                 0,
                 "",
-                f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
-                f"{limit / 1_048_576:.0f} MB. Split it into smaller files.",
+                f"The file is {human_size(len(data))}; the limit is {human_size(limit)}. "
+                "Split it into smaller files.",
             )
         )
         return report
