@@ -26,6 +26,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.common.graphs import reachable
 from riskhub.compliance import applicability, uploads
 from riskhub.compliance.coverage import Totals, requirement_status
 from riskhub.compliance.models import (
@@ -107,18 +108,6 @@ def _effective_controls(
     return org, system, asset
 
 
-def _reach(graph: dict[int, set[int]], start: int) -> set[int]:
-    seen: set[int] = set()
-    stack = list(graph.get(start, ()))
-    while stack:
-        node = stack.pop()
-        if node in seen or node == start:
-            continue
-        seen.add(node)
-        stack.extend(graph.get(node, ()))
-    return seen
-
-
 def coverage_recompute(
     *, asset_ids: Iterable[int] | None = None, today: dt.date | None = None
 ) -> int:
@@ -144,7 +133,7 @@ def coverage_recompute(
         targets = targets.filter(pk__in=ids)
     target_rows = list(targets.values_list("pk", "kind", "name", "facts", "archived_at"))
     # The systems the targets feed, for their facts (may lie outside the targets).
-    feeds: dict[int, set[int]] = {pk: _reach(down, pk) for pk, *_ in target_rows}
+    feeds: dict[int, set[int]] = {pk: reachable(down, pk) for pk, *_ in target_rows}
     needed = set().union(*feeds.values()) if feeds else set()
     info = {pk: (kind, name, facts, archived) for pk, kind, name, facts, archived in target_rows}
     missing = needed - set(info)
@@ -172,7 +161,7 @@ def coverage_recompute(
         effective = (
             set(org_controls) | system_controls.get(pk, set()) | asset_controls.get(pk, set())
         )
-        for system_id in _reach(part_of, pk):
+        for system_id in reachable(part_of, pk):
             effective |= system_controls.get(system_id, set())
         totals: dict[str, Totals] = {slug: Totals() for slug in slugs.values()}
         for obligation in obligations:

@@ -33,7 +33,7 @@ from riskhub.incidents import clocks as legal
 from riskhub.incidents import notifications
 from riskhub.incidents.models import ClockAlert, Incident, TimelineEntry
 from riskhub.inventory.models import Asset, OrganisationProfile
-from riskhub.inventory.services import downstream_ids
+from riskhub.inventory.services import downstream_ids, organisation
 from riskhub.risk import services as risk_services
 from riskhub.risk.models import Risk, Threat
 
@@ -57,11 +57,6 @@ EDITABLE = [
 
 
 # --- facts and clocks -----------------------------------------------------------------
-
-
-def organisation() -> OrganisationProfile:
-    profile, _ = OrganisationProfile.objects.get_or_create(id=1)
-    return profile
 
 
 def _snapshot_for(asset_ids: Sequence[int]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from riskhub.inventory.models import Asset
+from riskhub.inventory.services import organisation
 from riskhub.reports import selectors as sel
 from riskhub.reports.models import Kind
 from riskhub.risk.models import BAND_LABEL, BAND_RANK, Risk, band_of_rank
@@ -79,7 +80,7 @@ def _asset_row(state: sel.State, pk: int) -> dict[str, Any]:
 
 
 def _header(kind: str, parameters: dict[str, Any], state: sel.State, title: str) -> dict[str, Any]:
-    org = sel.organisation()
+    org = organisation()
     unit = ""
     scope = sel.Scope.from_parameters(parameters)
     if scope.business_unit:
@@ -496,7 +497,7 @@ def system_dossier(
         }
         for h in sel.history_of(system_pk, state.as_of)
     ]
-    org = sel.organisation()
+    org = organisation()
     data = _header(
         Kind.SYSTEM_DOSSIER, parameters, state, f"Technical documentation: {system['name']}"
     )

@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from riskhub.common.graphs import reachable
 from riskhub.compliance import applicability
 from riskhub.compliance.coverage import RequirementMapping, evidence_valid, requirement_status
 from riskhub.compliance.models import (
@@ -33,7 +34,7 @@ from riskhub.compliance.models import (
     Requirement,
 )
 from riskhub.compliance.selectors import requirement_mappings
-from riskhub.inventory.models import Asset, AssetLink, BusinessUnit, OrganisationProfile
+from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 from riskhub.reports.models import Report, ScheduledReport
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
 
@@ -183,26 +184,14 @@ class State:
         return asset is not None and asset["archived_at"] is None
 
     def upstream_of(self, pk: int) -> set[int]:
-        return _reach(self.up, pk)
+        return reachable(self.up, pk)
 
     def downstream_of(self, pk: int) -> set[int]:
-        return _reach(self.down, pk)
+        return reachable(self.down, pk)
 
     def bu_name(self, pk: int) -> str:
         bu = self.business_units.get(self.assets[pk]["business_unit"] or 0)
         return bu["name"] if bu else ""
-
-
-def _reach(graph: dict[int, set[int]], start: int) -> set[int]:
-    seen: set[int] = set()
-    stack = list(graph.get(start, ()))
-    while stack:
-        node = stack.pop()
-        if node in seen or node == start:
-            continue
-        seen.add(node)
-        stack.extend(graph.get(node, ()))
-    return seen
 
 
 def load_state(scope: Scope, as_of: dt.datetime | None) -> State:
@@ -349,7 +338,7 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
                     applicability.FactSource(frozenset(system["facts"]), via=system["name"])
                 )
         effective = set(org) | per_system.get(pk, set()) | per_asset.get(pk, set())
-        for system_id in _reach(part_of, pk):
+        for system_id in reachable(part_of, pk):
             effective |= per_system.get(system_id, set())
         effective_of[pk] = effective
         rows = []
@@ -435,10 +424,6 @@ def effective_rank(state: State, risks: RiskState, pk: int) -> int:
     asset upstream of it; 0 when none of them is assessed."""
     ranks = [risks.own_rank.get(pk, 0)] + [risks.own_rank.get(u, 0) for u in state.upstream_of(pk)]
     return max(ranks)
-
-
-def organisation() -> OrganisationProfile:
-    return OrganisationProfile.objects.get_or_create(id=1)[0]
 
 
 def history_of(asset_pk: int, as_of: dt.datetime) -> list[dict[str, Any]]:
