@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
-from riskhub.audit.services import record_event
+from riskhub.audit.services import EventSpec, record_event, record_events
 from riskhub.common.mail import absolute_url, send_templated_mail
 from riskhub.env import env_int
 from riskhub.reports import kinds
@@ -410,14 +410,14 @@ def requeue_stale(
             pk = report.pk
             transaction.on_commit(lambda pk=pk: _enqueue(pk))  # type: ignore[misc]
             requeued.append(report.uuid)
-        if requeued:
-            record_event(
-                actor=None,
-                action="report.requeued",
-                object_type="report",
-                object_id=",".join(str(u) for u in requeued)[:200],
-                after={"reports": [str(u) for u in requeued]},
-            )
+        # One event per report: an event names one object (its id field is short).
+        record_events(
+            None,
+            [
+                EventSpec("report.requeued", "report", str(u), after={"attempt_requeued": True})
+                for u in requeued
+            ],
+        )
     return requeued
 
 

@@ -93,6 +93,28 @@ def test_a_report_whose_worker_stopped_beating_is_requeued_and_completes_once(
     assert len(_pdfs(tmp_path)) == 1
 
 
+def test_several_lost_reports_are_requeued_together_each_audited(
+    world: Any, enqueued: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Found by the Redis-restart fault check: many reports lost at once (their
+    messages gone with the broker) are all re-queued, one audit event each."""
+    from riskhub.audit.models import AuditEvent
+
+    reports = [
+        services.report_request(actor=world.officer, kind="risk-register", parameters={})
+        for _ in range(4)
+    ]
+    later = timezone.now() + services.QUEUED_STALE_AFTER + dt.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = services.requeue_stale(now=later)
+    assert sorted(requeued) == sorted(r.uuid for r in reports)
+    assert sorted(enqueued[-4:]) == sorted(r.pk for r in reports)
+    events = AuditEvent.objects.filter(action="report.requeued")
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(
+        str(r.uuid) for r in reports
+    )
+
+
 def test_a_fresh_heartbeat_is_not_requeued(world: Any) -> None:
     report = services.report_request(actor=world.officer, kind="risk-register", parameters={})
     services.claim(report.pk)
