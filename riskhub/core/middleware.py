@@ -92,3 +92,38 @@ class SlidingSessionMiddleware:
             if now - int(session.get("_touched", 0)) >= self.TOUCH_EVERY_SECONDS:
                 session["_touched"] = now  # marks the session modified: saved, expiry renewed
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database is unreachable (restart, failover) answer 503 with
+    Retry-After instead of a 500: clients and load balancers know to try again, and
+    the transaction was rolled back, so nothing was half written."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import InterfaceError, OperationalError
+        from django.template.loader import render_to_string
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        import logging
+
+        logging.getLogger("riskhub").warning("database unavailable: %s", exception)
+        if request.path.startswith("/api/"):
+            from riskhub.api.errors import json_error
+
+            response: HttpResponse = json_error(
+                request,
+                503,
+                "database_unavailable",
+                "The database is unavailable for a moment; try again shortly.",
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "5"
+        return response

@@ -124,3 +124,23 @@ def test_an_active_session_is_renewed_but_not_rewritten_on_every_request(client_
     session.save()
     client.get(reverse("dashboard:index"))
     assert Session.objects.get(session_key=key).expire_date > first
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(client_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import OperationalError
+
+    from riskhub.audit import views as audit_views
+
+    client = client_for(Role.AUDITOR)
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(audit_views, "audit_events", down)
+    page = client.get(reverse("audit:list"))
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "Back in a moment" in page.content.decode()
+    monkeypatch.setattr("riskhub.audit.api.AuditEventViewSet.get_queryset", down)
+    api = client.get("/api/v1/audit-events/")
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "database_unavailable"
