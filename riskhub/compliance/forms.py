@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from riskhub.accounts.models import User
+from riskhub.common.sizes import human_size
 from riskhub.compliance.models import Control, ControlImplementation
 from riskhub.compliance.uploads import ACCEPTED_HELP
 from riskhub.inventory.models import Asset
@@ -84,7 +86,6 @@ class ImplementationForm(forms.Form):
 class EvidenceForm(forms.Form):
     file = forms.FileField(
         required=False,
-        help_text=f"{ACCEPTED_HELP}; at most 20 MB. The type is checked from the content.",
         widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
     )
     url = forms.URLField(
@@ -107,3 +108,10 @@ class EvidenceForm(forms.Form):
         if data.get("file") and data.get("url"):
             self.add_error("url", "Give a file or a link, not both.")
         return data
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = human_size(settings.EVIDENCE_MAX_BYTES)
+        self.fields[
+            "file"
+        ].help_text = f"{ACCEPTED_HELP}; at most {limit}. The type is checked from the content."

@@ -18,7 +18,8 @@ from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
+
+from riskhub.common.sizes import human_size
 
 ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 ZIP_MAX_RATIO = 100
@@ -96,11 +97,6 @@ def _digest(handle: IO[bytes], limit: int) -> tuple[str, int]:
         digest.update(chunk)
     handle.seek(0)
     return digest.hexdigest(), size
-
-
-def human_size(size: int) -> str:
-    """20 MB, 1.5 MB, 800 KB, 1000 bytes: whole numbers without a trailing .0."""
-    return filesizeformat(size).replace("\xa0", " ").replace(".0 ", " ")
 
 
 def _too_big(limit: int) -> str:

@@ -456,9 +456,14 @@ class OrganisationForm(forms.ModelForm):
 class ImportForm(StyledForm):
     file = forms.FileField(
         label="Inventory file",
-        help_text="CSV or JSON with the export's columns, or a CycloneDX 1.5/1.6 JSON BOM "
-        "(.cdx.json). At most 10 MB.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            "CSV or JSON with the export's columns, or a CycloneDX 1.5/1.6 JSON BOM "
+            f"(.cdx.json). At most {human_size(settings.IMPORT_MAX_BYTES)}."
+        )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 
 from riskhub.accounts.models import User
+from riskhub.common.sizes import human_size
 from riskhub.inventory.io.cyclonedx import build_bom, export_cyclonedx, read_bom
 from riskhub.inventory.io.importer import ImportReport, RowError, run_import
 from riskhub.inventory.io.tabular import (
@@ -31,11 +31,6 @@ __all__ = [
     "human_size",
     "import_file",
 ]
-
-
-def human_size(size: int) -> str:
-    """10 MB, 1.5 MB, 800 KB, 500 bytes (clear at any limit, not "0 MB")."""
-    return filesizeformat(size).replace("\xa0", " ").replace(".0 ", " ")
 
 
 def file_format(name: str, data: bytes) -> str:
