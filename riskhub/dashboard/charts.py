@@ -72,6 +72,8 @@ def register_url(
         params["business_unit"] = filters.business_unit
     if filters.kind:
         params["kind"] = filters.kind
+    if filters.tier:
+        params["tier"] = filters.tier
     return f"{reverse('risk:register')}?{urlencode(params)}"
 
 

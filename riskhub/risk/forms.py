@@ -251,6 +251,7 @@ class RegisterFilterForm(forms.Form):
     business_unit = forms.IntegerField(required=False, min_value=1)
     matrix = forms.SlugField(required=False)
     kind = forms.CharField(required=False, max_length=10)
+    tier = forms.CharField(required=False, max_length=14)
     asset = forms.UUIDField(required=False)
     q = forms.CharField(required=False, max_length=100)
     sort = forms.CharField(required=False, max_length=10)

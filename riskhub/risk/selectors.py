@@ -173,6 +173,7 @@ class RegisterFilters:
     likelihood: int | None = None
     basis: str = "residual"  # which scores impact/likelihood/band refer to
     kind: str = ""
+    tier: str = ""  # EU AI Act tier of the asset
     asset: Any = None  # asset uuid
     q: str = ""
     sort: str = "risk"
@@ -208,6 +209,8 @@ def register(filters: RegisterFilters) -> QuerySet[Risk]:
         qs = qs.filter(assessment__matrix__code=filters.matrix)
     if filters.kind:
         qs = qs.filter(assessment__asset__kind=filters.kind)
+    if filters.tier:
+        qs = qs.filter(assessment__asset__tier=filters.tier)
     if filters.asset:
         qs = qs.filter(assessment__asset__uuid=filters.asset)
     if filters.q:

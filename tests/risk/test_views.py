@@ -67,6 +67,18 @@ def test_register_filters_by_band_cell_business_unit_and_overdue(
     assert "of 3" in client.get(url, {"matrix": "default-5x5", "sort": "due"}).content.decode()
 
 
+def test_register_filters_by_the_assets_tier_as_the_dashboard_links_it(
+    client_for, make_asset, assess, officer, executive
+) -> None:  # type: ignore[no-untyped-def]
+    high = make_asset("system", "Hiring assistant", tier="high")
+    minimal = make_asset("system", "Spam filter", tier="minimal")
+    assess(high, [(4, 4, 3, 3)], author=officer, reviewer=executive)
+    assess(minimal, [(4, 4, 3, 3), (2, 2, 1, 1)], author=officer, reviewer=executive)
+    page = client_for(Role.AUDITOR).get(reverse("risk:register"), {"tier": "high"})
+    html = page.content.decode()
+    assert "Risks 1–1 of 1" in html and "Hiring assistant" in html and "Spam filter" not in html
+
+
 def test_register_exports_csv(client_for, dataset_with_risks) -> None:  # type: ignore[no-untyped-def]
     response = client_for(Role.AUDITOR).get(reverse("risk:register_csv"), {"band": "critical"})
     body = b"".join(response.streaming_content).decode()
