@@ -157,6 +157,28 @@ def detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
     return render(request, "incidents/detail.html", _detail_context(request, uuid))
 
 
+def _detail_form_post(
+    request: HttpRequest,
+    uuid: UUID,
+    form: Form,
+    context_key: str,
+    save: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """The incident page's small forms: validate, call the service, then redirect with a
+    message, or show the page again with the errors beside the fields."""
+    if form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("incidents:detail", uuid=uuid)
+    context = _detail_context(request, uuid, **{context_key: form})
+    return render(request, "incidents/detail.html", context, status=400)
+
+
 @requires("incidents.edit")
 @require_POST
 @org_time
@@ -164,25 +186,22 @@ def notify(request: HttpRequest, uuid: UUID) -> HttpResponse:
     incident = selectors.incident_get(uuid)
     clocks = selectors.incident_detail(uuid).clocks
     form = NotificationForm(request.POST, clocks=clocks)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.notification_record(
-                actor=request.user,  # type: ignore[arg-type]
-                incident=incident,
-                clock=data["clock"],
-                recipient=data["recipient"],
-                at=data["at"],
-                reference=data["reference"],
-                notified_by=data["notified_by"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, "Notification recorded.")
-            return redirect("incidents:detail", uuid=uuid)
-    context = _detail_context(request, uuid, notification_form=form)
-    return render(request, "incidents/detail.html", context, status=400)
+    return _detail_form_post(
+        request,
+        uuid,
+        form,
+        "notification_form",
+        lambda data: services.notification_record(
+            actor=request.user,  # type: ignore[arg-type]
+            incident=incident,
+            clock=data["clock"],
+            recipient=data["recipient"],
+            at=data["at"],
+            reference=data["reference"],
+            notified_by=data["notified_by"],
+        ),
+        "Notification recorded.",
+    )
 
 
 @requires("incidents.edit")
@@ -190,22 +209,19 @@ def notify(request: HttpRequest, uuid: UUID) -> HttpResponse:
 @org_time
 def action(request: HttpRequest, uuid: UUID) -> HttpResponse:
     incident = selectors.incident_get(uuid)
-    form = ActionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.timeline_add_action(
-                actor=request.user,  # type: ignore[arg-type]
-                incident=incident,
-                summary=form.cleaned_data["summary"],
-                at=form.cleaned_data["at"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, "Added to the timeline.")
-            return redirect("incidents:detail", uuid=uuid)
-    context = _detail_context(request, uuid, action_form=form)
-    return render(request, "incidents/detail.html", context, status=400)
+    return _detail_form_post(
+        request,
+        uuid,
+        ActionForm(request.POST),
+        "action_form",
+        lambda data: services.timeline_add_action(
+            actor=request.user,  # type: ignore[arg-type]
+            incident=incident,
+            summary=data["summary"],
+            at=data["at"],
+        ),
+        "Added to the timeline.",
+    )
 
 
 @requires("incidents.edit")
@@ -213,22 +229,19 @@ def action(request: HttpRequest, uuid: UUID) -> HttpResponse:
 @org_time
 def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
     incident = selectors.incident_get(uuid)
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incident_set_status(
-                actor=request.user,  # type: ignore[arg-type]
-                incident=incident,
-                status=form.cleaned_data["status"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, "Status changed.")
-            return redirect("incidents:detail", uuid=uuid)
-    context = _detail_context(request, uuid, status_form=form)
-    return render(request, "incidents/detail.html", context, status=400)
+    return _detail_form_post(
+        request,
+        uuid,
+        StatusForm(request.POST),
+        "status_form",
+        lambda data: services.incident_set_status(
+            actor=request.user,  # type: ignore[arg-type]
+            incident=incident,
+            status=data["status"],
+            note=data["note"],
+        ),
+        "Status changed.",
+    )
 
 
 @requires("incidents.edit")
