@@ -3,24 +3,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
-from django.conf import settings
-from django.db import transaction
-
-
-def _enqueue(asset_ids: list[int]) -> None:
-    from riskhub.risk.tasks import recompute_effective_risk
-
-    ids = sorted(set(asset_ids))
-    if ids and getattr(settings, "RISK_RECOMPUTE_ON_COMMIT", True):
-        transaction.on_commit(lambda: recompute_effective_risk.delay(ids))
 
 
 def on_lineage_changed(sender: Any, asset_ids: list[int], **kwargs: Any) -> None:
-    _enqueue(list(asset_ids))
+    from riskhub.risk.services import enqueue_recompute
+
+    enqueue_recompute(asset_ids)
 
 
 def on_asset_archived(sender: Any, asset: Any, **kwargs: Any) -> None:
-    _enqueue([asset.pk])
+    from riskhub.risk.services import enqueue_recompute
+
+    enqueue_recompute([asset.pk])
 
 
 class RiskConfig(AppConfig):

@@ -69,13 +69,15 @@ def _on_commit(func: Callable[..., Any], *args: Any) -> None:
     transaction.on_commit(lambda: func(*args))
 
 
-def _enqueue_recompute(asset_ids: list[int]) -> None:
+def enqueue_recompute(asset_ids: Iterable[int]) -> None:
+    """Recompute the effective risk of these assets on a worker once the transaction
+    commits (nothing to do for no assets)."""
     from riskhub.risk.tasks import recompute_effective_risk
 
-    if not getattr(settings, "RISK_RECOMPUTE_ON_COMMIT", True):
+    ids = sorted(set(asset_ids))
+    if not ids or not getattr(settings, "RISK_RECOMPUTE_ON_COMMIT", True):
         return  # a bulk job (the demo seeder) recomputes once at the end
-
-    transaction.on_commit(lambda: recompute_effective_risk.delay(sorted(set(asset_ids))))
+    transaction.on_commit(lambda: recompute_effective_risk.delay(ids))
 
 
 def add_months(day: date, months: int) -> date:
@@ -578,7 +580,7 @@ def assessment_approve(
         },
     )
     _on_commit(notifications.assessment_decided, current.pk)
-    _enqueue_recompute([current.asset_id])
+    enqueue_recompute([current.asset_id])
     return current
 
 
@@ -727,7 +729,7 @@ def acceptances_expire(*, today: date | None = None) -> int:
             )
         )
     record_events(None, events)
-    _enqueue_recompute([r.assessment.asset_id for r in reopened])
+    enqueue_recompute([r.assessment.asset_id for r in reopened])
     return len(due)
 
 
