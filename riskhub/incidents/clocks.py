@@ -174,7 +174,8 @@ def add_calendar_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
-def _tz(name: str) -> ZoneInfo:
+def zone_or_utc(name: str) -> ZoneInfo:
+    """The organisation's time zone, or UTC when the name is empty or unknown."""
     try:
         return ZoneInfo(name or "UTC")
     except (KeyError, ValueError):
@@ -200,7 +201,7 @@ def ai_act_73_days(serious_incident: str) -> tuple[int, str]:
 def applicable(facts: Facts) -> tuple[list[Clock], list[str]]:
     """The clocks that apply (not yet matched with notifications), and the reasons
     for the ones that do not, so a person can see why a duty is absent."""
-    tz = _tz(facts.time_zone)
+    tz = zone_or_utc(facts.time_zone)
     start = facts.aware_at.astimezone(tz)
     out: list[Clock] = []
     why_not: list[str] = []
@@ -343,7 +344,7 @@ def evaluate(
 ) -> tuple[list[Clock], list[str]]:
     """The applicable clocks with their status at `now`."""
     found, why_not = applicable(facts)
-    tz = _tz(facts.time_zone)
+    tz = zone_or_utc(facts.time_zone)
     first: dict[str, datetime] = {}
     for note in sorted(notifications, key=lambda n: n.at):
         first.setdefault(note.clock, note.at)

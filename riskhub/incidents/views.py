@@ -8,7 +8,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,7 +22,7 @@ from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.incidents import selectors, services
-from riskhub.incidents.clocks import humanise
+from riskhub.incidents.clocks import humanise, zone_or_utc
 from riskhub.incidents.forms import (
     ActionForm,
     CloseForm,
@@ -42,10 +41,7 @@ def org_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         org = selectors.organisation()
-        try:
-            zone = ZoneInfo(org.time_zone)
-        except (KeyError, ValueError):
-            zone = ZoneInfo("UTC")
+        zone = zone_or_utc(org.time_zone)
         request.organisation = org  # type: ignore[attr-defined]
         with timezone.override(zone):
             return view(request, *args, **kwargs)
