@@ -107,23 +107,21 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django.db import InterfaceError, OperationalError
-        from django.template.loader import render_to_string
 
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         import logging
 
-        logging.getLogger("riskhub").warning("database unavailable: %s", exception)
-        if request.path.startswith("/api/"):
-            from riskhub.api.errors import json_error
+        from riskhub.core.views import error_response
 
-            response: HttpResponse = json_error(
-                request,
-                503,
-                "database_unavailable",
-                "The database is unavailable for a moment; try again shortly.",
-            )
-        else:
-            response = HttpResponse(render_to_string("503.html"), status=503)
+        logging.getLogger("riskhub").warning("database unavailable: %s", exception)
+        response = error_response(
+            request,
+            503,
+            "database_unavailable",
+            "The database is unavailable for a moment; try again shortly.",
+            "503.html",
+            standalone=True,
+        )
         response["Retry-After"] = "5"
         return response

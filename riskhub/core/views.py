@@ -6,6 +6,7 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from riskhub.accounts.policy import public
@@ -77,10 +78,29 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    template: str,
+    *,
+    context: dict[str, Any] | None = None,
+    standalone: bool = False,
+) -> HttpResponse:
+    """The one error shape under /api/, the product's page elsewhere. A standalone page
+    renders without context processors, so it still works when the database is down."""
     if _wants_json(request):
-        return json_error(request, 400, "bad_request", message)
-    return render(request, "400.html", {"reason": message}, status=400)
+        return json_error(request, status, code, message)
+    if standalone:
+        return HttpResponse(render_to_string(template, context), status=status)
+    return render(request, template, context, status=status)
+
+
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return error_response(
+        request, 400, "bad_request", message, "400.html", context={"reason": message}
+    )
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -88,24 +108,30 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if _wants_json(request):
-        return json_error(request, 403, "permission_denied", "Your role may not do this.")
-    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+    return error_response(
+        request,
+        403,
+        "permission_denied",
+        "Your role may not do this.",
+        "403.html",
+        context={"reason": str(exception or "")},
+    )
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if _wants_json(request):
-        return json_error(request, 404, "not_found", "Not found.")
-    return render(request, "404.html", status=404)
+    return error_response(request, 404, "not_found", "Not found.", "404.html")
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
-        return json_error(request, 500, "server_error", "Something went wrong on our side.")
-    return render(request, "500.html", status=500)
+    return error_response(
+        request,
+        500,
+        "server_error",
+        "Something went wrong on our side.",
+        "500.html",
+        standalone=True,
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    if _wants_json(request):
-        return json_error(request, 403, "csrf_failed", "CSRF check failed.")
-    return render(request, "403_csrf.html", status=403)
+    return error_response(request, 403, "csrf_failed", "CSRF check failed.", "403_csrf.html")
