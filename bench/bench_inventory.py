@@ -5,7 +5,7 @@ Creates (or recreates) the database `riskhub_bench`, migrates, seeds 10,000 asse
 and the API list, and the time to import 10,000 assets from CSV (create, then update).
 Writes the numbers under "## Inventory" in bench/RESULTS.md.
 
-Run: .venv/bin/python bench/bench_inventory.py   (BENCH_DATABASE_URL to point elsewhere)
+Run: .venv/bin/python bench/bench_inventory.py   (BENCH_PG to use another PostgreSQL server)
 """
 
 from __future__ import annotations
@@ -19,26 +19,15 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/riskhub_bench"
-)
+sys.path.insert(0, str(ROOT / "bench"))
+from common import PG_BASE, fresh_database, record  # noqa: E402
+
+DATABASE_URL = f"{PG_BASE}/riskhub_bench"
 ASSETS = int(os.environ.get("BENCH_ASSETS", "10000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
-RESULTS = ROOT / "bench" / "RESULTS.md"
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    name = urlparse(DATABASE_URL).path.lstrip("/")
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django() -> None:
@@ -93,20 +82,8 @@ def csv_of_new_assets(count: int) -> bytes:
     return buffer.getvalue().encode()
 
 
-def write_results(lines: list[str]) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = "## Inventory\n\n" + "\n".join(lines) + "\n"
-    start = text.find("## Inventory\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
-    recreate_database()
+    fresh_database("riskhub_bench")
     setup_django()
     from django.core.management import call_command
     from django.core.management.base import OutputWrapper
@@ -188,7 +165,7 @@ def main() -> None:
         f"- the same {ASSETS:,} assets re-imported by UUID with a changed description: "
         f"{update_seconds:.1f} s",
     ]
-    write_results(lines)
+    record("Inventory", "\n".join(lines))
     print("\n".join(lines))
 
 
