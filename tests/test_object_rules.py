@@ -8,6 +8,7 @@ comes from riskhub.accounts.policy.OBJECT_RULES only.
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -24,15 +25,10 @@ from riskhub.risk.models import Assessment, Risk, RiskMatrix
 pytestmark = pytest.mark.django_db
 
 
-class _Quiet:
-    def write(self, text: str) -> None:
-        pass
-
-
 def _assessment(author: User, status: str) -> Assessment:
     """An assessment in a given state, built directly: the rules under test are the
     services', so the fixture must not depend on them."""
-    catalog_loader.load(stdout=_Quiet())
+    catalog_loader.load(stdout=io.StringIO())
     matrix = RiskMatrix.objects.get(code="default-5x5")
     asset = Asset.objects.create(kind="dataset", name=f"Data {Asset.objects.count()}")
     approved = status == "approved"

@@ -4,6 +4,7 @@ update."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -21,11 +22,6 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-class _Quiet:
-    def write(self, text: str) -> None:
-        pass
-
-
 @pytest.fixture(autouse=True)
 def _eager_celery() -> Iterator[None]:
     previous = celery_app.conf.task_always_eager
@@ -40,7 +36,7 @@ def sign_out(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_officer_assesses_an_endpoint_and_the_cto_approves(page, make_user) -> None:  # type: ignore[no-untyped-def]
-    catalog_loader.load(stdout=_Quiet())
+    catalog_loader.load(stdout=io.StringIO())
     officer = make_user(Role.RISK_OFFICER, email="officer@example.com")
     make_user(Role.EXECUTIVE, email="cto@example.com")
     llm = Asset.objects.create(kind="model", name="Support LLM", model_type="generative-llm")

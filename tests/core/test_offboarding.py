@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -15,13 +17,8 @@ from riskhub.risk.models import Risk
 pytestmark = pytest.mark.django_db
 
 
-class _Quiet:
-    def write(self, text: str) -> None:
-        pass
-
-
 def _open_work(owner):  # type: ignore[no-untyped-def]
-    catalog_loader.load(stdout=_Quiet())
+    catalog_loader.load(stdout=io.StringIO())
     asset = Asset.objects.create(kind="dataset", name="Loan applications", owner=owner)
     archived = Asset.objects.create(kind="dataset", name="Old data", owner=owner)
     Asset.objects.filter(pk=archived.pk).update(archived_at="2026-01-01T00:00:00Z")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -14,15 +15,10 @@ from riskhub.risk import catalog_loader
 _names = itertools.count()
 
 
-class _Quiet:
-    def write(self, text: str) -> None:
-        pass
-
-
 @pytest.fixture
 def catalogs(db: None) -> None:
     """Risk matrices and threats, so a draft reassessment can start."""
-    catalog_loader.load(stdout=_Quiet())
+    catalog_loader.load(stdout=io.StringIO())
 
 
 @pytest.fixture

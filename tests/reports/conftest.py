@@ -65,10 +65,6 @@ def enqueued(_reports_setup: list[int]) -> list[int]:
     return _reports_setup
 
 
-class _Quiet(io.StringIO):
-    pass
-
-
 @dataclass
 class World:
     officer: User
@@ -84,8 +80,8 @@ class World:
 def world(
     db: None, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
 ) -> World:
-    risk_catalogs.load(stdout=_Quiet())
-    compliance_catalogs.load(stdout=_Quiet())
+    risk_catalogs.load(stdout=io.StringIO())
+    compliance_catalogs.load(stdout=io.StringIO())
     officer = make_user(Role.RISK_OFFICER)
     executive = make_user(Role.EXECUTIVE)
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -16,14 +17,9 @@ from riskhub.risk.models import Assessment, RiskMatrix
 _names = itertools.count()
 
 
-class _Quiet:
-    def write(self, text: str) -> None:
-        pass
-
-
 @pytest.fixture
 def catalogs(db: None) -> None:
-    catalog_loader.load(stdout=_Quiet())
+    catalog_loader.load(stdout=io.StringIO())
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import io
 from typing import Any
 
 import pytest
@@ -8,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from riskhub.risk import catalog_loader, services
 from riskhub.risk.models import RiskMatrix, validate_matrix_definition
-from tests.risk.conftest import _Quiet
 
 # Written out by hand from the catalog comments, not derived from the code under test.
 EXPECTED_BANDS: dict[str, dict[str, set[int]]] = {
@@ -43,7 +43,7 @@ def test_every_cell_of_every_shipped_matrix_has_its_score_and_band(
 @pytest.mark.django_db
 def test_loading_is_idempotent_and_ships_one_default(catalogs: None) -> None:
     before = list(RiskMatrix.objects.values_list("code", "version", "updated_at"))
-    catalog_loader.load(stdout=_Quiet())
+    catalog_loader.load(stdout=io.StringIO())
     assert list(RiskMatrix.objects.values_list("code", "version", "updated_at")) == before
     assert list(RiskMatrix.objects.filter(is_default=True).values_list("code", flat=True)) == [
         "default-5x5"
@@ -72,7 +72,7 @@ def test_a_higher_yaml_version_upgrades_a_shipped_matrix_but_never_an_admins(
         return data
 
     monkeypatch.setattr(catalog_loader, "_read", bumped)
-    catalog_loader.load(stdout=_Quiet())
+    catalog_loader.load(stdout=io.StringIO())
     upgraded = RiskMatrix.objects.get(code="simple-3x3")
     assert (upgraded.version, upgraded.name) == (2, "Simple 3x3 (revised)")
     mine.refresh_from_db()

@@ -81,10 +81,6 @@ def unescaped_markup(html: str) -> list[str]:
     return parser.found
 
 
-class _Quiet(io.StringIO):
-    pass
-
-
 @dataclass
 class World:
     admin: User
@@ -119,8 +115,8 @@ def world(
 ) -> World:
     """Every free-text field of every app holds a script payload, stored through the
     services the views and API use."""
-    risk_catalogs.load(stdout=_Quiet())
-    compliance_catalogs.load(stdout=_Quiet())
+    risk_catalogs.load(stdout=io.StringIO())
+    compliance_catalogs.load(stdout=io.StringIO())
     f: dict[str, str] = {}
 
     def p(label: str) -> str:
@@ -639,8 +635,8 @@ def uploader(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def implementation(db: None, media: Path, uploader: User) -> Any:
-    compliance_catalogs.load(stdout=_Quiet())
-    risk_catalogs.load(stdout=_Quiet())
+    compliance_catalogs.load(stdout=io.StringIO())
+    risk_catalogs.load(stdout=io.StringIO())
     officer = uploader
     system = inventory.asset_create(
         actor=officer, kind="system", name="Screener", intended_purpose="Rank applications."
