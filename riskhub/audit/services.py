@@ -78,9 +78,10 @@ class EventSpec:
 def _lock_head() -> ChainHead:
     # The UPDATE takes the row lock on PostgreSQL and the write lock on SQLite before
     # we read the head, so two writers can never read the same previous hash.
-    ChainHead.objects.get_or_create(id=1)
-    ChainHead.objects.filter(id=1).update(seq=F("seq"))
-    return ChainHead.objects.select_for_update().get(id=1)
+    if not ChainHead.objects.filter(id=1).update(seq=F("seq")):
+        ChainHead.objects.get_or_create(id=1)  # the very first event
+        ChainHead.objects.filter(id=1).update(seq=F("seq"))
+    return ChainHead.objects.get(id=1)
 
 
 def record_events(actor: Any, specs: Iterable[EventSpec]) -> list[AuditEvent]:
