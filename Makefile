@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	command -v $$p; break; fi; done)
 export RISKHUB_DEMO_PASSWORD ?= riskhub-demo-2026
 
-.PHONY: install run test lint bench faults migrations-check prereqs clean
+.PHONY: install run test test-fast lint bench faults migrations-check prereqs clean
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "RiskHub needs Python >= 3.11; none found on PATH." >&2; exit 1; fi
@@ -26,6 +26,10 @@ prereqs:
 
 test: install prereqs
 	RISKHUB_NO_SKIPS=1 $(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# The inner loop: everything but the browser and real-worker tests (CI runs them all).
+test-fast: install
+	RISKHUB_NO_SKIPS=1 $(PY) -m pytest -n auto -m 'not browser and not worker' $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check riskhub tests bench .ci
