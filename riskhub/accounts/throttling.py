@@ -36,8 +36,9 @@ password: rules 1 and 2 count only the account's own failures, and rule 3 refuse
 emails that are not accounts. Clients sharing one address (a NAT, or a proxy whose hops
 are not configured) share rule 1 for each account, and only for that account.
 
-The counts are one query over the audit table, filtered on `action`, `object_id` and
-`timestamp` (the composite index) or `action`, `ip_address` and `timestamp`.
+The counts are one query over the audit table: the account's failures come from the
+(action, object_id, timestamp) index; the client's unknown-email failures are the
+window's failed sign-ins (action and timestamp are indexed) filtered by address.
 """
 
 from __future__ import annotations
