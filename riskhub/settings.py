@@ -123,8 +123,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins per account or address before a pause, and the pause.
+# Failed sign-ins within the window before a pause (see riskhub/accounts/throttling.py):
+# per account from one client, per account from all clients (refuses only the clients
+# that failed against it), and per client for emails that are not accounts.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int(
+    "LOGIN_ACCOUNT_FAILURE_LIMIT", 4 * LOGIN_FAILURE_LIMIT, minimum=1
+)
+LOGIN_UNKNOWN_EMAIL_FAILURE_LIMIT = env_int(
+    "LOGIN_UNKNOWN_EMAIL_FAILURE_LIMIT", 4 * LOGIN_FAILURE_LIMIT, minimum=1
+)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "RiskHub")
 
@@ -205,9 +213,12 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _HTTPS)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
-)
+_BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_PROXY else None
+# How many proxies in front of RiskHub append to X-Forwarded-For: the client address is
+# the Nth entry from the right (0: the connection's own address). One proxy by default
+# behind a proxy; entries further left are written by the client and never trusted.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 1 if _BEHIND_PROXY else 0, minimum=0)
 
 # Content-Security-Policy: nothing from another host, no inline script, no eval.
 # Inline *styles* are allowed because plotly.js injects its own stylesheet.

@@ -4,9 +4,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.hashers import make_password
 
 from riskhub.accounts.models import ApiToken
-from riskhub.accounts.services import login_is_throttled
+from riskhub.accounts.throttling import Refusal, login_throttle
 from riskhub.audit.middleware import client_ip
 
 
@@ -24,10 +25,26 @@ class LoginForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password")
+        if not email or password is None:
+            return super().clean()
         ip = client_ip(self.request) if self.request is not None else None
-        if email and login_is_throttled(email, ip):
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        return super().clean()
+        throttle = login_throttle(email, ip)
+        if throttle.refusal is Refusal.UNKNOWN_EMAIL:
+            # Take as long as a password check, so refusing unknown emails early does
+            # not tell a spraying client which emails are real ones.
+            make_password(password)
+        if throttle.refused:
+            raise self._throttled()
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            if throttle.spraying_client and error.code == "invalid_login":
+                raise self._throttled() from None
+            raise
+
+    def _throttled(self) -> forms.ValidationError:
+        return forms.ValidationError(self.error_messages["throttled"], code="throttled")
 
 
 class ApiTokenForm(forms.Form):

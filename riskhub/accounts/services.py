@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from riskhub.accounts.models import ApiToken, User
 from riskhub.accounts.policy import Role, require
-from riskhub.audit.models import AuditEvent
 from riskhub.audit.services import record_event
 
 TOKEN_PREFIX = "rh_"  # noqa: S105 - a public prefix, not a secret
@@ -151,16 +150,6 @@ def login_identifier(email: str) -> str:
 
     key = settings.AUDIT_HMAC_KEY.encode()
     return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def login_is_throttled(email: str, ip_address: str | None) -> bool:
-    """Too many failed logins for this account, or from this address, recently."""
-    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    failures = AuditEvent.objects.filter(action="auth.login_failed", timestamp__gte=since)
-    by_account = failures.filter(object_id=login_identifier(email)).count()
-    by_ip = failures.filter(ip_address=ip_address).count() if ip_address else 0
-    limit = settings.LOGIN_FAILURE_LIMIT
-    return by_account >= limit or by_ip >= limit * 4
 
 
 # --- two-factor authentication (TOTP, django-otp) ----------------------------------

@@ -36,11 +36,15 @@ def _login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
     from riskhub.accounts.services import login_identifier
+    from riskhub.accounts.throttling import LOGIN_FAILED, failed_login_details
 
     email = str(credentials.get("username") or credentials.get("email") or "")
     record_event(
         actor=None,
-        action="auth.login_failed",
+        action=LOGIN_FAILED,
         object_type="login",
         object_id=login_identifier(email),
+        # Whether the email was an account: throttling caps unknown emails per client
+        # apart from real accounts (see riskhub/accounts/throttling.py).
+        after=failed_login_details(email),
     )

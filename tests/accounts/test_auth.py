@@ -43,7 +43,9 @@ def test_a_wrong_password_is_refused_and_audited_without_the_email(officer) -> N
     assert officer.email not in str(failed.after) + failed.object_id
 
 
-def test_repeated_failures_throttle_even_the_right_password(officer, settings) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_failures_from_one_client_throttle_even_the_right_password(
+    officer, settings
+) -> None:  # type: ignore[no-untyped-def]
     settings.LOGIN_FAILURE_LIMIT = 3
     client = Client()
     for _ in range(3):
@@ -52,6 +54,8 @@ def test_repeated_failures_throttle_even_the_right_password(officer, settings) -
     assert response.status_code == 200
     assert "Too many failed sign-in attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+    # Only for that client: the same account opens from another address.
+    assert _login(Client(REMOTE_ADDR="192.0.2.10"), officer.email).status_code == 302
 
 
 def test_each_role_sees_only_the_navigation_it_may_use(client_for) -> None:  # type: ignore[no-untyped-def]
