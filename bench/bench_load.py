@@ -96,6 +96,8 @@ def main() -> None:
         "RISKHUB_DEV_SECRETS": "1",
         "ALLOWED_HOSTS": "127.0.0.1",
         "HTTPS": "false",
+        # The demo admin has no authenticator app; production would send it to enrol.
+        "REQUIRE_2FA_FOR_ADMINS": "false",
         "RISKHUB_DEMO_PASSWORD": PASSWORD,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }

@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    "riskhub.accounts.admin_config.RiskHubAdminConfig",  # Django's admin, read-only
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "riskhub.accounts.middleware.SecondFactorMiddleware",
     "riskhub.core.middleware.SlidingSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -135,6 +136,8 @@ LOGIN_UNKNOWN_EMAIL_FAILURE_LIMIT = env_int(
 )
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "RiskHub")
+# Admins must enrol a second factor before they see any page (on in production).
+REQUIRE_2FA_FOR_ADMINS = env_bool("REQUIRE_2FA_FOR_ADMINS", not DEBUG)
 
 # Single sign-on with OpenID Connect (off unless a client id is configured).
 AUTHENTICATION_BACKENDS = [

@@ -1,6 +1,7 @@
 """Loaded by pytest before Django starts (see pyproject addopts).
 
 - lets the test run generate local secrets under var/, as the embedded default does;
+- admins need no second factor unless a test says so (REQUIRE_2FA_FOR_ADMINS);
 - Playwright's sync API runs an event loop in the test thread, so Django's async guard
   must be told that this is fine;
 - with RISKHUB_NO_SKIPS=1 (set by `make test` and CI) a skipped test fails the run:
@@ -16,6 +17,9 @@ import pytest
 os.environ.setdefault("RISKHUB_DEV_SECRETS", "1")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Production's default (DEBUG off) makes admins enrol a second factor before any page;
+# tests sign admins in without one, and tests/accounts/test_two_factor.py turns it on.
+os.environ.setdefault("REQUIRE_2FA_FOR_ADMINS", "false")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]

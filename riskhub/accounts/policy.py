@@ -109,17 +109,61 @@ def require(user: Any, permission: str) -> None:
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
+OTP_REQUIRED_SESSION_KEY = "riskhub_otp_required"
+# When the session last looked at the user's devices (unix seconds); see
+# riskhub.accounts.middleware.SecondFactorMiddleware.
+OTP_CHECKED_SESSION_KEY = "riskhub_otp_checked"
+
+
+class SecondFactorStep(models.TextChoices):
+    """What a signed-in session must do before it may see anything else."""
+
+    VERIFY = "verify", "Complete two-factor verification first."
+    ENROL = "enrol", "Your role requires two-factor authentication: set it up first."
+
+
+# Routes a session may still reach while a step is due (besides the API, which the
+# API's own permission class gates because only it knows token from session).
+SECOND_FACTOR_OPEN_ROUTES: dict[SecondFactorStep, frozenset[str]] = {
+    SecondFactorStep.VERIFY: frozenset(
+        {"accounts:otp_verify", "accounts:logout", "admin:logout", "healthz"}
+    ),
+    SecondFactorStep.ENROL: frozenset(
+        {"accounts:otp_setup", "accounts:otp_verify", "accounts:logout", "admin:logout", "healthz"}
+    ),
+}
+SECOND_FACTOR_PAGES = {
+    SecondFactorStep.VERIFY: "accounts:otp_verify",
+    SecondFactorStep.ENROL: "accounts:otp_setup",
+}
+
+
+def second_factor_step(request: Any) -> SecondFactorStep | None:
+    """The step this session owes before anything else, or None.
+
+    VERIFY: the user has a confirmed TOTP device (remembered in the session at sign-in
+    and refreshed by the middleware) and this session has not passed it yet.
+    ENROL: an admin without a confirmed device while ``REQUIRE_2FA_FOR_ADMINS`` is on.
+    Token-authenticated API calls are not sessions: a token is created from a verified
+    session, so the caller checks this only for session logins.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    if hasattr(user, "is_verified") and user.is_verified():
+        return None
+    if request.session.get(OTP_REQUIRED_SESSION_KEY):
+        return SecondFactorStep.VERIFY
+    from django.conf import settings
+
+    if settings.REQUIRE_2FA_FOR_ADMINS and role_of(user) == Role.ADMIN:
+        return SecondFactorStep.ENROL
+    return None
+
+
 def needs_second_factor(request: Any) -> bool:
     """Signed in with a password, has a confirmed TOTP device, not yet verified."""
-    user = request.user
-    return bool(
-        user.is_authenticated
-        and request.session.get(OTP_REQUIRED_SESSION_KEY)
-        and not (hasattr(user, "is_verified") and user.is_verified())
-    )
-
-
-OTP_REQUIRED_SESSION_KEY = "riskhub_otp_required"
+    return second_factor_step(request) == SecondFactorStep.VERIFY
 
 
 def requires(permission: str, *, allow_unverified: bool = False) -> Callable[[V], V]:

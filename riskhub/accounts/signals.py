@@ -15,14 +15,17 @@ from riskhub.audit.services import record_event
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record_event(actor=user, action="auth.login", object_type="user", object_id=user.pk)
     if request is not None and hasattr(request, "session"):
-        from riskhub.accounts.policy import OTP_REQUIRED_SESSION_KEY
+        from riskhub.accounts.policy import OTP_CHECKED_SESSION_KEY, OTP_REQUIRED_SESSION_KEY
         from riskhub.accounts.services import totp_device
 
         # Remember for this session whether a second factor is due, so views need
         # not query the devices on every request.
+        # (SecondFactorMiddleware looks again now and then, for changes made elsewhere.)
+        now = int(time.time())
         request.session[OTP_REQUIRED_SESSION_KEY] = totp_device(user) is not None
+        request.session[OTP_CHECKED_SESSION_KEY] = now
         # The session was just written with a fresh expiry (see SlidingSessionMiddleware).
-        request.session["_touched"] = int(time.time())
+        request.session["_touched"] = now
 
 
 @receiver(user_logged_out)

@@ -8,13 +8,20 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from riskhub.accounts import services
 from riskhub.accounts.forms import ApiTokenForm, LoginForm, TotpTokenForm
 from riskhub.accounts.models import ApiToken
-from riskhub.accounts.policy import OTP_REQUIRED_SESSION_KEY, public, requires
+from riskhub.accounts.policy import (
+    OTP_REQUIRED_SESSION_KEY,
+    SecondFactorStep,
+    public,
+    requires,
+    second_factor_step,
+)
 
 login_view = public(
     auth_views.LoginView.as_view(
@@ -93,8 +100,18 @@ def _qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
 
+def _safe_next(request: HttpRequest, default: str) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or default
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        return default
+    return next_url
+
+
 @requires("account.self")
 def otp_setup(request: HttpRequest) -> HttpResponse:
+    # An admin sent here by REQUIRE_2FA_FOR_ADMINS goes back where they were going.
+    required = second_factor_step(request) == SecondFactorStep.ENROL
+    next_url = _safe_next(request, reverse("accounts:profile"))
     form = TotpTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid() and services.totp_confirm(
@@ -105,7 +122,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             otp_login(request, services.totp_device(request.user))
             request.session[OTP_REQUIRED_SESSION_KEY] = True
             messages.success(request, "Two-factor authentication is on.")
-            return redirect("accounts:profile")
+            return redirect(next_url)
         form.add_error(
             "token", "That code is not right. Check the time on your phone and try again."
         )
@@ -120,7 +137,13 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/otp_setup.html",
-        {"form": form, "qr": _qr_data_uri(device.config_url), "secret": secret},
+        {
+            "form": form,
+            "qr": _qr_data_uri(device.config_url),
+            "secret": secret,
+            "required": required,
+            "next": next_url,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -136,9 +159,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 
 @requires("account.self", allow_unverified=True)
 def otp_verify(request: HttpRequest) -> HttpResponse:
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "/"
+    next_url = _safe_next(request, "/")
     form = TotpTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = services.totp_verify(user=request.user, token=form.cleaned_data["token"])

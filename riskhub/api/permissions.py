@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
 from riskhub.accounts.models import ApiToken
-from riskhub.accounts.policy import PERMISSIONS, has_perm, needs_second_factor
+from riskhub.accounts.policy import (
+    PERMISSIONS,
+    SECOND_FACTOR_PAGES,
+    has_perm,
+    second_factor_step,
+)
 
 
 def permission_for(view: Any, method: str, action: str | None) -> str | None:
@@ -31,8 +37,14 @@ class PolicyPermission(permissions.BasePermission):
         if not request.user or not request.user.is_authenticated:
             raise exceptions.NotAuthenticated()
         token = request.auth if isinstance(request.auth, ApiToken) else None
-        if token is None and needs_second_factor(request):
-            raise exceptions.PermissionDenied("Complete two-factor verification first.")
+        # A token is not a session login (it was created from a verified session);
+        # a session owes its second factor here as on every page.
+        step = second_factor_step(request) if token is None else None
+        if step is not None:
+            page = reverse(SECOND_FACTOR_PAGES[step])
+            raise exceptions.PermissionDenied(
+                f"{step.label} Open {page} in the browser.", code=f"two_factor_{step.value}"
+            )
         allowed_scopes = getattr(view, "token_scopes", (ApiToken.Scope.READ_WRITE,))
         if token is not None and token.scope not in allowed_scopes:
             raise exceptions.PermissionDenied("This token's scope does not allow this endpoint.")
