@@ -148,19 +148,22 @@ def chain_problems(limit: int | None = None, batch_size: int = 2000) -> list[Cha
         expected_seq = event.seq + 1
     last_seq = expected_seq - 1
     head = ChainHead.objects.filter(id=1).first()
-    if head is not None and (head.seq != last_seq or head.hash != expected_prev):
-        if head.seq > last_seq:
-            found(
-                last_seq + 1,
-                f"chain ends at event {last_seq} but the head records {head.seq}: "
-                "the newest events were deleted",
-            )
-        else:
-            found(
-                head.seq,
-                f"the head records event {head.seq} but the chain ends at {last_seq} "
-                "with another hash: the head or the newest rows were edited",
-            )
+    if head is None:
+        return problems
+    if head.seq > last_seq:
+        found(
+            last_seq + 1,
+            f"chain ends at event {last_seq} but the head records {head.seq}: "
+            "the newest events were deleted",
+        )
+    elif head.seq < last_seq:
+        found(
+            head.seq + 1,
+            f"the head records event {head.seq} but the chain goes on to {last_seq}: "
+            "rows were added behind the writers' back",
+        )
+    elif head.hash != expected_prev and previous_intact:
+        found(last_seq, "the newest hash differs from the head's: the head was edited")
     return problems
 
 
@@ -174,18 +177,19 @@ def _problem_with(
         intact = hash_matches(event)
     except UnverifiableSnapshot:
         intact = False
+    reasons = []
     if not intact:
-        return "content does not match its hash: row was edited or moved"
+        reasons.append("content does not match its hash: row was edited or moved")
     if event.seq != expected_seq:
         missing = (
             f"event {expected_seq} was"
             if event.seq == expected_seq + 1
             else f"events {expected_seq} to {event.seq - 1} were"
         )
-        return f"{_DELETED} from {expected_seq - 1} to {event.seq}: {missing} deleted"
-    if previous_intact and event.prev_hash != expected_prev:
-        return "previous-hash link broken: rows were deleted or reordered"
-    return None
+        reasons.append(f"{_DELETED} from {expected_seq - 1} to {event.seq}: {missing} deleted")
+    elif intact and previous_intact and event.prev_hash != expected_prev:
+        reasons.append("previous-hash link broken: rows were deleted or reordered")
+    return "; ".join(reasons) or None
 
 
 def verify_chain(batch_size: int = 2000) -> ChainProblem | None:
