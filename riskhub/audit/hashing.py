@@ -64,16 +64,34 @@ def _number(value: float) -> int | float:
 
 
 def _normalise(value: Any) -> Any:
-    if isinstance(value, str):
+    # Exact type checks first: this walk runs on every audited write, and snapshots
+    # are plain JSON types (to_jsonable made them so); subclasses take the slow path.
+    kind = type(value)
+    if kind is str:
         return _text(value)
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
+    if kind is dict:
+        return {
+            _text(key) if type(key) is str else _text(str(key)): (
+                item if item is None or type(item) is int else _normalise(item)
+            )
+            for key, item in value.items()
+        }
+    if kind is list:
+        return [_normalise(item) for item in value]
+    if kind is float:
         return _number(value)
+    if value is None or kind is int or kind is bool:
+        return value
+    if isinstance(value, str):
+        return _text(str(value))
+    if isinstance(value, bool | int):
+        return int(value) if not isinstance(value, bool) else bool(value)
+    if isinstance(value, float):
+        return _number(float(value))
     if isinstance(value, list | tuple):
         return [_normalise(item) for item in value]
     if isinstance(value, dict):
-        return {_text(str(key)): _normalise(item) for key, item in value.items()}
+        return _normalise(dict(value))
     raise UnverifiableSnapshot(f"The audit trail cannot hash a {type(value).__name__}.")
 
 
