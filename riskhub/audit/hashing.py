@@ -167,8 +167,11 @@ def _was_float(value: Any) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         if abs(value) < _EXPONENT_FLOATS_FROM:
             return False
-        as_float = float(value) if abs(value) < 2**1024 else math.inf
-        return math.isfinite(as_float) and int(Decimal(repr(as_float))) == value
+        try:
+            as_float = float(value)
+        except OverflowError:
+            return False
+        return int(Decimal(repr(as_float))) == value
     return False
 
 

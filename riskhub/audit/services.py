@@ -140,10 +140,10 @@ def chain_problems(limit: int | None = None, batch_size: int = 2000) -> list[Cha
     expected_seq = 1
     previous_intact = True
     for event in _iter_events(batch_size):
-        reason = _problem_with(event, expected_seq, expected_prev, previous_intact)
+        intact, reason = _judge(event, expected_seq, expected_prev, previous_intact)
         if reason is not None and found(event.seq, reason):
             return problems
-        previous_intact = reason is None or reason.startswith(_DELETED)
+        previous_intact = intact
         expected_prev = event.hash
         expected_seq = event.seq + 1
     last_seq = expected_seq - 1
@@ -167,12 +167,10 @@ def chain_problems(limit: int | None = None, batch_size: int = 2000) -> list[Cha
     return problems
 
 
-_DELETED = "sequence jumps"
-
-
-def _problem_with(
+def _judge(
     event: AuditEvent, expected_seq: int, expected_prev: str, previous_intact: bool
-) -> str | None:
+) -> tuple[bool, str | None]:
+    """Whether the row's content verifies, and what is wrong with it (None: nothing)."""
     try:
         intact = hash_matches(event)
     except UnverifiableSnapshot:
@@ -186,10 +184,10 @@ def _problem_with(
             if event.seq == expected_seq + 1
             else f"events {expected_seq} to {event.seq - 1} were"
         )
-        reasons.append(f"{_DELETED} from {expected_seq - 1} to {event.seq}: {missing} deleted")
+        reasons.append(f"sequence jumps from {expected_seq - 1} to {event.seq}: {missing} deleted")
     elif intact and previous_intact and event.prev_hash != expected_prev:
         reasons.append("previous-hash link broken: rows were deleted or reordered")
-    return "; ".join(reasons) or None
+    return intact, "; ".join(reasons) or None
 
 
 def verify_chain(batch_size: int = 2000) -> ChainProblem | None:
