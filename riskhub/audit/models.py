@@ -1,7 +1,7 @@
 """The append-only, hash-chained audit trail.
 
 Each event's hash is HMAC-SHA256, under a key kept outside the database, over a
-canonical serialisation that includes the previous event's hash and the event's
+canonical serialisation (versioned per event, see hashing.py) that includes the previous event's hash and the event's
 sequence number. Editing, deleting or reordering a row breaks the chain, and without
 the key nobody can recompute it. Users are referenced by id only, so a person can be
 erased without breaking the chain.
@@ -43,6 +43,9 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Which canonical encoding the hash covers (riskhub.audit.hashing); rows written
+    # before encodings were versioned are 1.
+    encoding = models.PositiveSmallIntegerField(default=2)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from riskhub.audit.context import current_request_meta
+from riskhub.audit.hashing import CURRENT_ENCODING, UnverifiableSnapshot, compute_hash, hash_matches
 from riskhub.audit.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
@@ -35,34 +33,14 @@ def _json_default(value: Any) -> Any:
 
 def to_jsonable(value: Any) -> Any:
     """Make before/after snapshots JSON-safe once, so the stored value and the hashed
-    value are the same."""
+    value are the same. NaN and infinities are refused: no engine stores them as JSON."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def compute_hash(event: AuditEvent) -> str:
-    fields = {
-        "seq": event.seq,
-        "uuid": str(event.uuid),
-        "timestamp": event.timestamp.astimezone(UTC).isoformat(),
-        "actor_id": event.actor_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "before": event.before,
-        "after": event.after,
-        "request_id": event.request_id,
-        "ip_address": event.ip_address,
-        "prev_hash": event.prev_hash,
-    }
-    key = settings.AUDIT_HMAC_KEY.encode()
-    return hmac.new(key, canonical(fields), hashlib.sha256).hexdigest()
+    try:
+        text = json.dumps(value, default=_json_default, allow_nan=False)
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to print
+        raise UnverifiableSnapshot(f"The audit trail refuses this snapshot: {exc}") from exc
+    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -112,6 +90,7 @@ def record_events(actor: Any, specs: Iterable[EventSpec]) -> list[AuditEvent]:
                 request_id=meta.request_id,
                 ip_address=meta.ip_address,
                 prev_hash=prev,
+                encoding=CURRENT_ENCODING,
             )
             event.hash = compute_hash(event)
             prev = event.hash
@@ -142,35 +121,79 @@ class ChainProblem:
     reason: str
 
 
-def verify_chain(batch_size: int = 2000) -> ChainProblem | None:
-    """Walk the chain in order; return the first problem or None when intact."""
+def chain_problems(limit: int | None = None, batch_size: int = 2000) -> list[ChainProblem]:
+    """Walk the whole chain in order and name every broken event (at most ``limit``).
+
+    Each row is judged on its own: a row whose content no longer matches its hash was
+    edited or moved; a row after a gap in the sequence follows deleted events; a row
+    whose previous-hash link is broken, after a row that itself verifies, follows
+    deleted or reordered rows. A link broken only because the row before it is already
+    named is not named again, so one tampered row is one problem.
+    """
+    problems: list[ChainProblem] = []
+
+    def found(seq: int | None, reason: str) -> bool:
+        problems.append(ChainProblem(seq, reason))
+        return limit is not None and len(problems) >= limit
+
     expected_prev = GENESIS
     expected_seq = 1
-    last_seq = 0
+    previous_intact = True
     for event in _iter_events(batch_size):
-        if event.seq != expected_seq:
-            return ChainProblem(
-                event.seq,
-                f"sequence jumps from {expected_seq - 1} to {event.seq}: "
-                f"event {expected_seq} was deleted",
-            )
-        if event.prev_hash != expected_prev:
-            return ChainProblem(
-                event.seq, "previous-hash link broken: rows were deleted or reordered"
-            )
-        if not hmac.compare_digest(compute_hash(event), event.hash):
-            return ChainProblem(event.seq, "content does not match its hash: row was edited")
+        intact, reason = _judge(event, expected_seq, expected_prev, previous_intact)
+        if reason is not None and found(event.seq, reason):
+            return problems
+        previous_intact = intact
         expected_prev = event.hash
-        expected_seq += 1
-        last_seq = event.seq
+        expected_seq = event.seq + 1
+    last_seq = expected_seq - 1
     head = ChainHead.objects.filter(id=1).first()
-    if head is not None and (head.seq != last_seq or head.hash != expected_prev):
-        return ChainProblem(
-            last_seq + 1 if head.seq > last_seq else head.seq,
+    if head is None:
+        return problems
+    if head.seq > last_seq:
+        found(
+            last_seq + 1,
             f"chain ends at event {last_seq} but the head records {head.seq}: "
             "the newest events were deleted",
         )
-    return None
+    elif head.seq < last_seq:
+        found(
+            head.seq + 1,
+            f"the head records event {head.seq} but the chain goes on to {last_seq}: "
+            "rows were added behind the writers' back",
+        )
+    elif head.hash != expected_prev and previous_intact:
+        found(last_seq, "the newest hash differs from the head's: the head was edited")
+    return problems
+
+
+def _judge(
+    event: AuditEvent, expected_seq: int, expected_prev: str, previous_intact: bool
+) -> tuple[bool, str | None]:
+    """Whether the row's content verifies, and what is wrong with it (None: nothing)."""
+    try:
+        intact = hash_matches(event)
+    except UnverifiableSnapshot:
+        intact = False
+    reasons = []
+    if not intact:
+        reasons.append("content does not match its hash: row was edited or moved")
+    if event.seq != expected_seq:
+        missing = (
+            f"event {expected_seq} was"
+            if event.seq == expected_seq + 1
+            else f"events {expected_seq} to {event.seq - 1} were"
+        )
+        reasons.append(f"sequence jumps from {expected_seq - 1} to {event.seq}: {missing} deleted")
+    elif intact and previous_intact and event.prev_hash != expected_prev:
+        reasons.append("previous-hash link broken: rows were deleted or reordered")
+    return intact, "; ".join(reasons) or None
+
+
+def verify_chain(batch_size: int = 2000) -> ChainProblem | None:
+    """The first problem in the chain, or None when it is intact."""
+    problems = chain_problems(limit=1, batch_size=batch_size)
+    return problems[0] if problems else None
 
 
 def _iter_events(batch_size: int) -> Iterator[AuditEvent]:
