@@ -51,7 +51,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["action", "object_id", "timestamp"])]
+        indexes = [
+            models.Index(fields=["action", "object_id", "timestamp"]),
+            # Sign-in throttling counts failures per client address (accounts.throttling).
+            models.Index(fields=["action", "ip_address", "timestamp"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
