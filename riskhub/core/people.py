@@ -50,7 +50,10 @@ class InviteForm(forms.Form):
     )
     full_name = forms.CharField(label="Name", max_length=150, required=False)
     role = forms.ChoiceField(
-        label="Role", choices=Role.choices, help_text="Each person has exactly one role."
+        label="Role",
+        # No preselected role: the admin picks one on purpose.
+        choices=[("", "Choose a role"), *Role.choices],
+        help_text="Each person has exactly one role.",
     )
 
 
