@@ -139,6 +139,14 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "RiskHub")
 # Admins must enrol a second factor before they see any page (on in production).
 REQUIRE_2FA_FOR_ADMINS = env_bool("REQUIRE_2FA_FOR_ADMINS", not DEBUG)
 
+# Set-password links (invitations, resets, "forgot password"): single use, valid for
+# PASSWORD_RESET_TIMEOUT seconds. "Forgot password" requests per account and per client
+# address within the window, beyond which no more links are sent.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=300)
+PASSWORD_RESET_ACCOUNT_LIMIT = env_int("PASSWORD_RESET_ACCOUNT_LIMIT", 5, minimum=1)
+PASSWORD_RESET_ADDRESS_LIMIT = env_int("PASSWORD_RESET_ADDRESS_LIMIT", 20, minimum=1)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 3600, minimum=60)
+
 # Single sign-on with OpenID Connect (off unless a client id is configured).
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -1,4 +1,4 @@
-"""Writes to accounts: users, roles, API tokens. Each is audited."""
+"""Writes to accounts: users, roles, passwords, API tokens. Each is audited."""
 
 from __future__ import annotations
 
@@ -7,12 +7,21 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from riskhub.accounts.models import ApiToken, User
 from riskhub.accounts.policy import Role, require
+from riskhub.accounts.throttling import (
+    PASSWORD_RESET_REQUEST,
+    login_identifier,
+    password_reset_is_throttled,
+)
 from riskhub.audit.services import record_event
 
 TOKEN_PREFIX = "rh_"  # noqa: S105 - a public prefix, not a secret
@@ -51,9 +60,50 @@ def _set_role(user: User, role: Role) -> None:
     user.__dict__.pop("role", None)
 
 
+def ensure_an_admin_remains(user: User) -> None:
+    """Refuse to demote or deactivate the last active admin: nobody could manage users
+    afterwards. Call it inside the transaction of the change."""
+    if not user.is_active or user.role != Role.ADMIN:
+        return
+    # Locking the active admins' rows serialises two admins demoting or deactivating
+    # each other at the same moment, so they cannot both succeed (PostgreSQL).
+    admins = list(
+        User.objects.select_for_update()
+        .filter(is_active=True, groups__name=Role.ADMIN.value)
+        .values_list("pk", flat=True)
+    )
+    if not [pk for pk in admins if pk != user.pk]:
+        raise ValidationError(
+            {"role": f"{user.email} is the last active admin. Make someone else an admin first."}
+        )
+
+
+@transaction.atomic
+def user_invite(*, actor: User, email: str, full_name: str, role: Role) -> User:
+    """Create an account without a password and email its owner a set-password link."""
+    require(actor, "users.manage")
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Someone already has an account with this email."})
+    user = user_create(actor=actor, email=email, role=role, password=None, full_name=full_name)
+    record_event(
+        actor=actor,
+        action="user.invite",
+        object_type="user",
+        object_id=user.pk,
+        after=_user_snapshot(user),
+    )
+    _send_password_link_after_commit(user, PasswordLink.INVITE)
+    return user
+
+
 @transaction.atomic
 def user_set_role(*, actor: User, user: User, role: Role) -> User:
     require(actor, "users.manage")
+    if user.role == role:
+        return user  # nothing changes, so nothing to record
+    if role != Role.ADMIN:
+        ensure_an_admin_remains(user)
     before = _user_snapshot(user)
     _set_role(user, role)
     record_event(
@@ -72,6 +122,142 @@ def user_change_password(*, actor: User, user: User, new_password: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     record_event(actor=actor, action="user.change_password", object_type="user", object_id=user.pk)
+
+
+@transaction.atomic
+def user_reactivate(*, actor: User, user: User) -> User:
+    """Let a deactivated person sign in again. Their API tokens stay revoked."""
+    require(actor, "users.manage")
+    if user.is_active:
+        raise ValidationError(f"{user.email} is already active.")
+    before = _user_snapshot(user)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record_event(
+        actor=actor,
+        action="user.reactivate",
+        object_type="user",
+        object_id=user.pk,
+        before=before,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+# --- set-password links: invitations, resets, "forgot password" --------------------
+
+
+class PasswordLink:
+    """What a set-password email says: the first password, or a new one."""
+
+    INVITE = "invite"
+    RESET = "reset"
+
+
+def password_link_path(user: User) -> str:
+    """A single-use link: the token covers the password hash and the last login, so it
+    stops working once a password is set (or the person signs in), and after
+    PASSWORD_RESET_TIMEOUT."""
+    token = default_token_generator.make_token(user)
+    return reverse("accounts:password_set", kwargs={"user_uuid": user.uuid, "token": token})
+
+
+def password_link_is_valid(user: User | None, token: str) -> bool:
+    return bool(
+        user is not None and user.is_active and default_token_generator.check_token(user, token)
+    )
+
+
+def _send_password_link_after_commit(user: User, purpose: str) -> None:
+    # The worker sends the email, so a slow mail server costs the request nothing (and
+    # "forgot password" answers as fast for an unknown email as for a known one). A
+    # broker outage is logged instead of failing the request after the commit.
+    from riskhub.accounts.tasks import send_password_link
+
+    user_id = user.pk
+    transaction.on_commit(lambda: send_password_link.delay(user_id, purpose), robust=True)
+
+
+def password_link_send(*, user_id: int, purpose: str) -> int:
+    """Email an active person their set-password link (the Celery task's body)."""
+    from riskhub.common.mail import absolute_url, send_templated_mail
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return 0
+    template = "invite" if purpose == PasswordLink.INVITE else "password_reset"
+    context = {
+        "user": user,
+        "link": absolute_url(password_link_path(user)),
+        "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "sign_in": absolute_url(reverse("accounts:login")),
+    }
+    return send_templated_mail(f"accounts/email/{template}", context, [user.email])
+
+
+@transaction.atomic
+def user_send_password_reset(*, actor: User, user: User) -> str:
+    """An admin emails someone a set-password link: a new invitation if they never set a
+    password, a reset link otherwise. Returns which one was sent."""
+    require(actor, "users.manage")
+    if not user.is_active:
+        raise ValidationError(f"{user.email} is deactivated. Reactivate them first.")
+    purpose = PasswordLink.RESET if user.has_usable_password() else PasswordLink.INVITE
+    record_event(
+        actor=actor,
+        action="user.password_reset_link",
+        object_type="user",
+        object_id=user.pk,
+        after={"purpose": purpose},
+    )
+    _send_password_link_after_commit(user, purpose)
+    return purpose
+
+
+@transaction.atomic
+def user_request_password_reset(*, email: str, ip_address: str | None) -> None:
+    """Forgot password: email a reset link to the active account with this email, if
+    there is one and the request is not throttled. The caller learns nothing: same
+    return, same work on the request path; the trail records a keyed digest of the
+    email, never the email, and what happened."""
+    if password_reset_is_throttled(email, ip_address):
+        outcome = "throttled"
+    else:
+        user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
+        # Like Django's own reset form: no link to an account without a password
+        # (single sign-on only, or an invitation not yet taken up: an admin resends it).
+        if user is not None and user.has_usable_password():
+            outcome = "sent"
+            _send_password_link_after_commit(user, PasswordLink.RESET)
+        else:
+            outcome = "no-account"
+    record_event(
+        actor=None,
+        action=PASSWORD_RESET_REQUEST,
+        object_type="login",
+        object_id=login_identifier(email),
+        after={"outcome": outcome},
+    )
+
+
+@transaction.atomic
+def user_set_password(*, user: User, token: str, new_password: str) -> User:
+    """Set a password from a set-password link, once."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not password_link_is_valid(locked, token):
+        raise ValidationError("This link has expired or was already used.", code="invalid_link")
+    password_validation.validate_password(new_password, locked)
+    first_password = not locked.has_usable_password()
+    locked.set_password(new_password)
+    locked.save(update_fields=["password"])
+    record_event(
+        actor=locked,
+        action="user.password_set",
+        object_type="user",
+        object_id=locked.pk,
+        after={"first_password": first_password},
+    )
+    return locked
 
 
 @transaction.atomic
@@ -141,15 +327,6 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
-
-
-def login_identifier(email: str) -> str:
-    """What the trail records for a failed login: a keyed digest, never the email."""
-    import hashlib
-    import hmac
-
-    key = settings.AUDIT_HMAC_KEY.encode()
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 # --- two-factor authentication (TOTP, django-otp) ----------------------------------

@@ -38,8 +38,7 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def _login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
-    from riskhub.accounts.services import login_identifier
-    from riskhub.accounts.throttling import LOGIN_FAILED, failed_login_details
+    from riskhub.accounts.throttling import LOGIN_FAILED, failed_login_details, login_identifier
 
     email = str(credentials.get("username") or credentials.get("email") or "")
     record_event(

@@ -5,7 +5,8 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,8 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from riskhub.accounts import services
-from riskhub.accounts.forms import ApiTokenForm, LoginForm, TotpTokenForm
-from riskhub.accounts.models import ApiToken
+from riskhub.accounts.forms import ApiTokenForm, LoginForm, PasswordForgotForm, TotpTokenForm
+from riskhub.accounts.models import ApiToken, User
 from riskhub.accounts.policy import (
     OTP_REQUIRED_SESSION_KEY,
     SecondFactorStep,
@@ -22,6 +23,8 @@ from riskhub.accounts.policy import (
     requires,
     second_factor_step,
 )
+from riskhub.audit.middleware import client_ip
+from riskhub.common.forms import apply_service_errors
 
 login_view = public(
     auth_views.LoginView.as_view(
@@ -44,6 +47,54 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your password was changed.")
         return redirect("accounts:profile")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+@public
+def password_forgot(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link. Every valid request gets the same redirect, whether or not
+    the email has an account, is throttled, or gets a link."""
+    form = PasswordForgotForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.user_request_password_reset(
+            email=form.cleaned_data["email"], ip_address=client_ip(request)
+        )
+        return redirect("accounts:password_forgot_sent")
+    return render(
+        request, "accounts/password_forgot.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@public
+def password_forgot_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_forgot_sent.html")
+
+
+@public
+def password_set(request: HttpRequest, user_uuid: UUID, token: str) -> HttpResponse:
+    """The page a set-password link (invitation or reset) opens."""
+    person = User.objects.filter(uuid=user_uuid).first()
+    if person is None or not services.password_link_is_valid(person, token):
+        return render(request, "accounts/password_set_invalid.html", status=400)
+    form = SetPasswordForm(person, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_set_password(
+                user=person, token=token, new_password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError as error:
+            if getattr(error, "code", None) == "invalid_link":
+                # Used by a parallel request between the check above and this one.
+                return render(request, "accounts/password_set_invalid.html", status=400)
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Your password is set. Sign in with it.")
+            return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/password_set.html",
+        {"form": form, "person": person, "first_password": not person.has_usable_password()},
+        status=400 if form.errors else 200,
+    )
 
 
 @requires("account.self")

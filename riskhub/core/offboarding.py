@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from riskhub.accounts.models import ApiToken, User
 from riskhub.accounts.policy import require
+from riskhub.accounts.services import ensure_an_admin_remains
 from riskhub.audit.services import EventSpec, record_events
 
 
@@ -70,6 +71,9 @@ def user_offboard(*, actor: User, user: User, successor: User) -> dict[str, int]
         raise ValidationError({"successor": "The successor's account is deactivated."})
     if actor.pk == user.pk:
         raise ValidationError({"successor": "You cannot offboard yourself."})
+    if not user.is_active:
+        raise ValidationError({"successor": f"{user.email} is already deactivated."})
+    ensure_an_admin_remains(user)
     specs: list[EventSpec] = []
     moved: dict[str, int] = {}
     for work in OPEN_WORK:
@@ -93,7 +97,11 @@ def user_offboard(*, actor: User, user: User, successor: User) -> dict[str, int]
             )
             for i in ids
         ]
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    tokens = list(
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).values_list("uuid", "name")
+    )
+    ApiToken.objects.filter(uuid__in=[i for i, _ in tokens]).update(revoked_at=timezone.now())
+    specs += [EventSpec("api_token.revoke", "api_token", str(i), name) for i, name in tokens]
     user.is_active = False
     user.save(update_fields=["is_active"])
     specs.append(

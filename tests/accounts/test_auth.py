@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from riskhub.accounts.models import ApiToken
 from riskhub.accounts.policy import Role
-from riskhub.accounts.services import api_token_create, api_token_revoke, login_identifier
+from riskhub.accounts.services import api_token_create, api_token_revoke
+from riskhub.accounts.throttling import login_identifier
 from riskhub.audit.models import AuditEvent
 from tests.conftest import PASSWORD
 

@@ -345,6 +345,15 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "reports:status": {"uuid": o["report"].uuid},
         "reports:rerun": {"uuid": o["report"].uuid},
         "core:offboard": {"user_uuid": w.officer.uuid},
+        "core:person": {"user_uuid": w.officer.uuid},
+        "core:person_role": {"user_uuid": w.officer.uuid},
+        "core:person_password_link": {"user_uuid": w.officer.uuid},
+        "core:person_reactivate": {"user_uuid": w.officer.uuid},
+        "core:person_token_revoke": {
+            "user_uuid": o["token"].user.uuid,
+            "token_uuid": o["token"].uuid,
+        },
+        "accounts:password_set": {"user_uuid": w.officer.uuid, "token": "x"},
     }
     return by_name.get(name, {})
 
