@@ -429,7 +429,7 @@ def _resolved(value: Any) -> Any:
 
 def _check_pdf(handle: IO[bytes], size: int) -> None:
     from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
     handle.seek(max(0, size - 4096))
     tail = handle.read()
@@ -448,14 +448,16 @@ def _check_pdf(handle: IO[bytes], size: int) -> None:
             )
         if len(reader.pages) < 1:
             raise _pdf_refused("has no pages")
-        numbers = {n for table in reader.xref.values() for n in table}
-        numbers |= set(reader.xref_objStm)
+        # Every object the cross-reference tables list (generation included), plus
+        # those packed in object streams: what any viewer can reach.
+        numbers = {(n, gen) for gen, table in reader.xref.items() for n in table}
+        numbers |= {(n, 0) for n in reader.xref_objStm}
         if len(numbers) > PDF_MAX_OBJECTS:
             raise _pdf_refused("holds too many objects to be checked")
         visited = 0
         attachments = 0
         stack: list[Any] = [reader.trailer]
-        stack.extend(reader.get_object(number) for number in sorted(numbers))
+        stack.extend(IndirectObject(n, gen, reader).get_object() for n, gen in sorted(numbers))
         while stack:
             node = stack.pop()
             visited += 1

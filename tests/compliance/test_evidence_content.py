@@ -101,6 +101,31 @@ def launch_pdf() -> bytes:
     return pdf_with({"/OpenAction": action})
 
 
+def annotation_javascript_pdf() -> bytes:
+    """JavaScript on a link annotation, nested in a page's /Annots array."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    link = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/A"): DictionaryObject(
+                {
+                    NameObject("/S"): NameObject("/JavaScript"),
+                    NameObject("/JS"): TextStringObject("this.exportDataObject()"),
+                }
+            ),
+        }
+    )
+    page[NameObject("/Annots")] = ArrayObject([link])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def pdf_with_attachment(name: str, data: bytes) -> bytes:
     from pypdf import PdfWriter
 
@@ -236,6 +261,7 @@ def test_a_real_pdf_with_a_script_appended_is_refused(officer, implementation, m
     [
         (javascript_pdf, "contains JavaScript"),
         (launch_pdf, "launch action"),
+        (annotation_javascript_pdf, "contains JavaScript"),
         (lambda: pdf_with_attachment("payload.exe", PE_HEADER), "executable file attached"),
         (lambda: pdf_with_attachment("notes.dat", PE_HEADER), "executable file attached"),
     ],
