@@ -45,7 +45,20 @@ def multipart(fields: dict[str, str], file_name: str, content: bytes) -> tuple[b
 
 
 def pdf(size: int) -> bytes:
-    return b"%PDF-1.7\n" + b"%" + b"0" * size + b"\n%%EOF\n"
+    """A real one-page PDF (evidence is parsed, not just sniffed) of about `size` bytes."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    content = StreamObject()
+    content.set_data(b"%" + b"0" * size + b"\n")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def main() -> None:

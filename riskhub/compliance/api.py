@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django_filters import rest_framework as filters
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from riskhub.accounts.models import User
-from riskhub.compliance import selectors, services
+from riskhub.compliance import selectors, services, uploads
 from riskhub.compliance.models import (
     Control,
     ControlImplementation,
@@ -338,14 +337,7 @@ class EvidenceViewSet(
 
             raise NotFound("This evidence is a link, not a file.")
         services.evidence_record_download(actor=request.user, evidence=evidence)  # type: ignore[arg-type]
-        response = FileResponse(
-            default_storage.open(evidence.file.name, "rb"),
-            as_attachment=True,
-            filename=evidence.original_name,
-            content_type=evidence.content_type or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return uploads.download_response(evidence)
 
 
 class CoverageViewSet(viewsets.ReadOnlyModelViewSet):

@@ -7,16 +7,15 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.forms import apply_service_errors
-from riskhub.compliance import selectors, services
+from riskhub.compliance import selectors, services, uploads
 from riskhub.compliance.forms import EvidenceForm, ImplementationForm
 from riskhub.compliance.models import (
     Control,
@@ -351,13 +350,4 @@ def evidence_download(request: HttpRequest, evidence_uuid: UUID) -> HttpResponse
     except Evidence.DoesNotExist:
         raise Http404("No such evidence file") from None
     services.evidence_record_download(actor=request.user, evidence=evidence)  # type: ignore[arg-type]
-    response = FileResponse(
-        default_storage.open(evidence.file.name, "rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.download_response(evidence)

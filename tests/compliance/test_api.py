@@ -11,6 +11,7 @@ from riskhub.accounts.policy import Role
 from riskhub.compliance import services
 from riskhub.compliance.models import ControlImplementation, Evidence
 
+from . import samples
 from .conftest import HR_SCREENER, control
 
 LISTS = {
@@ -79,7 +80,7 @@ def test_officer_creates_implementation_and_uploads_evidence(
     )
     assert response.status_code == 201, response.json()
     implementation_id = response.json()["id"]
-    upload = io.BytesIO(b"%PDF-1.4\n%%EOF\n")
+    upload = io.BytesIO(samples.pdf_bytes())
     upload.name = "operations.pdf"
     response = client.post(
         "/api/v1/evidence/",

@@ -12,6 +12,8 @@ from django.core.files.storage import FileSystemStorage
 from riskhub.compliance import services
 from riskhub.compliance.models import Evidence
 
+from . import samples
+
 pytestmark = pytest.mark.django_db
 
 
@@ -41,7 +43,7 @@ def test_a_full_disk_during_upload_stores_nothing_and_explains(
         scope=Control.Scope.ORGANISATION,
         status="implemented",
     )
-    pdf = io.BytesIO(b"%PDF-1.7\n" + b"0" * 4096 + b"\n%%EOF\n")
+    pdf = io.BytesIO(samples.pdf_bytes(padding=4096))
     with pytest.raises(ValidationError) as refused:
         services.evidence_add_file(
             actor=officer,

@@ -13,21 +13,12 @@ from riskhub.compliance import services
 from riskhub.compliance.models import Evidence
 from riskhub.compliance.uploads import check_upload, sanitise_name
 
+from . import samples
 from .conftest import control
 
-DOCX_TYPES = (
-    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-    'content-types"><Override PartName="/word/document.xml" ContentType="application/'
-    'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
-)
 
-
-def docx_bytes(extra: bytes = b"<w:document/>") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", DOCX_TYPES)
-        archive.writestr("word/document.xml", extra)
-    return buffer.getvalue()
+def docx_bytes(extra: bytes = samples.DOCX_DOCUMENT.encode()) -> bytes:
+    return samples.docx_bytes({"word/document.xml": extra})
 
 
 @pytest.fixture
@@ -121,13 +112,9 @@ def test_path_traversal_name_is_sanitised_and_stored_under_a_random_name(
 @pytest.mark.parametrize(
     ("content", "name", "content_type"),
     [
-        (
-            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n",
-            "report.pdf",
-            "application/pdf",
-        ),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "shot.png", "image/png"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 20, "photo.jpg", "image/jpeg"),
+        (samples.pdf_bytes(), "report.pdf", "application/pdf"),
+        (samples.png_bytes(), "shot.png", "image/png"),
+        (samples.jpeg_bytes(), "photo.jpg", "image/jpeg"),
         (b'{"ok": true}', "result.json", "application/json"),
         (b"a,b\n1,2\n", "table.csv", "text/csv"),
         (b"plain notes", "notes", "text/plain"),

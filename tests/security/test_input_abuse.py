@@ -36,6 +36,7 @@ from riskhub.inventory.models import Asset
 from riskhub.reports import services as report_services
 from riskhub.risk import catalog_loader as risk_catalogs
 from riskhub.risk import services as risk_services
+from tests.compliance.samples import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -677,7 +678,7 @@ def test_path_traversal_in_evidence_file_names_is_neutralised(
     name: str, implementation: Any, uploader: User, media: Path, tmp_path: Path
 ) -> None:
     outside_before = {p for p in tmp_path.rglob("*") if p.is_file()}
-    content = b"%PDF-1.4\n%%EOF\n" if name.endswith(".pdf") else b"plain evidence\n"
+    content = pdf_bytes() if name.endswith(".pdf") else b"plain evidence\n"
     evidence = compliance_services.evidence_add_file(
         actor=uploader,
         implementation=implementation,
@@ -1226,7 +1227,7 @@ def test_an_ordinary_multipart_upload_with_unicode_still_works(
     response = client_for(Role.RISK_OFFICER).post(
         reverse("compliance:evidence_upload", args=[implementation.uuid]),
         {
-            "file": SimpleUploadedFile("Prüfbericht.pdf", b"%PDF-1.4\n\xff\xfe\x00%%EOF\n"),
+            "file": SimpleUploadedFile("Prüfbericht.pdf", pdf_bytes("Prufbericht")),
             "description": "Prüfbericht – Größe ✓",
         },
     )
