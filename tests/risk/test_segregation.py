@@ -514,3 +514,19 @@ def test_the_upgrade_falls_back_to_the_author_where_nothing_else_is_known(
     assert contributions(a) == {(executive.email, "started")}
     risk = a.risks.get()
     assert (risk.created_by, risk.updated_by) == (executive, executive)
+
+
+def test_reviewers_who_contributed_are_not_asked_to_review(
+    catalogs, make_asset, officer, make_user, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
+    helper, cto = make_user(Role.ADMIN), make_user(Role.EXECUTIVE)
+    a = services.assessment_start(actor=officer, asset=make_asset())
+    a = services.assessment_save(
+        actor=helper, assessment=a, expected_revision=a.revision, summary="Helped."
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assessment_submit(actor=officer, assessment=a)
+    assert [m.to for m in mail.outbox] == [[cto.email]]
