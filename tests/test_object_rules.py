@@ -1,8 +1,9 @@
 """Object-level rules of the policy module, every rule x every role, through the API.
 
-Each scenario builds an object in the state the rule names, authored by the acting
-user ("own") or by someone else ("others"), and tries the action. The expected outcome
-comes from riskhub.accounts.policy.OBJECT_RULES only.
+Each scenario builds an object in the state the rule names, in the relation the rule
+names to the acting user (its author, a co-author, the writer or last changer of its
+risk, or none), and tries the action. The expected outcome comes from
+riskhub.accounts.policy.OBJECT_RULES only.
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import OBJECT_RULES, Role
 from riskhub.inventory.models import Asset
 from riskhub.risk import catalog_loader
-from riskhub.risk.models import Assessment, Risk, RiskMatrix
+from riskhub.risk.models import Assessment, AssessmentContribution, Risk, RiskMatrix
 
 pytestmark = pytest.mark.django_db
 
 
-def _assessment(author: User, status: str) -> Assessment:
-    """An assessment in a given state, built directly: the rules under test are the
-    services', so the fixture must not depend on them."""
+def _assessment(actor: User, other: User, status: str, relation: str) -> Assessment:
+    """An assessment in a given state and relation to the actor, built directly: the
+    rules under test are the services', so the fixture must not depend on them.
+
+    relation: "author" (the actor started it), "other" (someone else wrote it all),
+    "contributor" (someone else started it, the actor wrote its summary),
+    "risk_writer" (the actor wrote its risk in an earlier version, carried over),
+    "risk_changer" (the actor last changed its risk in an earlier version)."""
+    author = actor if relation == "author" else other
     catalog_loader.load(stdout=io.StringIO())
     matrix = RiskMatrix.objects.get(code="default-5x5")
     asset = Asset.objects.create(kind="dataset", name=f"Data {Asset.objects.count()}")
@@ -51,10 +58,19 @@ def _assessment(author: User, status: str) -> Assessment:
         residual_likelihood=3,
         treatment="accept",
         owner=author,
+        created_by=actor if relation == "risk_writer" else author,
+        updated_by=actor if relation == "risk_changer" else author,
     )
     scorer = __import__("riskhub.risk.services", fromlist=["_derive"])._derive
     scorer(risk, matrix)
     risk.save()
+    now = timezone.now()
+    for user, what in [(author, "started"), (author, "risks")] + (
+        [(actor, "summary")] if relation == "contributor" else []
+    ):
+        AssessmentContribution.objects.create(
+            assessment=assessment, user=user, what=what, first_at=now, last_at=now
+        )
     return assessment
 
 
@@ -85,15 +101,19 @@ def _accept(client: Client, assessment: Assessment) -> int:
     ).status_code
 
 
-# rule -> (status of the assessment, authored by the actor?, action)
-SCENARIOS: dict[str, tuple[str, bool, Callable[[Client, Assessment], int]]] = {
-    "assessment.edit_own_draft": ("draft", True, _edit),
-    "assessment.edit_others_draft": ("draft", False, _edit),
-    "assessment.edit_approved": ("approved", False, _edit),
-    "assessment.approve_own": ("in_review", True, _approve),
-    "assessment.approve_others": ("in_review", False, _approve),
-    "risk.accept_own_assessment": ("approved", True, _accept),
-    "risk.accept_others_assessment": ("approved", False, _accept),
+# rule -> (status of the assessment, its relation to the actor, action)
+SCENARIOS: dict[str, tuple[str, str, Callable[[Client, Assessment], int]]] = {
+    "assessment.edit_own_draft": ("draft", "author", _edit),
+    "assessment.edit_others_draft": ("draft", "other", _edit),
+    "assessment.edit_approved": ("approved", "other", _edit),
+    "assessment.approve_own": ("in_review", "author", _approve),
+    "assessment.approve_contributed": ("in_review", "contributor", _approve),
+    "assessment.approve_others": ("in_review", "other", _approve),
+    "risk.accept_own_assessment": ("approved", "author", _accept),
+    "risk.accept_contributed_assessment": ("approved", "contributor", _accept),
+    "risk.accept_written": ("approved", "risk_writer", _accept),
+    "risk.accept_last_changed": ("approved", "risk_changer", _accept),
+    "risk.accept_others_assessment": ("approved", "other", _accept),
 }
 
 
@@ -106,8 +126,8 @@ def test_every_object_rule_has_a_scenario() -> None:
 def test_object_rule(rule: str, role: Role, make_user: Any) -> None:
     actor = make_user(role)
     other = make_user(Role.RISK_OFFICER)
-    status, own, action = SCENARIOS[rule]
-    assessment = _assessment(actor if own else other, status)
+    status, relation, action = SCENARIOS[rule]
+    assessment = _assessment(actor, other, status, relation)
     client = Client()
     client.force_login(actor)
     outcome = action(client, assessment)
@@ -117,3 +137,11 @@ def test_object_rule(rule: str, role: Role, make_user: Any) -> None:
         assert outcome in (200, 201), f"{rule} as {role}: expected success, got {outcome}"
     else:
         assert outcome in (400, 403, 409), f"{rule} as {role}: expected refusal, got {outcome}"
+        # A refusal changes nothing an auditor could see.
+        fresh = Assessment.objects.get(pk=assessment.pk)
+        assert (fresh.status, fresh.summary, fresh.revision) == (
+            assessment.status,
+            assessment.summary,
+            assessment.revision,
+        )
+        assert not fresh.risks.filter(acceptances__isnull=False).exists()

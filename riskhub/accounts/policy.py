@@ -67,11 +67,18 @@ OBJECT_RULES: dict[str, frozenset[Role]] = {
     "assessment.edit_others_draft": frozenset({_O, _ADM}),
     # An approved assessment's content never changes (a reassessment is a new version).
     "assessment.edit_approved": frozenset(),
-    # Segregation of duties: nobody approves what they wrote, not even an admin.
+    # Segregation of duties, not even an admin: nobody approves (or returns) a version
+    # they contributed to: started, wrote the summary, wrote, changed or removed a risk,
+    # or submitted it. Contributors are recorded per version (AssessmentContribution).
     "assessment.approve_own": frozenset(),
+    "assessment.approve_contributed": frozenset(),
     "assessment.approve_others": frozenset({_E, _ADM}),
-    # Accepting a residual risk in an assessment you wrote is refused likewise.
+    # Nobody accepts a residual risk of a version they contributed to, nor a risk they
+    # wrote or last changed, even when a reassessment carried it into a later version.
     "risk.accept_own_assessment": frozenset(),
+    "risk.accept_contributed_assessment": frozenset(),
+    "risk.accept_written": frozenset(),
+    "risk.accept_last_changed": frozenset(),
     "risk.accept_others_assessment": frozenset({_E, _ADM}),
 }
 

@@ -16,7 +16,14 @@ from riskhub.accounts.models import User
 from riskhub.api.errors import Conflict
 from riskhub.inventory.models import Asset
 from riskhub.risk import services
-from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
+from riskhub.risk.models import (
+    Assessment,
+    AssessmentContribution,
+    Risk,
+    RiskAcceptance,
+    RiskMatrix,
+    Threat,
+)
 
 
 def _conflict(exc: services.EditConflict) -> Conflict:
@@ -120,6 +127,15 @@ class ThreatViewSet(viewsets.ReadOnlyModelViewSet):
 # --- assessments ---------------------------------------------------------------------------
 
 
+class ContributionSerializer(serializers.ModelSerializer):
+    user = serializers.IntegerField(source="user_id", read_only=True)
+
+    class Meta:
+        model = AssessmentContribution
+        fields = ["user", "what", "first_at", "last_at"]
+        read_only_fields = fields
+
+
 class AssessmentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     asset = serializers.SlugRelatedField(slug_field="uuid", queryset=Asset.objects.all())
@@ -129,6 +145,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
     author = serializers.IntegerField(source="author_id", read_only=True)
     reviewer = serializers.IntegerField(source="reviewer_id", read_only=True, allow_null=True)
     risk_count = serializers.IntegerField(read_only=True)
+    contributions = ContributionSerializer(
+        many=True,
+        read_only=True,
+        help_text="Who contributed what to this version: none of them may review it.",
+    )
 
     class Meta:
         model = Assessment
@@ -150,6 +171,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "is_current",
             "revision",
             "risk_count",
+            "contributions",
             "created_at",
             "updated_at",
         ]
@@ -218,6 +240,7 @@ class AssessmentViewSet(
     def get_queryset(self) -> QuerySet[Assessment]:
         return (
             Assessment.objects.select_related("asset", "matrix")
+            .prefetch_related("contributions")
             .annotate(risk_count=Count("risks"))
             .order_by("-updated_at", "-id")
         )
@@ -317,6 +340,15 @@ class RiskSerializer(serializers.ModelSerializer):
     revision = serializers.IntegerField(
         write_only=True, help_text="The assessment revision you started from."
     )
+    created_by = serializers.IntegerField(
+        source="created_by_id", read_only=True, allow_null=True, help_text="Who wrote it."
+    )
+    updated_by = serializers.IntegerField(
+        source="updated_by_id",
+        read_only=True,
+        allow_null=True,
+        help_text="Who last changed its content.",
+    )
 
     class Meta:
         model = Risk
@@ -340,6 +372,8 @@ class RiskSerializer(serializers.ModelSerializer):
             "owner",
             "due_date",
             "status",
+            "created_by",
+            "updated_by",
             "revision",
         ]
         read_only_fields = ["inherent_score", "inherent_band", "residual_score", "residual_band"]

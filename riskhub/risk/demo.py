@@ -23,7 +23,7 @@ from riskhub.accounts.policy import Role
 from riskhub.audit.services import record_event
 from riskhub.inventory.models import Asset
 from riskhub.risk import services
-from riskhub.risk.models import Assessment, Risk, RiskMatrix, Threat
+from riskhub.risk.models import Assessment, AssessmentContribution, Risk, RiskMatrix, Threat
 
 # (inherent impact, likelihood, residual impact, likelihood) landing in each band (5x5)
 BAND_SPECS = {
@@ -220,9 +220,26 @@ def scale(*, officer: User, cto: User, seed: int) -> tuple[int, int] | None:
                         treatment=rng.choice(["mitigate", "mitigate", "transfer", "accept"]),
                         owner=officer,
                         due_date=today + timedelta(days=rng.randint(-30, 300)),
+                        created_by=officer,
+                        updated_by=officer,
                     )
                 )
         bulk_create_with_history(risks, Risk, batch_size=5000, default_user=officer)
+        # The officer wrote and submitted them all; the CTO only approved.
+        AssessmentContribution.objects.bulk_create(
+            [
+                AssessmentContribution(
+                    assessment=assessment, user=officer, what=what, first_at=now, last_at=now
+                )
+                for assessment in created
+                for what in (
+                    AssessmentContribution.What.STARTED,
+                    AssessmentContribution.What.RISKS,
+                    AssessmentContribution.What.SUBMITTED,
+                )
+            ],
+            batch_size=5000,
+        )
         record_event(
             actor=officer,
             action="demo.risk_seed",

@@ -399,6 +399,26 @@ class Risk(models.Model):
     )
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Who wrote the risk and who last changed its content (segregation of duties: neither
+    # may accept it). A reassessment's copy keeps both: the words are still theirs.
+    # Acceptance, revocation and expiry change the status, not the content: they leave
+    # these alone. Null only for risks whose writer nobody recorded.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -444,6 +464,46 @@ class Risk(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AssessmentContribution(models.Model):
+    """Who contributed what to one version of an assessment (segregation of duties:
+    no contributor may review that version or accept its risks).
+
+    One row per (version, person, kind of contribution), first and last time."""
+
+    class What(models.TextChoices):
+        STARTED = "started", "started it"
+        SUMMARY = "summary", "wrote the summary"
+        RISKS = "risks", "wrote or changed risks"
+        SUBMITTED = "submitted", "submitted it"
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="contributions"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=10, choices=What.choices)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["first_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "user", "what"], name="assessment_contribution_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(what__in=["started", "summary", "risks", "submitted"]),
+                name="assessment_contribution_what_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_at__gte=models.F("first_at")),
+                name="assessment_contribution_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_what_display()} ({self.assessment})"
 
 
 class RiskAcceptance(models.Model):

@@ -34,7 +34,10 @@ def reviewers() -> list[User]:
 
 def assessment_submitted(assessment_id: int) -> int:
     assessment = Assessment.objects.select_related("asset", "author").get(pk=assessment_id)
-    recipients = [u.email for u in reviewers() if u.pk != assessment.author_id]
+    # Only those who may decide on it: no contributor (segregation of duties).
+    contributors = set(assessment.contributions.values_list("user_id", flat=True))
+    contributors.add(assessment.author_id)
+    recipients = [u.email for u in reviewers() if u.pk not in contributors]
     context = {
         "assessment": assessment,
         "url": absolute_url(reverse("risk:assessment", args=[assessment.uuid])),

@@ -14,6 +14,7 @@ from riskhub.inventory.models import Asset, BusinessUnit
 from riskhub.risk.models import (
     BAND_LABEL,
     Assessment,
+    AssessmentContribution,
     Risk,
     RiskAcceptance,
     RiskMatrix,
@@ -55,12 +56,24 @@ def assessments(
     return qs.order_by("-updated_at", "-id")
 
 
-def review_queue() -> QuerySet[Assessment]:
-    return assessments(status=Assessment.Status.IN_REVIEW).order_by("submitted_at", "id")
+def review_queue(*, viewer: Any = None) -> QuerySet[Assessment]:
+    """Assessments in review, oldest first. With a viewer, each carries
+    `viewer_contributions`: what the viewer contributed to it (one query per page)."""
+    qs = assessments(status=Assessment.Status.IN_REVIEW).order_by("submitted_at", "id")
+    if viewer is not None:
+        qs = qs.prefetch_related(
+            Prefetch(
+                "contributions",
+                queryset=AssessmentContribution.objects.filter(user_id=viewer.pk),
+                to_attr="viewer_contributions",
+            )
+        )
+    return qs
 
 
 def assessment_detail(uuid: Any) -> Assessment:
-    """One assessment with its risks, their threats, owners and active acceptances."""
+    """One assessment with its risks, their threats, owners and active acceptances, and
+    who contributed what to it."""
     active = RiskAcceptance.objects.filter(revoked=False, expired_at__isnull=True).select_related(
         "approved_by"
     )
@@ -74,10 +87,33 @@ def assessment_detail(uuid: Any) -> Assessment:
                 queryset=Risk.objects.select_related("threat", "owner").prefetch_related(
                     Prefetch("acceptances", queryset=active, to_attr="active_acceptances")
                 ),
-            )
+            ),
+            Prefetch(
+                "contributions",
+                queryset=AssessmentContribution.objects.select_related("user"),
+            ),
         )
         .get(uuid=uuid)
     )
+
+
+@dataclass
+class Contributor:
+    user: User
+    what: list[str]  # labels, in workflow order
+
+
+def contributors(assessment: Assessment) -> list[Contributor]:
+    """Who contributed what to this version, in order of first contribution (from the
+    prefetched contributions of `assessment_detail`: no query)."""
+    by_user: dict[int, tuple[User, set[str]]] = {}
+    for c in assessment.contributions.all():
+        by_user.setdefault(c.user_id, (c.user, set()))[1].add(c.what)
+    order = AssessmentContribution.What.choices
+    return [
+        Contributor(user, [label for value, label in order if value in kinds])
+        for user, kinds in by_user.values()
+    ]
 
 
 def status_counts() -> dict[str, int]:

@@ -2,7 +2,13 @@
 
 Object-level rules live here so the UI and the API behave the same: only drafts (and
 returned assessments) are editable, and only from the revision the editor loaded; the
-reviewer holds risk.review and is not the author; an approved assessment never changes.
+reviewer holds risk.review and contributed nothing to the version under review; an
+approved assessment never changes; nobody accepts a risk they wrote or last changed, or a
+risk of a version they contributed to (segregation of duties, OBJECT_RULES in policy.py).
+
+Every service that writes an assessment's content records who contributed what to that
+version (AssessmentContribution) and, on each risk, who wrote it and who last changed it,
+in the same transaction as the change and its audit event.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from riskhub.inventory.models import Asset
 from riskhub.risk import effective, notifications
 from riskhub.risk.models import (
     Assessment,
+    AssessmentContribution,
     Risk,
     RiskAcceptance,
     RiskMatrix,
@@ -99,13 +106,102 @@ def _risk_snapshot(risk: Risk) -> dict[str, Any]:
         "id": str(risk.uuid),
         "title": risk.title,
         "threat": risk.threat.code if risk.threat_id and risk.threat else None,
+        "description": risk.description,
         "inherent": [risk.inherent_impact, risk.inherent_likelihood, risk.inherent_band],
+        "existing_controls": risk.existing_controls,
         "residual": [risk.residual_impact, risk.residual_likelihood, risk.residual_band],
         "treatment": risk.treatment,
         "owner": risk.owner_id,
         "due_date": risk.due_date,
         "status": risk.status,
     }
+
+
+def _risk_content(risk: Risk) -> tuple[Any, ...]:
+    """What a person writes in a risk (not its position, scores derived from it, or the
+    status an acceptance sets): a change here makes them its last changer."""
+    return tuple(
+        getattr(risk, f"{name}_id") if name in ("threat", "owner") else getattr(risk, name)
+        for name in RISK_FIELDS
+    )
+
+
+# --- segregation of duties -----------------------------------------------------------
+
+What = AssessmentContribution.What
+
+
+def _contribute(actor: User, assessment: Assessment, what: str) -> None:
+    """Record that the actor contributed to this version (first and last time). Called
+    under the assessment's row lock, so one person's two saves cannot race."""
+    now = timezone.now()
+    refreshed = AssessmentContribution.objects.filter(
+        assessment=assessment, user=actor, what=what
+    ).update(last_at=now)
+    if not refreshed:
+        AssessmentContribution.objects.create(
+            assessment=assessment, user=actor, what=what, first_at=now, last_at=now
+        )
+
+
+def contributions_by(
+    user: Any,
+    assessment: Assessment,
+    contributions: Iterable[AssessmentContribution] | None = None,
+) -> list[str]:
+    """What the user contributed to this version, as labels in workflow order. The
+    author always counts as having started it. Pass `contributions` when they are
+    already loaded (a page), or they are read now (a service, under its lock)."""
+    if contributions is None:
+        contributions = assessment.contributions.filter(user_id=user.pk)
+    kinds = {c.what for c in contributions if c.user_id == user.pk}
+    if assessment.author_id == user.pk:
+        kinds.add(What.STARTED)
+    return [label for value, label in What.choices if value in kinds]
+
+
+def review_refusal(
+    actor: Any,
+    assessment: Assessment,
+    contributions: Iterable[AssessmentContribution] | None = None,
+) -> str | None:
+    """Why segregation of duties bars the actor from approving or returning this
+    version (OBJECT_RULES "assessment.approve_own", "assessment.approve_contributed"),
+    or None. Role checks are not this function's business."""
+    mine = contributions_by(actor, assessment, contributions)
+    if not mine:
+        return None
+    return (
+        f"You contributed to this version ({', '.join(mine)}): another executive or an "
+        "admin must review it (segregation of duties)."
+    )
+
+
+def acceptance_refusal(
+    actor: Any,
+    risk: Risk,
+    contributions: Iterable[AssessmentContribution] | None = None,
+) -> str | None:
+    """Why segregation of duties bars the actor from accepting this risk (OBJECT_RULES
+    "risk.accept_*"), or None: they wrote it, last changed it (in this version or the
+    one it was carried over from), or contributed to its assessment's version."""
+    if risk.created_by_id == actor.pk:
+        return (
+            "You wrote this risk: another executive or an admin must accept it "
+            "(segregation of duties)."
+        )
+    if risk.updated_by_id == actor.pk:
+        return (
+            "You last changed this risk: another executive or an admin must accept it "
+            "(segregation of duties)."
+        )
+    mine = contributions_by(actor, risk.assessment, contributions)
+    if mine:
+        return (
+            f"You contributed to this assessment ({', '.join(mine)}): another executive "
+            "or an admin must accept its risks (segregation of duties)."
+        )
+    return None
 
 
 # --- matrices ------------------------------------------------------------------------
@@ -241,6 +337,10 @@ def _copy_risks(source: Assessment, target: Assessment) -> list[Risk]:
         copy = Risk(assessment=target, position=position)
         for name in RISK_FIELDS:
             setattr(copy, name, getattr(risk, name))
+        # Copying is not writing: the words stay the writer's, so whoever wrote or last
+        # changed the risk in the old version still may not accept its copy.
+        copy.created_by_id = risk.created_by_id or source.author_id
+        copy.updated_by_id = risk.updated_by_id or copy.created_by_id
         # The new version starts open: acceptances belong to the old version's risks.
         copy.status = Risk.Status.CLOSED if risk.status == Risk.Status.CLOSED else Risk.Status.OPEN
         _derive(copy, target.matrix)
@@ -250,7 +350,15 @@ def _copy_risks(source: Assessment, target: Assessment) -> list[Risk]:
 
 @transaction.atomic
 def assessment_start(*, actor: User, asset: Asset, matrix: RiskMatrix | None = None) -> Assessment:
-    """Start a new version; a reassessment is pre-filled from the last approved one."""
+    """Start a new version; a reassessment is pre-filled from the last approved one.
+
+    Copying counts as contributing: whoever starts a version, pre-filled or not, is
+    recorded as its contributor ("started it") and may not review it, because they chose
+    what it carries forward and own the draft. The contributors of the old version are
+    not recorded on the new one (their work was reviewed by someone else when the old
+    version was approved; the new reviewer judges the new version), and the copier is
+    not recorded on the old one (an approved version never changes). Each copied risk
+    keeps its writer and last changer, so neither may ever accept it."""
     require(actor, "risk.edit")
     locked = Asset.objects.select_for_update().get(pk=asset.pk)
     if locked.is_archived:
@@ -281,6 +389,7 @@ def assessment_start(*, actor: User, asset: Asset, matrix: RiskMatrix | None = N
     copied = []
     if previous is not None and previous.matrix_id == matrix.pk:
         copied = Risk.objects.bulk_create(_copy_risks(previous, assessment))
+    _contribute(actor, assessment, What.STARTED)
     record_event(
         actor=actor,
         action="assessment.start",
@@ -373,7 +482,9 @@ def assessment_save(
     risks: list[dict[str, Any]] | None = None,
 ) -> Assessment:
     """Save the whole draft from the editor: the summary and the full list of risks
-    (rows with an existing `uuid` are updated, others created, missing ones deleted)."""
+    (rows with an existing `uuid` are updated, others created, missing ones deleted).
+    The editor becomes a contributor of what they changed; a risk they add or change
+    names them as its writer or last changer."""
     current = _lock_editable(actor, assessment, expected_revision)
     before = {"summary": current.summary, "risks": [_risk_snapshot(r) for r in current.risks.all()]}
     if summary is not None:
@@ -385,15 +496,18 @@ def assessment_save(
         to_save = []
         for position, data in enumerate(risks):
             key = str(data.get("uuid") or "")
-            risk = existing.get(key) or Risk(assessment=current)
+            risk = existing.get(key) or Risk(assessment=current, created_by=actor)
             if key in existing:
                 keep.add(key)
             risk.position = position
+            content = _risk_content(risk) if key in existing else None
             try:
                 _apply(risk, current.matrix, data)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     errors[f"risk {position + 1}: {field}"] = messages
+            if _risk_content(risk) != content:
+                risk.updated_by = actor
             to_save.append(risk)
         if errors:
             raise ValidationError(errors)
@@ -402,6 +516,10 @@ def assessment_save(
             risk.save()
     _bump(current)
     after = {"summary": current.summary, "risks": [_risk_snapshot(r) for r in current.risks.all()]}
+    if before["summary"] != after["summary"]:
+        _contribute(actor, current, What.SUMMARY)
+    if before["risks"] != after["risks"]:
+        _contribute(actor, current, What.RISKS)
     if before != after:
         record_event(
             actor=actor,
@@ -421,10 +539,11 @@ def risk_create(
 ) -> Risk:
     current = _lock_editable(actor, assessment, expected_revision)
     position = (current.risks.aggregate(p=Max("position"))["p"] or 0) + 1
-    risk = Risk(assessment=current, position=position)
+    risk = Risk(assessment=current, position=position, created_by=actor, updated_by=actor)
     _apply(risk, current.matrix, fields)
     risk.save()
     _bump(current)
+    _contribute(actor, current, What.RISKS)
     record_event(
         actor=actor,
         action="risk.create",
@@ -441,7 +560,11 @@ def risk_update(*, actor: User, risk: Risk, expected_revision: int, **fields: An
     current = _lock_editable(actor, risk.assessment, expected_revision)
     risk = Risk.objects.select_related("threat").get(pk=risk.pk)
     before = _risk_snapshot(risk)
+    content = _risk_content(risk)
     _apply(risk, current.matrix, fields)
+    if _risk_content(risk) != content:
+        risk.updated_by = actor
+        _contribute(actor, current, What.RISKS)
     risk.save()
     _bump(current)
     record_event(
@@ -469,6 +592,7 @@ def risk_delete(*, actor: User, risk: Risk, expected_revision: int) -> None:
     )
     risk.delete()
     _bump(current)
+    _contribute(actor, current, What.RISKS)
 
 
 @transaction.atomic
@@ -520,6 +644,8 @@ def assessment_submit(
     current.submitted_at = timezone.now()
     current.revision += 1
     current.save(update_fields=["status", "submitted_at", "revision", "updated_at"])
+    # Submitting vouches for the content: the submitter may not then decide on it.
+    _contribute(actor, current, What.SUBMITTED)
     record_event(
         actor=actor,
         action="assessment.submit",
@@ -539,11 +665,9 @@ def _lock_for_review(actor: User, assessment: Assessment) -> Assessment:
         raise ValidationError(
             f"This assessment is {current.get_status_display().lower()}, not in review."
         )
-    if current.author_id == actor.pk:
-        raise PermissionDenied(
-            "You wrote this assessment: another executive or an admin must review it "
-            "(segregation of duties)."
-        )
+    refusal = review_refusal(actor, current)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     return current
 
 
@@ -632,10 +756,9 @@ def acceptance_create(
         )
     if locked.status != Risk.Status.OPEN:
         raise ValidationError(f"This risk is {locked.get_status_display().lower()}, not open.")
-    if assessment.author_id == actor.pk:
-        raise PermissionDenied(
-            "You wrote this assessment: another executive or an admin must accept its risks."
-        )
+    refusal = acceptance_refusal(actor, locked)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     errors = {}
     if not rationale.strip():
         errors["rationale"] = "Explain why the residual risk is acceptable."

@@ -78,7 +78,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @requires("risk.review")
 def review_queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.review_queue(), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.review_queue(viewer=request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    for item in page.object_list:
+        # Segregation of duties: a contributor sees why they may not decide on it.
+        item.review_refusal = services.review_refusal(request.user, item, item.viewer_contributions)
     return render(
         request, "risk/review_queue.html", {"page": page, "section": "review", "query": ""}
     )
@@ -232,19 +237,27 @@ def _assessment(uuid: UUID) -> Assessment:
 def assessment(request: HttpRequest, uuid: UUID) -> HttpResponse:
     item = _assessment(uuid)
     user = request.user
+    contributions = list(item.contributions.all())
+    risks = list(item.risks.all())
+    can_accept = has_perm(user, "risk.accept") and item.is_current
+    for risk in risks:
+        risk.accept_refusal = (
+            services.acceptance_refusal(user, risk, contributions) if can_accept else None
+        )
     return render(
         request,
         "risk/assessment.html",
         {
             "assessment": item,
             "matrix": item.matrix,
-            "risks": list(item.risks.all()),
+            "risks": risks,
+            "contributors": selectors.contributors(item),
             "review_form": ReviewForm(),
             "can_edit": has_perm(user, "risk.edit") and item.is_editable,
             "can_review": has_perm(user, "risk.review")
             and item.status == Assessment.Status.IN_REVIEW,
-            "is_author": item.author_id == user.pk,
-            "can_accept": has_perm(user, "risk.accept") and item.is_current,
+            "review_refusal": services.review_refusal(user, item, contributions),
+            "can_accept": can_accept,
             "section": "assessments",
         },
     )
@@ -467,8 +480,11 @@ def acceptance_create(request: HttpRequest, uuid: UUID) -> HttpResponse:
         else:
             messages.success(request, f"Residual risk “{risk.title}” accepted.")
             return redirect("risk:assessment", uuid=risk.assessment.uuid)
+    refusal = None if form.is_bound else services.acceptance_refusal(request.user, risk)
     return render(
-        request, "risk/accept.html", {"risk": risk, "form": form, "section": "assessments"}
+        request,
+        "risk/accept.html",
+        {"risk": risk, "form": form, "refusal": refusal, "section": "assessments"},
     )
 
 
