@@ -15,12 +15,10 @@ COPY pyproject.toml README.md manage.py ./
 COPY riskhub ./riskhub
 COPY templates ./templates
 COPY static ./static
-# Editable, so the code runs from /app beside templates/ and static/.
-RUN pip install -e .
-RUN mkdir -p /srv/riskhub/var /srv/riskhub/media /srv/riskhub/static \
- && RISKHUB_DEV_SECRETS=1 RISKHUB_VAR_DIR=/tmp/build-var STATIC_MANIFEST=true \
-    python manage.py collectstatic --noinput \
- && rm -rf /tmp/build-var \
+COPY bin/build-image ./bin/build-image
+# The build steps (install, settings check, collectstatic) live in bin/build-image,
+# which CI also runs in a clean copy of the repository (.ci/run).
+RUN PYTHON=python bin/build-image /app \
  && chown -R riskhub:riskhub /srv/riskhub
 
 USER riskhub

@@ -197,7 +197,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if not _STATIC_MANIFEST
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "riskhub.common.staticfiles.VendoredManifestStaticFilesStorage"
         )
     },
 }

@@ -62,6 +62,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 # The services that own the objects enforce them; tests/test_object_rules.py exercises
 # every rule for every role through the API and reads the expected outcome from here.
 OBJECT_RULES: dict[str, frozenset[Role]] = {
+    # Report schedules: anyone who may request reports may schedule one; only its
+    # owner or an admin may delete it (riskhub.reports.services.schedule_delete).
+    "report_schedule.delete_own": ALL_ROLES,
+    "report_schedule.delete_others": frozenset({_ADM}),
     # Drafts are team work: any risk officer (or admin) may edit any draft.
     "assessment.edit_own_draft": frozenset({_O, _ADM}),
     "assessment.edit_others_draft": frozenset({_O, _ADM}),

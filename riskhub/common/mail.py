@@ -6,7 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 
 
 def absolute_url(path: str) -> str:
@@ -15,8 +16,19 @@ def absolute_url(path: str) -> str:
     return base + path
 
 
+def render_plain_text(template_name: str, context: dict[str, Any]) -> str:
+    """Render a template as plain text: no HTML escaping, so "Tom & Jerry" stays
+    "Tom & Jerry" (an email subject or text body is not HTML). The one place mail
+    templates are rendered, so no template needs its own {% autoescape off %}."""
+    template = get_template(template_name)
+    # The Django backend's wrapper always autoescapes; its engine template renders
+    # with the Context we give it.
+    return template.template.render(Context(context, autoescape=False))  # type: ignore[attr-defined]
+
+
 def send_templated_mail(template: str, context: dict[str, Any], recipients: list[str]) -> int:
-    """Render `<template>_subject.txt` (folded onto one line) and `<template>.txt`."""
-    subject = render_to_string(f"{template}_subject.txt", context)
-    body = render_to_string(f"{template}.txt", context)
+    """Render `<template>_subject.txt` (folded onto one line) and `<template>.txt`, both
+    as plain text."""
+    subject = render_plain_text(f"{template}_subject.txt", context)
+    body = render_plain_text(f"{template}.txt", context)
     return send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, recipients)

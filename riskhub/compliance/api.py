@@ -119,7 +119,7 @@ class EvidenceInputSerializer(serializers.Serializer):
         slug_field="uuid", queryset=ControlImplementation.objects.all()
     )
     file = serializers.FileField(required=False)
-    url = serializers.URLField(required=False, allow_blank=True)
+    url = serializers.URLField(required=False, allow_blank=True, allow_null=True)
     description = serializers.CharField(max_length=500)
     valid_until = serializers.DateField(required=False, allow_null=True)
 

@@ -91,6 +91,7 @@ class EvidenceForm(forms.Form):
     url = forms.URLField(
         label="Or a link",
         required=False,
+        empty_value=None,
         assume_scheme="https",
         widget=forms.URLInput(attrs={"class": "form-control", "placeholder": "https://"}),
     )

@@ -226,7 +226,8 @@ class Evidence(models.Model):
     original_name = models.CharField(max_length=200, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
-    url = models.URLField("URL", max_length=1000, blank=True)
+    # Null, not "", when the evidence is a file: the API documents a nullable URI.
+    url = models.URLField("URL", max_length=1000, null=True, blank=True)
     description = models.CharField(max_length=500)
     valid_until = models.DateField(null=True, blank=True, db_index=True)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -245,8 +246,13 @@ class Evidence(models.Model):
         verbose_name_plural = "evidence"
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(kind="file") & ~models.Q(file="") & models.Q(url=""))
-                | (models.Q(kind="url") & models.Q(file="") & ~models.Q(url="")),
+                condition=(models.Q(kind="file") & ~models.Q(file="") & models.Q(url__isnull=True))
+                | (
+                    models.Q(kind="url")
+                    & models.Q(file="")
+                    & models.Q(url__isnull=False)
+                    & ~models.Q(url="")
+                ),
                 name="evidence_is_a_file_or_a_link",
             ),
         ]

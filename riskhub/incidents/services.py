@@ -660,8 +660,13 @@ def _ingest_one(actor: User, alert: Mapping[str, Any]) -> AlertOutcome:
             if existing.is_closed:
                 summary += " The incident is closed; open a new one if this is a new event."
             result = "updated"
-        _add_entry(
-            existing, kind=TimelineEntry.Kind.ALERT, summary=summary, actor=actor, at=min(when, now)
+        _alert_entry(
+            existing,
+            actor=actor,
+            resolved=status == "resolved",
+            fingerprint=fingerprint,
+            summary=summary,
+            at=min(when, now),
         )
         return AlertOutcome(fingerprint, result, existing.uuid)
     if status == "resolved":
@@ -697,18 +702,47 @@ def _ingest_one(actor: User, alert: Mapping[str, Any]) -> AlertOutcome:
     except IntegrityError:
         # Another delivery of the same alert won the race: record on its incident.
         incident = Incident.objects.get(alert_fingerprint=fingerprint)
-        _add_entry(
-            incident, kind=TimelineEntry.Kind.ALERT, summary=f"Alert firing: {title}.", actor=actor
+        _alert_entry(
+            incident,
+            actor=actor,
+            resolved=False,
+            fingerprint=fingerprint,
+            summary=f"Alert firing: {title}.",
+            at=now,
         )
         return AlertOutcome(fingerprint, "updated", incident.uuid)
-    _add_entry(
+    _alert_entry(
         incident,
-        kind=TimelineEntry.Kind.ALERT,
-        summary=f"Alert firing: {title}.",
         actor=actor,
+        resolved=False,
+        fingerprint=fingerprint,
+        summary=f"Alert firing: {title}.",
         at=now,
     )
     return AlertOutcome(fingerprint, "opened", incident.uuid)
+
+
+def _alert_entry(
+    incident: Incident,
+    *,
+    actor: User,
+    resolved: bool,
+    fingerprint: str,
+    summary: str,
+    at: datetime,
+) -> TimelineEntry:
+    """One alert on the incident's timeline, with its audit event in the same
+    transaction; the actor is the webhook token's user, as for the incident it opened."""
+    entry = _add_entry(incident, kind=TimelineEntry.Kind.ALERT, summary=summary, actor=actor, at=at)
+    record_event(
+        actor=actor,
+        action="incident.alert.resolved" if resolved else "incident.alert.firing",
+        object_type="incident",
+        object_id=incident.uuid,
+        object_repr=incident.title,
+        after={"entry": entry.uuid, "fingerprint": fingerprint, "at": at, "summary": summary},
+    )
+    return entry
 
 
 # --- alerts on the clocks -------------------------------------------------------------

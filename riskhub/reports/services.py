@@ -25,7 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from riskhub.accounts.models import User
-from riskhub.accounts.policy import require
+from riskhub.accounts.policy import OBJECT_RULES, has_perm, require, role_of
 from riskhub.audit.services import EventSpec, record_event, record_events
 from riskhub.common.mail import absolute_url, send_templated_mail
 from riskhub.env import env_int
@@ -487,8 +487,19 @@ def schedule_create(
     return schedule
 
 
+def schedule_may_delete(user: User, schedule: ScheduledReport) -> bool:
+    """Only the schedule's owner or an admin (policy.OBJECT_RULES). A schedule whose
+    owner was erased (created_by null) is nobody's own: an admin's to delete."""
+    if not has_perm(user, "reports.request"):
+        return False
+    own = schedule.created_by_id is not None and schedule.created_by_id == user.pk
+    rule = "report_schedule.delete_own" if own else "report_schedule.delete_others"
+    return role_of(user) in OBJECT_RULES[rule]
+
+
 def schedule_delete(*, actor: User, schedule: ScheduledReport) -> None:
-    require(actor, "reports.request")
+    if not schedule_may_delete(actor, schedule):
+        raise PermissionDenied("Only the schedule's owner or an admin may delete it.")
     with transaction.atomic():
         record_event(
             actor=actor,
@@ -496,6 +507,13 @@ def schedule_delete(*, actor: User, schedule: ScheduledReport) -> None:
             object_type="scheduled_report",
             object_id=schedule.uuid,
             object_repr=schedule.name,
+            before={
+                "kind": schedule.kind,
+                "cadence": schedule.cadence,
+                "roles": schedule.recipient_roles,
+                "parameters": schedule.parameters,
+                "owner": schedule.created_by_id,
+            },
         )
         schedule.delete()
 

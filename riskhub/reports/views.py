@@ -3,6 +3,7 @@ and verification. Rendering never happens here: a request only enqueues."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -25,6 +26,21 @@ def _report(uuid: UUID) -> Report:
         raise Http404("No such report.") from None
 
 
+def _schedules(request: HttpRequest) -> dict[str, Any]:
+    """The schedules, and which of them this user may delete (the button shows only
+    for those)."""
+    schedules = list(selectors.scheduled_reports())
+    user = request.user
+    return {
+        "schedules": schedules,
+        "deletable_schedules": {
+            s.uuid
+            for s in schedules
+            if services.schedule_may_delete(user, s)  # type: ignore[arg-type]
+        },
+    }
+
+
 @requires("reports.view")
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
@@ -36,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "reports": list(selectors.reports_for_page()),
             "form": ReportRequestForm(choices=choices),
             "schedule_form": ScheduleForm(),
-            "schedules": list(selectors.scheduled_reports()),
+            **_schedules(request),
             "can_request": has_perm(request.user, "reports.request"),
         },
     )
@@ -66,7 +82,7 @@ def request_report(request: HttpRequest) -> HttpResponse:
             "reports": list(selectors.reports_for_page()),
             "form": form,
             "schedule_form": ScheduleForm(),
-            "schedules": list(selectors.scheduled_reports()),
+            **_schedules(request),
             "can_request": True,
         },
         status=400,
