@@ -36,6 +36,7 @@ from riskhub.compliance.selectors import requirement_mappings
 from riskhub.inventory.lineage import DOWN, UP, Edge, Graph
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 from riskhub.reports.models import Report, ScheduledReport
+from riskhub.risk.effective import Candidate, compute
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
 
 ASSET_FIELDS = [
@@ -412,10 +413,18 @@ def load_risks(state: State, *, as_of: dt.datetime | None = None, lean: bool = F
 
 
 def effective_rank(state: State, risks: RiskState, pk: int) -> int:
-    """Risk flows downstream: an asset carries the highest rank of itself and every
-    asset upstream of it; 0 when none of them is assessed."""
-    ranks = [risks.own_rank.get(pk, 0)] + [risks.own_rank.get(u, 0) for u in state.upstream_of(pk)]
-    return max(ranks)
+    """Risk flows downstream: an asset carries the highest rank of itself and what its
+    lineage passes on, by the rule the asset pages use (riskhub.risk.effective: an
+    archived asset passes nothing on); 0 when none of them carries a risk."""
+    nodes = state.upstream_of(pk) | {pk}
+    own = {
+        node: Candidate(rank, 0.0, 0, (node,))
+        for node in nodes
+        if (rank := risks.own_rank.get(node, 0))
+    }
+    archived = {node for node in nodes if not state.active(node)}
+    best = compute(graph=state.graph, nodes=nodes, own=own, archived=archived).get(pk)
+    return best.rank if best is not None else 0
 
 
 def history_of(asset_pk: int, as_of: dt.datetime) -> list[dict[str, Any]]:
