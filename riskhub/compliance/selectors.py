@@ -24,6 +24,7 @@ from riskhub.compliance.models import (
     RequirementStatus,
     SufficientSet,
 )
+from riskhub.inventory import lineage
 from riskhub.inventory.models import Asset, AssetLink
 
 
@@ -34,36 +35,20 @@ def local_today() -> dt.date:
 # --- lineage --------------------------------------------------------------------------
 
 
-def _walk(start: Iterable[int], *, upstream: bool, relation: str | None = None) -> set[int]:
-    """Assets reachable from `start` (exclusive) along lineage, one query per level."""
-    seen = set(start)
-    frontier = set(seen)
-    found: set[int] = set()
-    mine, other = ("downstream_id", "upstream_id") if upstream else ("upstream_id", "downstream_id")
-    while frontier:
-        links = AssetLink.objects.filter(**{f"{mine}__in": frontier})
-        if relation:
-            links = links.filter(relation=relation)
-        nxt = set(links.values_list(other, flat=True)) - seen
-        found |= nxt
-        seen |= nxt
-        frontier = nxt
-    return found
-
-
 def upstream_ids(start: Iterable[int]) -> set[int]:
     """Everything upstream of `start`: the assets that inherit obligations from it."""
-    return _walk(start, upstream=True)
+    return lineage.upstream(start)
 
 
 def components_of(system_id: int) -> set[int]:
     """The components of a system: upstream through part_of links, transitively."""
-    return _walk([system_id], upstream=True, relation=AssetLink.Relation.PART_OF)
+    return lineage.upstream([system_id], relations=[AssetLink.Relation.PART_OF])
 
 
-def systems_containing(asset_id: int) -> set[int]:
-    """The systems an asset is part of, transitively (system-level controls reach it)."""
-    return _walk([asset_id], upstream=False, relation=AssetLink.Relation.PART_OF)
+def systems_containing(asset_ids: Iterable[int]) -> set[int]:
+    """The systems the assets are part of, transitively (system-level controls reach
+    them)."""
+    return lineage.downstream(asset_ids, relations=[AssetLink.Relation.PART_OF])
 
 
 # --- catalog --------------------------------------------------------------------------
@@ -244,7 +229,7 @@ def implementations_in_scope(
     """The implementations that count for an asset: organisation-wide, on the systems it
     is part of, and on the asset itself."""
     today = today or local_today()
-    systems = systems_containing(asset.pk)
+    systems = systems_containing([asset.pk])
     return list(
         ControlImplementation.objects.filter(
             Q(scope="organisation") | Q(asset=asset) | Q(scope="system", asset_id__in=systems)

@@ -26,7 +26,6 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
-from riskhub.common.graphs import reachable
 from riskhub.compliance import applicability, uploads
 from riskhub.compliance.coverage import Totals, requirement_status
 from riskhub.compliance.models import (
@@ -45,6 +44,7 @@ from riskhub.compliance.selectors import (
     requirement_mappings,
     upstream_ids,
 )
+from riskhub.inventory import lineage
 from riskhub.inventory.models import Asset, AssetLink
 
 # Recompute at once when a change reaches at most this many assets; beyond it, a task.
@@ -117,14 +117,7 @@ def coverage_recompute(
     specs, framework_of = _requirement_specs()
     mappings = requirement_mappings()
     slugs = dict(Framework.objects.values_list("pk", "slug"))
-    down: dict[int, set[int]] = defaultdict(set)
-    part_of: dict[int, set[int]] = defaultdict(set)
-    for up, dn, relation in AssetLink.objects.values_list(
-        "upstream_id", "downstream_id", "relation"
-    ):
-        down[up].add(dn)
-        if relation == AssetLink.Relation.PART_OF:
-            part_of[up].add(dn)
+    graph = lineage.load()
     org_controls, system_controls, asset_controls = _effective_controls(today)
 
     targets = Asset.objects.all()
@@ -133,7 +126,7 @@ def coverage_recompute(
         targets = targets.filter(pk__in=ids)
     target_rows = list(targets.values_list("pk", "kind", "name", "facts", "archived_at"))
     # The systems the targets feed, for their facts (may lie outside the targets).
-    feeds: dict[int, set[int]] = {pk: reachable(down, pk) for pk, *_ in target_rows}
+    feeds: dict[int, set[int]] = {pk: graph.reachable([pk]) for pk, *_ in target_rows}
     needed = set().union(*feeds.values()) if feeds else set()
     info = {pk: (kind, name, facts, archived) for pk, kind, name, facts, archived in target_rows}
     missing = needed - set(info)
@@ -161,7 +154,7 @@ def coverage_recompute(
         effective = (
             set(org_controls) | system_controls.get(pk, set()) | asset_controls.get(pk, set())
         )
-        for system_id in reachable(part_of, pk):
+        for system_id in graph.reachable([pk], relations=[AssetLink.Relation.PART_OF]):
             effective |= system_controls.get(system_id, set())
         totals: dict[str, Totals] = {slug: Totals() for slug in slugs.values()}
         for obligation in obligations:

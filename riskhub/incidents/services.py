@@ -32,8 +32,9 @@ from riskhub.compliance.models import Control, ControlImplementation
 from riskhub.incidents import clocks as legal
 from riskhub.incidents import notifications
 from riskhub.incidents.models import ClockAlert, Incident, TimelineEntry
+from riskhub.inventory import lineage
 from riskhub.inventory.models import Asset, OrganisationProfile
-from riskhub.inventory.services import downstream_ids, organisation
+from riskhub.inventory.services import organisation
 from riskhub.risk import services as risk_services
 from riskhub.risk.models import Risk, Threat
 
@@ -64,7 +65,7 @@ def _snapshot_for(asset_ids: Sequence[int]) -> dict[str, Any]:
     lineage. Stored on the incident so lists compute clocks without walking lineage."""
     if not asset_ids:
         return {"systems": [], "gdpr": False, "possibly_affected": []}
-    reach = downstream_ids(asset_ids)
+    reach = lineage.downstream(asset_ids, inclusive=True)
     rows = Asset.objects.filter(pk__in=reach).only(
         "pk", "uuid", "name", "kind", "tier", "facts", "gdpr_applies", "subjects_eu"
     )
@@ -226,7 +227,7 @@ def _consequences(actor: User, incident: Incident, assets: Sequence[Asset]) -> N
     if not assets:
         return
     ids = [a.pk for a in assets]
-    reach = downstream_ids(ids)
+    reach = lineage.downstream(ids, inclusive=True)
     targets = {a.pk: a for a in Asset.objects.filter(pk__in=reach, archived_at__isnull=True)}
     ordered = [targets[pk] for pk in ids if pk in targets] + sorted(
         (a for pk, a in targets.items() if pk not in ids), key=lambda a: a.name.lower()
@@ -251,9 +252,7 @@ def _consequences(actor: User, incident: Incident, assets: Sequence[Asset]) -> N
 
     from riskhub.compliance.selectors import systems_containing
 
-    scope_ids = set(ids)
-    for pk in ids:
-        scope_ids |= systems_containing(pk)
+    scope_ids = set(ids) | systems_containing(ids)
     flagged = []
     reason = f"Incident “{incident.title}” ({timezone.localdate():%Y-%m-%d}): re-verify."
     for implementation in (

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 
 from riskhub.accounts.models import User
 from riskhub.inventory.classification import TIERS
+from riskhub.inventory.lineage import DOWN, UP, around
 from riskhub.inventory.models import (
     Asset,
     AssetLink,
@@ -145,43 +146,16 @@ class Lineage:
     truncated: bool = False
 
 
-def _walk(start: int, direction: str, limit: int) -> tuple[dict[int, int], list[AssetLink], bool]:
-    """Breadth-first over the links in one direction: one query per level."""
-    near, far = (
-        ("downstream_id", "upstream_id")
-        if direction == "up"
-        else (
-            "upstream_id",
-            "downstream_id",
-        )
-    )
-    levels: dict[int, int] = {start: 0}
-    edges: list[AssetLink] = []
-    frontier = {start}
-    depth = 0
-    truncated = False
-    while frontier and depth < 12:
-        depth += 1
-        links = list(AssetLink.objects.filter(**{f"{near}__in": frontier}).order_by("pk"))
-        edges += links
-        nxt: set[int] = set()
-        for link in links:
-            other = getattr(link, far)
-            if other not in levels:
-                if len(levels) >= limit:
-                    truncated = True
-                    continue
-                levels[other] = depth if direction == "down" else -depth
-                nxt.add(other)
-        frontier = nxt
-    return levels, edges, truncated
+# The asset page draws this many columns each way at most.
+MAX_LEVELS = 12
 
 
 def lineage(asset: Asset, limit: int = 60) -> Lineage:
-    """Upstream and downstream of `asset`, with a bound on the nodes drawn."""
-    up_levels, up_edges, up_cut = _walk(asset.pk, "up", limit)
-    down_levels, down_edges, down_cut = _walk(asset.pk, "down", limit)
-    levels = {**up_levels, **down_levels}
+    """Upstream and downstream of `asset`, with a bound on the nodes drawn each way
+    (four queries, whatever the depth)."""
+    up = around([asset.pk], UP).walk([asset.pk], UP, max_depth=MAX_LEVELS, limit=limit)
+    down = around([asset.pk], DOWN).walk([asset.pk], DOWN, max_depth=MAX_LEVELS, limit=limit)
+    levels = {**{pk: -depth for pk, depth in up.depth.items()}, **down.depth}
     nodes = {
         a.pk: a
         for a in Asset.objects.filter(pk__in=levels).only(
@@ -189,13 +163,14 @@ def lineage(asset: Asset, limit: int = 60) -> Lineage:
         )
     }
     nodes[asset.pk] = asset
-    edges = [
-        e
-        for e in {e.pk: e for e in up_edges + down_edges}.values()
-        if e.upstream_id in nodes and e.downstream_id in nodes
-    ]
+    drawn = {
+        e.link_id
+        for e in up.edges + down.edges
+        if e.link_id is not None and e.upstream in nodes and e.downstream in nodes
+    }
+    edges = list(AssetLink.objects.filter(pk__in=drawn).order_by("pk"))
     result = Lineage(asset=asset, nodes=nodes, edges=edges, levels=levels)
-    result.truncated = up_cut or down_cut
+    result.truncated = up.truncated or down.truncated
     for edge in edges:
         pair = LineageEdge(edge, nodes[edge.upstream_id], nodes[edge.downstream_id])
         if edge.downstream_id == asset.pk:

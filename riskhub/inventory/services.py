@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec, record_event, record_events
 from riskhub.inventory import classification as classifier
-from riskhub.inventory import signals
+from riskhub.inventory import lineage, signals
 from riskhub.inventory.models import (
     Asset,
     AssetLink,
@@ -206,29 +206,10 @@ def asset_archive(*, actor: User, asset: Asset, archived: bool = True) -> Asset:
         after={"archived_at": asset.archived_at},
     )
     signals.asset_archived.send(sender=Asset, asset=asset)
-    signals.lineage_changed.send(sender=Asset, asset_ids=downstream_ids([asset.pk]))
+    signals.lineage_changed.send(
+        sender=Asset, asset_ids=sorted(lineage.downstream([asset.pk], inclusive=True))
+    )
     return asset
-
-
-def downstream_ids(start: Iterable[int]) -> list[int]:
-    """The assets reachable downstream of `start` (inclusive), one query per level."""
-    seen = set(start)
-    frontier = set(seen)
-    while frontier:
-        nxt = set(
-            AssetLink.objects.filter(upstream_id__in=frontier).values_list(
-                "downstream_id", flat=True
-            )
-        )
-        frontier = nxt - seen
-        seen |= frontier
-    return sorted(seen)
-
-
-def _would_cycle(upstream: Asset, downstream: Asset) -> bool:
-    """A link upstream -> downstream closes a cycle if upstream is already reachable
-    from downstream."""
-    return upstream.pk in downstream_ids([downstream.pk])
 
 
 def validate_link(upstream: Asset, downstream: Asset, relation: str) -> None:
@@ -249,11 +230,14 @@ def validate_link(upstream: Asset, downstream: Asset, relation: str) -> None:
         upstream=upstream, downstream=downstream, relation=relation
     ).exists():
         raise ValidationError({"relation": "These assets are already linked this way."})
-    if _would_cycle(upstream, downstream):
+    cycle = lineage.would_create_cycle(upstream.pk, downstream.pk)
+    if cycle:
+        names = dict(Asset.objects.filter(pk__in=cycle).values_list("pk", "name"))
+        shown = " → ".join(f"“{names.get(pk, '?')}”" for pk in cycle)
         raise ValidationError(
             {
                 "upstream": f"Linking would create a cycle: “{upstream.name}” already depends "
-                f"on “{downstream.name}” through its lineage."
+                f"on “{downstream.name}” through its lineage ({shown})."
             }
         )
 
@@ -273,14 +257,16 @@ def link_create(*, actor: User, upstream: Asset, downstream: Asset, relation: st
         object_repr=str(link),
         after={"upstream": upstream.uuid, "downstream": downstream.uuid, "relation": relation},
     )
-    signals.lineage_changed.send(sender=AssetLink, asset_ids=downstream_ids([downstream.pk]))
+    signals.lineage_changed.send(
+        sender=AssetLink, asset_ids=sorted(lineage.downstream([downstream.pk], inclusive=True))
+    )
     return link
 
 
 @transaction.atomic
 def link_delete(*, actor: User, link: AssetLink) -> None:
     require(actor, "inventory.edit")
-    affected = downstream_ids([link.downstream_id])
+    affected = sorted(lineage.downstream([link.downstream_id], inclusive=True))
     record_event(
         actor=actor,
         action="asset_link.delete",

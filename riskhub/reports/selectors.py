@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from riskhub.common.graphs import reachable
 from riskhub.compliance import applicability
 from riskhub.compliance.coverage import RequirementMapping, evidence_valid, requirement_status
 from riskhub.compliance.models import (
@@ -34,8 +33,10 @@ from riskhub.compliance.models import (
     Requirement,
 )
 from riskhub.compliance.selectors import requirement_mappings
+from riskhub.inventory.lineage import DOWN, UP, Edge, Graph
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 from riskhub.reports.models import Report, ScheduledReport
+from riskhub.risk.effective import Candidate, compute
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
 
 ASSET_FIELDS = [
@@ -174,8 +175,7 @@ class State:
     business_units: dict[int, dict[str, Any]]
     users: dict[int, str]
     in_scope: list[int]
-    down: dict[int, set[int]] = field(default_factory=dict)
-    up: dict[int, set[int]] = field(default_factory=dict)
+    graph: Graph[int] = field(default_factory=Graph)  # the lineage of that moment
     # The moment asked for; None reads the live tables (the present).
     requested: dt.datetime | None = None
 
@@ -184,10 +184,10 @@ class State:
         return asset is not None and asset["archived_at"] is None
 
     def upstream_of(self, pk: int) -> set[int]:
-        return reachable(self.up, pk)
+        return self.graph.reachable([pk], UP)
 
-    def downstream_of(self, pk: int) -> set[int]:
-        return reachable(self.down, pk)
+    def downstream_of(self, pk: int, *, relations: Collection[str] | None = None) -> set[int]:
+        return self.graph.reachable([pk], DOWN, relations=relations)
 
     def bu_name(self, pk: int) -> str:
         bu = self.business_units.get(self.assets[pk]["business_unit"] or 0)
@@ -212,11 +212,6 @@ def load_state(scope: Scope, as_of: dt.datetime | None) -> State:
         pk: (name or email)
         for pk, name, email in User.objects.values_list("pk", "full_name", "email")
     }
-    down: dict[int, set[int]] = defaultdict(set)
-    up: dict[int, set[int]] = defaultdict(set)
-    for link in links:
-        down[link["upstream"]].add(link["downstream"])
-        up[link["downstream"]].add(link["upstream"])
     state = State(
         as_of=moment,
         today=timezone.localtime(moment).date(),
@@ -225,8 +220,10 @@ def load_state(scope: Scope, as_of: dt.datetime | None) -> State:
         business_units=units,
         users=users,
         in_scope=[],
-        down=dict(down),
-        up=dict(up),
+        graph=Graph(
+            Edge(link["upstream"], link["downstream"], link["relation"], link["id"])
+            for link in links
+        ),
         requested=as_of,
     )
     state.in_scope = _resolve_scope(state, scope)
@@ -314,10 +311,6 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
             per_system[impl["asset"]].add(impl["control"])
         else:
             per_asset[impl["asset"]].add(impl["control"])
-    part_of: dict[int, set[int]] = defaultdict(set)
-    for link in state.links:
-        if link["relation"] == AssetLink.Relation.PART_OF:
-            part_of[link["upstream"]].add(link["downstream"])
     specs = [
         applicability.RequirementSpec(
             r.pk, applicability.Rule.from_json(r.rule), applicability.parse_dates(r.applies_from)
@@ -338,7 +331,7 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
                     applicability.FactSource(frozenset(system["facts"]), via=system["name"])
                 )
         effective = set(org) | per_system.get(pk, set()) | per_asset.get(pk, set())
-        for system_id in reachable(part_of, pk):
+        for system_id in state.downstream_of(pk, relations=[AssetLink.Relation.PART_OF]):
             effective |= per_system.get(system_id, set())
         effective_of[pk] = effective
         rows = []
@@ -420,10 +413,18 @@ def load_risks(state: State, *, as_of: dt.datetime | None = None, lean: bool = F
 
 
 def effective_rank(state: State, risks: RiskState, pk: int) -> int:
-    """Risk flows downstream: an asset carries the highest rank of itself and every
-    asset upstream of it; 0 when none of them is assessed."""
-    ranks = [risks.own_rank.get(pk, 0)] + [risks.own_rank.get(u, 0) for u in state.upstream_of(pk)]
-    return max(ranks)
+    """Risk flows downstream: an asset carries the highest rank of itself and what its
+    lineage passes on, by the rule the asset pages use (riskhub.risk.effective: an
+    archived asset passes nothing on); 0 when none of them carries a risk."""
+    nodes = state.upstream_of(pk) | {pk}
+    own = {
+        node: Candidate(rank, 0.0, 0, (node,))
+        for node in nodes
+        if (rank := risks.own_rank.get(node, 0))
+    }
+    archived = {node for node in nodes if not state.active(node)}
+    best = compute(graph=state.graph, nodes=nodes, own=own, archived=archived).get(pk)
+    return best.rank if best is not None else 0
 
 
 def history_of(asset_pk: int, as_of: dt.datetime) -> list[dict[str, Any]]:

@@ -7,14 +7,14 @@ AssetLink relation; the path runs from the origin asset to this one. Archived as
 pass nothing downstream. An asset with nothing assessed (own or upstream) is "not
 assessed", never Low.
 
-Queries, whatever the size: the assets to write (1), their current values (1), all
-links (1), the maxima of approved risks (1), the assessed assets (1), and the
-bulk_update batches. Propagation is a topological walk in Python (lineage has no cycles).
+Queries, whatever the size: all links (1), the assets and their current values (1),
+the maxima of approved risks (1), the assessed assets (1), and the bulk_update batches.
+Propagation walks the lineage (riskhub.inventory.lineage) in topological order; assets
+caught in or behind a cycle (which validation forbids) keep their own risk.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +22,9 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from riskhub.inventory.models import Asset, AssetLink
-from riskhub.inventory.services import downstream_ids
+from riskhub.inventory import lineage
+from riskhub.inventory.lineage import UP, Graph
+from riskhub.inventory.models import Asset
 from riskhub.risk.models import RANK_BAND, Assessment, Risk
 
 NOT_ASSESSED = Asset.RiskBand.NOT_ASSESSED
@@ -64,41 +65,19 @@ def _own_candidates(asset_ids: set[int] | None) -> dict[int, Candidate]:
     return best
 
 
-def _upstream_closure(targets: set[int], parents: dict[int, list[int]]) -> set[int]:
-    seen = set(targets)
-    queue = deque(targets)
-    while queue:
-        node = queue.popleft()
-        for parent in parents.get(node, ()):
-            if parent not in seen:
-                seen.add(parent)
-                queue.append(parent)
-    return seen
-
-
 def compute(
     *,
+    graph: Graph[int],
     nodes: set[int],
-    parents: dict[int, list[int]],
     own: dict[int, Candidate],
     archived: set[int],
 ) -> dict[int, Candidate | None]:
     """Propagate the best candidate downstream in topological order (pure)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    indegree = dict.fromkeys(nodes, 0)
-    for child, ups in parents.items():
-        if child not in nodes:
-            continue
-        for parent in ups:
-            if parent in nodes:
-                children[parent].append(child)
-                indegree[child] += 1
+    order, blocked = graph.topological_order(nodes)
     result: dict[int, Candidate | None] = {}
-    queue = deque(sorted(n for n, d in indegree.items() if d == 0))
-    while queue:
-        node = queue.popleft()
+    for node in order:
         best = own.get(node)
-        for parent in parents.get(node, ()):
+        for parent in graph.neighbours(node, UP):
             if parent not in nodes or parent in archived:
                 continue
             inherited = result.get(parent)
@@ -110,22 +89,16 @@ def compute(
             if best is None or candidate.key() > best.key():
                 best = candidate
         result[node] = best
-        for child in children.get(node, ()):
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                queue.append(child)
-    if len(result) != len(nodes):  # a cycle slipped past validation: leave it visible
-        for node in nodes - result.keys():
+    if blocked:  # a cycle slipped past validation: log it, leave each asset its own risk
+        lineage.report_cycle(graph, "effective risk")
+        for node in blocked:
             result[node] = own.get(node)
     return result
 
 
 @transaction.atomic
 def recompute(*, asset_ids: Iterable[int] | None = None) -> int:
-    links = list(AssetLink.objects.values_list("upstream_id", "downstream_id"))
-    parents: dict[int, list[int]] = defaultdict(list)
-    for up, down in links:
-        parents[down].append(up)
+    graph = lineage.load()
     if asset_ids is None:
         targets: set[int] | None = None
         assets = list(
@@ -143,10 +116,11 @@ def recompute(*, asset_ids: Iterable[int] | None = None) -> int:
         nodes = {row[0] for row in assets}
         write = nodes
     else:
-        # The assets to write: the given ones and everything downstream (one query per
-        # lineage level); to compute them we also need everything upstream of them.
-        targets = set(downstream_ids(asset_ids))
-        nodes = _upstream_closure(targets, parents)
+        # The assets to write: the given ones and everything downstream; to compute them
+        # we also need everything upstream of them.
+        start = set(asset_ids)
+        targets = graph.reachable(start) | start
+        nodes = graph.reachable(targets, UP) | targets
         assets = list(
             Asset.objects.filter(id__in=nodes).values_list(
                 "id",
@@ -164,7 +138,7 @@ def recompute(*, asset_ids: Iterable[int] | None = None) -> int:
     uuids = {row[0]: str(row[1]) for row in assets}
     archived = {row[0] for row in assets if row[2] is not None}
     own = _own_candidates(None if targets is None else nodes)
-    result = compute(nodes=nodes, parents=parents, own=own, archived=archived)
+    result = compute(graph=graph, nodes=nodes, own=own, archived=archived)
     now = timezone.now()
     changed: list[Asset] = []
     for row in assets:

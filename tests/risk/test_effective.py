@@ -198,3 +198,25 @@ def test_recompute_all_runs_in_a_constant_number_of_queries(
         )
         with django_assert_max_num_queries(8):
             services.effective_risk_recompute()
+
+
+def test_a_cycle_in_stored_lineage_is_logged_and_its_assets_keep_their_own_risk(
+    chain, assess, officer, executive, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """Validation forbids cycles, but a race or old data could leave one: the recompute
+    still ends, names the cycle in the log and invents no inherited risk around it."""
+    dataset, model, endpoint, system = chain
+    assess(dataset, [HIGH], author=officer, reviewer=executive)
+    assess(endpoint, [MEDIUM], author=officer, reviewer=executive)
+    link(endpoint, model, "depends_on")  # model -> endpoint -> model
+
+    services.effective_risk_recompute(asset_ids=[dataset.pk])
+
+    d, m, e, s = refreshed(*chain)
+    assert (d.effective_risk_band, d.effective_risk_source) == ("high", "own")
+    assert (m.effective_risk_band, m.effective_risk_path) == ("not-assessed", [])
+    assert (e.effective_risk_band, e.effective_risk_source) == ("medium", "own")
+    assert s.effective_risk_band == "not-assessed"
+    assert f"Lineage cycle in effective risk: {model.pk} -> {endpoint.pk} -> {model.pk}" in (
+        caplog.text
+    )

@@ -22,7 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec
-from riskhub.inventory import services, signals
+from riskhub.inventory import lineage, services, signals
 from riskhub.inventory.io.tabular import (
     ASSET_FIELDS,
     BY_NAME,
@@ -32,6 +32,7 @@ from riskhub.inventory.io.tabular import (
     RawRow,
     parse_cell,
 )
+from riskhub.inventory.lineage import Edge, Graph
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 
 MAX_ERRORS = 500
@@ -263,14 +264,6 @@ def _validate(
 # --- lineage -------------------------------------------------------------------------------
 
 
-@dataclass
-class _Lineage:
-    # node key: ("db", pk) for stored assets, ("row", index) for rows being created
-    kinds: dict[tuple[str, int], str]
-    names: dict[tuple[str, int], str]
-    wanted: dict[int, set[tuple[tuple[str, int], str]]]  # row index -> {(upstream, relation)}
-
-
 def _check_lineage(parsed: list[_Row], header: list[str], errors: list[RowError]) -> None:
     relations = [r for r in RELATIONS if r in header]
     if not relations:
@@ -356,20 +349,21 @@ def _check_lineage(parsed: list[_Row], header: list[str], errors: list[RowError]
         wanted[index] = links
     if errors:
         return
-    # Cycle check over the whole graph as it would be after the import.
-    graph: dict[tuple[str, int], set[tuple[str, int]]] = defaultdict(set)
+    # Cycle check over the whole lineage as it would be after the import.
     replaced = {
         (row_keys[i][1], r) for i, row in enumerate(parsed) if row.existing for r in relations
     }
-    for up, down, relation in AssetLink.objects.values_list(
-        "upstream_id", "downstream_id", "relation"
-    ):
-        if (down, relation) not in replaced:
-            graph[("db", up)].add(("db", down))
-    for index, links in wanted.items():
-        for upstream, _ in links:
-            graph[upstream].add(row_keys[index])
-    cycle = _find_cycle(graph)
+    after: list[Edge[tuple[str, int]]] = [
+        Edge(("db", edge.upstream), ("db", edge.downstream), edge.relation, edge.link_id)
+        for edge in lineage.load().edges
+        if (edge.downstream, edge.relation) not in replaced
+    ]
+    after += [
+        Edge(upstream, row_keys[index], relation)
+        for index, links in wanted.items()
+        for upstream, relation in links
+    ]
+    cycle = Graph(after).find_cycle()
     if cycle:
         line_of = {row_keys[i]: row.line for i, row in enumerate(parsed)}
         shown = " → ".join(names.get(k) or _name_of(k) for k in cycle)
@@ -386,40 +380,6 @@ def _name_of(key: tuple[str, int]) -> str:
         found = Asset.objects.filter(pk=key[1]).values_list("name", flat=True).first()
         return found or "?"
     return "?"
-
-
-def _find_cycle(graph: dict[Any, set[Any]]) -> list[Any]:
-    """One cycle (as a path that returns to its start), or [] when the graph is acyclic."""
-    white, grey, black = 0, 1, 2
-    colour: dict[Any, int] = defaultdict(int)
-    parent: dict[Any, Any] = {}
-    for root in list(graph):
-        if colour[root] != white:
-            continue
-        stack = [(root, iter(graph.get(root, ())))]
-        colour[root] = grey
-        while stack:
-            node, children = stack[-1]
-            advanced = False
-            for child in children:
-                if colour[child] == white:
-                    colour[child] = grey
-                    parent[child] = node
-                    stack.append((child, iter(graph.get(child, ()))))
-                    advanced = True
-                    break
-                if colour[child] == grey:
-                    path = [child]
-                    walk = node
-                    while walk != child:
-                        path.append(walk)
-                        walk = parent[walk]
-                    path.append(child)
-                    return list(reversed(path))
-            if not advanced:
-                colour[node] = black
-                stack.pop()
-    return []
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -580,5 +540,5 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
         affected.add(asset.pk)
     if affected:
         signals.lineage_changed.send(
-            sender=AssetLink, asset_ids=services.downstream_ids(sorted(affected))
+            sender=AssetLink, asset_ids=sorted(lineage.downstream(affected, inclusive=True))
         )
