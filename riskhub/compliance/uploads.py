@@ -9,7 +9,6 @@ file raises ValidationError with the reason, before anything is stored.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 import zipfile
@@ -19,6 +18,7 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from riskhub.common import safejson
 from riskhub.common.sizes import human_size
 
 ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -156,8 +156,11 @@ def _text_kind(handle: IO[bytes], declared_ext: str) -> str:
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
-            json.loads(text)
+            safejson.loads(text)
             return "json"
+        except safejson.JSONInputError as exc:
+            if declared_ext == ".json":
+                raise ValidationError(f"The JSON file is refused: {exc.msg}.") from None
         except ValueError:
             if declared_ext == ".json":
                 raise ValidationError("The file is named .json but is not valid JSON.") from None
