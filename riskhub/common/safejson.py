@@ -41,6 +41,7 @@ _TOKENS = re.compile(
     r"|(?P<literal>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|NaN|-?Infinity)",
     re.DOTALL,
 )
+_TOO_DEEP = f"The JSON is nested more than {MAX_DEPTH} levels deep"
 
 
 class JSONInputError(json.JSONDecodeError):
@@ -85,7 +86,8 @@ def check_depth(text: str) -> None:
     outside = _STRINGS.sub('""', text)
     steps = map(_STEP.__getitem__, _BRACKETS.findall(outside))
     if max(accumulate(steps), default=0) > MAX_DEPTH:
-        _locate(text)
+        _locate(text)  # raises, naming the line
+        raise JSONInputError(_TOO_DEEP, text, 0)
 
 
 def _locate(text: str) -> None:
@@ -96,8 +98,7 @@ def _locate(text: str) -> None:
         if kind == "open":
             depth += 1
             if depth > MAX_DEPTH:
-                message = f"The JSON is nested more than {MAX_DEPTH} levels deep"
-                raise JSONInputError(message, text, token.start())
+                raise JSONInputError(_TOO_DEEP, text, token.start())
         elif kind == "close":
             depth -= 1
         elif kind == "literal":
