@@ -298,6 +298,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["riskhub.api.permissions.PolicyPermission"],
+    # DRF's JSON parser, reading through riskhub.common.safejson (depth, digits, NaN).
+    "DEFAULT_PARSER_CLASSES": [
+        "riskhub.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "riskhub.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

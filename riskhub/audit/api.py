@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
+from riskhub.api.filters import MomentFilter
 from riskhub.audit.models import AuditEvent
 
 
@@ -32,8 +33,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class AuditEventFilter(filters.FilterSet):
     action = filters.CharFilter(field_name="action", lookup_expr="startswith")
-    since = filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    since = MomentFilter(field_name="timestamp", lookup_expr="gte")
+    until = MomentFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = AuditEvent

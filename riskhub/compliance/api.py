@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from riskhub.accounts.models import User
+from riskhub.api.parsers import JSONParser
 from riskhub.compliance import selectors, services, uploads
 from riskhub.compliance.models import (
     Control,
@@ -295,7 +296,7 @@ class EvidenceViewSet(
     lookup_field = "uuid"
     read_permission = "compliance.view"
     write_permission = "compliance.edit"
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser]
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser, JSONParser]
 
     def get_queryset(self) -> QuerySet[Evidence]:
         return Evidence.objects.select_related("implementation", "uploaded_by").order_by(

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import struct
 import unicodedata
@@ -49,6 +48,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 
+from riskhub.common import safejson
 from riskhub.common.sizes import human_size
 
 if TYPE_CHECKING:
@@ -641,8 +641,11 @@ def _text_kind(handle: IO[bytes], declared_ext: str) -> str:
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
-            json.loads(text)
+            safejson.loads(text)
             return "json"
+        except safejson.JSONInputError as exc:
+            if declared_ext == ".json":
+                raise ValidationError(f"The JSON file is refused: {exc.msg}.") from None
         except ValueError:
             if declared_ext == ".json":
                 raise ValidationError("The file is named .json but is not valid JSON.") from None

@@ -68,6 +68,6 @@ def dashboard(request: Request) -> Response:
     units, fws = selectors.filter_options()
     form = FilterForm(request.query_params or None, business_units=units, frameworks=fws)
     if request.query_params and not form.is_valid():
-        raise ValidationError(form.errors.get_json_data())
+        raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
     board = selectors.dashboard(form.filters(), options=(units, fws))
     return Response({"summary": summary(board), "figures": charts.figures(board)})

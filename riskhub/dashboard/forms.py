@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
+from riskhub.common.dates import AsOfField
 from riskhub.dashboard.selectors import DashboardFilters
 from riskhub.inventory.models import Asset
 
@@ -25,7 +25,7 @@ class FilterForm(forms.Form):
         label="EU AI Act tier",
     )
     framework = forms.ChoiceField(required=False, label="Framework")
-    as_of = forms.DateField(
+    as_of = AsOfField(
         required=False,
         label="As of",
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -47,12 +47,6 @@ class FilterForm(forms.Form):
             (f.slug, f.short_name) for f in frameworks
         ]
         self.fields["as_of"].widget.attrs["max"] = timezone.localdate().isoformat()
-
-    def clean_as_of(self) -> dt.date | None:
-        day = self.cleaned_data.get("as_of")
-        if day and day > timezone.localdate():
-            raise forms.ValidationError("Pick today or a past day.")
-        return day
 
     def filters(self) -> DashboardFilters:
         if not self.is_valid():

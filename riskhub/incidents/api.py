@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from riskhub.accounts.models import ApiToken, User
+from riskhub.api.filters import MomentFilter
 from riskhub.compliance.models import Control
 from riskhub.incidents import clocks as legal
 from riskhub.incidents import selectors, services
@@ -241,7 +242,7 @@ class IncidentFilter(filters.FilterSet):
     severity = filters.ChoiceFilter(choices=Incident.Severity.choices)
     category = filters.ChoiceFilter(choices=Incident.Category.choices, method="filter_category")
     asset = filters.UUIDFilter(field_name="assets__uuid")
-    aware_since = filters.IsoDateTimeFilter(field_name="aware_at", lookup_expr="gte")
+    aware_since = MomentFilter(field_name="aware_at", lookup_expr="gte")
 
     class Meta:
         model = Incident

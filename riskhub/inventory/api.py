@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from riskhub.accounts.models import User
 from riskhub.api.errors import Conflict
+from riskhub.api.filters import MomentFilter
 from riskhub.inventory import selectors, services
 from riskhub.inventory.models import Asset, AssetLink, Classification, OrganisationProfile
 
@@ -126,7 +127,7 @@ class AssetFilter(filters.FilterSet):
         field_name="effective_risk_band", choices=Asset.RiskBand.choices
     )
     archived = filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = MomentFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Asset

@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from riskhub.api.parsers import JSONParser
 from riskhub.api.permissions import policy
 from riskhub.reports import services, verification
 from riskhub.reports.models import Kind, Report
@@ -142,7 +143,7 @@ def pdf_response(report: Report) -> FileResponse:
     tags=["reports"],
 )
 @api_view(["POST"])
-@parser_classes([parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser])
+@parser_classes([parsers.MultiPartParser, parsers.FormParser, JSONParser])
 def verify(request: Request) -> Response:
     """Upload a PDF or give a SHA-256: did RiskHub produce it, is its signature intact,
     when, for whom, with which parameters."""

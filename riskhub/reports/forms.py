@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from riskhub.accounts.policy import Role
+from riskhub.common.dates import AsOfField
 from riskhub.reports.models import Kind, ScheduledReport
 
 
@@ -34,7 +36,7 @@ class ReportRequestForm(forms.Form):
         help_text="The system and its lineage (dossier: required).",
     )
     business_unit = forms.ChoiceField(label="Business unit", required=False)
-    as_of = forms.DateField(
+    as_of = AsOfField(
         label="As of",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -49,6 +51,7 @@ class ReportRequestForm(forms.Form):
         self.fields["business_unit"].choices = [("", "All")] + [
             (str(b.uuid), b.name) for b in choices["business_units"]
         ]
+        self.fields["as_of"].widget.attrs["max"] = timezone.localdate().isoformat()
         _bootstrap(self)
 
     def parameters(self) -> dict[str, Any]:

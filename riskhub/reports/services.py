@@ -299,7 +299,10 @@ def run(report_id: int) -> str:
             _delete_file(stored)
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-        log.exception("report %s failed", report.uuid)
+        if isinstance(exc, ValidationError):  # its parameters: the reason says it all
+            log.warning("report %s refused: %s", report.uuid, readable_error(exc))
+        else:
+            log.exception("report %s failed", report.uuid)
         _delete_file(stored)
         fail(claimed, exc)
         return "failed"

@@ -62,3 +62,78 @@ def test_api_conforms_to_its_schema(case) -> None:  # type: ignore[no-untyped-de
             error_shape,
         ],
     )
+
+
+# --- Explicit hostile cases (issue 12): every documented date filter and every JSON
+# body, found from the schema so a new endpoint is covered the day it is documented.
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    error_shape,
+]
+HOSTILE_VALUES = {
+    "date-time": [
+        "2026-01-01T00:00:00+16:30",
+        "2026-01-01T00:00:00-17:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+    ],
+    "date": ["0001-01-01", "1999-12-31", "9999-12-31"],
+}
+HOSTILE_BODIES = {
+    "deep": b"[" * 50_000 + b"]" * 50_000,
+    "5000-digits": b'{"name": ' + b"9" * 5_000 + b"}",
+    "nan": b'{"name": NaN}',
+}
+
+
+def _operations():  # type: ignore[no-untyped-def]
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def _hostile_queries():  # type: ignore[no-untyped-def]
+    for operation in _operations():
+        for parameter in operation.query:
+            kind = parameter.definition.get("schema", {}).get("format")
+            for value in HOSTILE_VALUES.get(kind, []):
+                label = f"{operation.label} {parameter.name}={value}"
+                yield pytest.param(operation, {parameter.name: value}, id=label)
+
+
+def _hostile_bodies():  # type: ignore[no-untyped-def]
+    for operation in _operations():
+        if "application/json" in operation.get_request_payload_content_types():
+            for name, body in HOSTILE_BODIES.items():
+                yield pytest.param(operation, body, id=f"{operation.label} {name}")
+
+
+@pytest.fixture
+def bearer(db: None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    admin = user_create(
+        actor=None, email=f"fuzz-{uuid.uuid4().hex}@example.com", role=Role.ADMIN, password="x" * 16
+    )
+    _, secret = api_token_create(actor=admin, owner=admin, name="fuzz")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("operation", "query"), list(_hostile_queries()))
+def test_hostile_dates_in_every_documented_filter_are_a_documented_400(
+    operation, query, bearer
+) -> None:  # type: ignore[no-untyped-def]
+    case = operation.Case(query=query)
+    response = case.call_and_validate(headers=bearer, checks=CHECKS)
+    assert response.status_code == 400, (query, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("operation", "body"), list(_hostile_bodies()))
+def test_hostile_json_in_every_documented_body_is_never_a_500(operation, body, bearer) -> None:  # type: ignore[no-untyped-def]
+    ids = {p.name: str(uuid.uuid4()) for p in operation.path_parameters}
+    case = operation.Case(path_parameters=ids, body=body, media_type="application/json")
+    response = case.call_and_validate(headers=bearer, checks=CHECKS)
+    # 400 where the body is read; 403/404 where the token's scope or the id ends it first.
+    assert response.status_code in (400, 403, 404), response.status_code

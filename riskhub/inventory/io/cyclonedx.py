@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from riskhub.common import safejson
 from riskhub.inventory.io.tabular import (
     BY_NAME,
     HEADER,
@@ -175,7 +176,7 @@ def read_bom(data: bytes) -> tuple[list[str], list[RawRow]]:
     """The BOM's ML models and datasets as rows for the importer."""
     text = decode(data)
     try:
-        document = json.loads(text)
+        document = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"The JSON cannot be read: {exc.msg}.", line=exc.lineno) from None
     if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from riskhub.common import safejson
 from riskhub.common.exports import csv_stream, neutralise, restore
 from riskhub.inventory.models import Asset, AssetLink
 
@@ -338,7 +339,7 @@ def read_csv(data: bytes) -> tuple[list[str], list[RawRow]]:
 def read_json(data: bytes) -> tuple[list[str], list[RawRow]]:
     text = decode(data)
     try:
-        document = json.loads(text)
+        document = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"The JSON cannot be read: {exc.msg}.", line=exc.lineno) from None
     items = document.get("assets") if isinstance(document, dict) else document
