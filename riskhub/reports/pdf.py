@@ -64,11 +64,13 @@ def _mime(path: Path) -> str:
     }.get(path.suffix.lower(), "application/octet-stream")
 
 
-def stylesheet() -> CSS:
-    return CSS(
-        filename=str(Path(settings.BASE_DIR) / "static" / "css" / "report-pdf.css"),
-        url_fetcher=LocalStaticFetcher(),
-    )
+def stylesheets() -> list[CSS]:
+    """The report layout, then the band and tier colours every page also uses."""
+    folder = Path(settings.BASE_DIR) / "static" / "css"
+    return [
+        CSS(filename=str(folder / name), url_fetcher=LocalStaticFetcher())
+        for name in ("report-pdf.css", "palette.css")
+    ]
 
 
 def render_pdf(
@@ -77,7 +79,7 @@ def render_pdf(
     """Write PDF/A-3b with `data_json` attached; return the bytes and the page count."""
     fetcher = LocalStaticFetcher()
     document = HTML(string=html, base_url=static_base_url(), url_fetcher=fetcher).render(
-        stylesheets=[stylesheet()]
+        stylesheets=stylesheets()
     )
     attachment = Attachment(
         file_obj=io.BytesIO(data_json),

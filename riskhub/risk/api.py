@@ -16,7 +16,15 @@ from riskhub.accounts.models import User
 from riskhub.api.errors import Conflict
 from riskhub.inventory.models import Asset
 from riskhub.risk import services
-from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
+from riskhub.risk.bands import band as band_definition
+from riskhub.risk.models import (
+    Assessment,
+    Risk,
+    RiskAcceptance,
+    RiskMatrix,
+    Threat,
+    band_slug,
+)
 
 
 def _conflict(exc: services.EditConflict) -> Conflict:
@@ -37,7 +45,12 @@ class BandSerializer(serializers.Serializer):
     name = serializers.CharField()
     min_score = serializers.IntegerField()
     max_score = serializers.IntegerField()
-    colour = serializers.CharField()
+    colour = serializers.SerializerMethodField(
+        help_text="The band's colour, the same on every matrix (read-only)."
+    )
+
+    def get_colour(self, band: dict[str, Any]) -> str:
+        return band_definition(band_slug(str(band.get("name", "")))).colour
 
 
 class MatrixSerializer(serializers.ModelSerializer):
