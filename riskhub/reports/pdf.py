@@ -64,12 +64,14 @@ def _mime(path: Path) -> str:
     }.get(path.suffix.lower(), "application/octet-stream")
 
 
+# The report layout, then the band and tier colours the pages use too (generated).
+STYLESHEETS = ("report-pdf.css", "palette.css")
+
+
 def stylesheets() -> list[CSS]:
-    """The report layout, then the band and tier colours every page also uses."""
     folder = Path(settings.BASE_DIR) / "static" / "css"
     return [
-        CSS(filename=str(folder / name), url_fetcher=LocalStaticFetcher())
-        for name in ("report-pdf.css", "palette.css")
+        CSS(filename=str(folder / name), url_fetcher=LocalStaticFetcher()) for name in STYLESHEETS
     ]
 
 
