@@ -70,7 +70,8 @@ def index(request: HttpRequest) -> HttpResponse:
                 NOT_YET_CLASSIFIED,
                 board.assets.not_yet_classified,
                 _inventory_url(board, "none"),
-                "AI systems and models whose classification questionnaire is not answered",
+                "AI systems and models whose classification questionnaire is not answered "
+                "(a model's general-purpose tier is its own)",
             ),
             (
                 NOT_APPLICABLE,

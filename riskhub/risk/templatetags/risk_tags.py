@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
+from riskhub.risk.bands import BANDS as RISK_BANDS
+from riskhub.risk.bands import Band
 from riskhub.risk.bands import band as band_definition
 from riskhub.risk.models import band_of_rank
 
@@ -21,6 +23,12 @@ def band_badge(band: str | None, score: object = None) -> str:
             score,
         )
     return format_html('<span class="rh-band {}">{}</span>', definition.css_class, definition.label)
+
+
+@register.simple_tag
+def bands_highest_first() -> list[Band]:
+    """The four bands, Critical first, for lists and legends."""
+    return list(reversed(RISK_BANDS))
 
 
 @register.filter
