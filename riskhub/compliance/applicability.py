@@ -19,15 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-_TIER_LABELS = {
-    "prohibited": "prohibited practice",
-    "high": "high-risk",
-    "gpai-systemic": "GPAI with systemic risk",
-    "gpai": "general-purpose AI",
-    "limited": "limited (transparency)",
-    "minimal": "minimal",
-    "out-of-scope": "out of scope",
-}
+from riskhub.inventory import tiers
+
+_TIER_LABELS = {t.slug: t.phrase for t in tiers.PRECEDENCE}
 
 _FIXED_LABELS = {
     "ai_system": "AI system (Art. 3(1))",

@@ -33,6 +33,8 @@ def summary(board: selectors.Dashboard) -> dict[str, Any]:
             "total": board.assets.total,
             "by_kind": board.assets.by_kind,
             "by_tier": board.assets.by_tier,
+            "not_yet_classified": board.assets.not_yet_classified,
+            "not_applicable": board.assets.not_applicable,
             "unassessed": board.assets.unassessed,
             "unassessed_by_kind": board.assets.unassessed_by_kind,
         },

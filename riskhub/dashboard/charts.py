@@ -28,13 +28,16 @@ from riskhub.dashboard.selectors import (
     TrendPoint,
 )
 from riskhub.inventory.models import Asset
+from riskhub.risk.bands import BANDS as RISK_BANDS
+from riskhub.risk.bands import BY_SLUG
+from riskhub.risk.bands import band as band_definition
 from riskhub.risk.models import BAND_LABEL, RiskMatrix
 
 Figure = dict[str, Any]
 
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
-# Band colours when a matrix does not say (the shipped matrices do).
-BAND_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#ef6c00", "critical": "#b71c1c"}
+# One colour per band, the same on every matrix, page and report (riskhub.risk.bands).
+BAND_COLOURS = {b.slug: b.colour for b in BY_SLUG.values()}
 STATE_COLOURS = {"met": "#2e7d32", "partial": "#f9a825", "gap": "#b71c1c"}
 STATE_LABELS = {"met": "Met", "partial": "Partial", "gap": "Gap"}
 FRAMEWORK_SYMBOLS = {"eu-ai-act": "diamond", "gdpr": "circle", "ccpa": "square"}
@@ -108,12 +111,11 @@ def heatmap_cells(
     ]
 
 
-def _band_colourscale(matrix: RiskMatrix) -> list[list[Any]]:
-    colours = {b["name"].lower(): b.get("colour") for b in matrix.bands}
+def _band_colourscale() -> list[list[Any]]:
+    """A stepped scale: z = the band's rank (1..4) paints the band's colour."""
     scale: list[list[Any]] = []
-    for index, band in enumerate(BANDS):
-        colour = colours.get(band) or BAND_COLOURS[band]
-        scale += [[index / 4, colour], [(index + 1) / 4, colour]]
+    for index, band in enumerate(RISK_BANDS):
+        scale += [[index / 4, band.colour], [(index + 1) / 4, band.colour]]
     return scale
 
 
@@ -126,17 +128,16 @@ def heatmap(
     cells = heatmap_cells(matrix, counts, basis, filters)
     x = [f"{c['likelihood']}. {_text(c['likelihood_label'])}" for c in cells[0]]
     y = [f"{row[0]['impact']}. {_text(row[0]['impact_label'])}" for row in cells]
-    rank = {band: i + 1 for i, band in enumerate(BANDS)}
     return {
         "data": [
             {
                 "type": "heatmap",
                 "x": x,
                 "y": y,
-                "z": [[rank[c["band"]] for c in row] for row in cells],
+                "z": [[band_definition(c["band"]).rank for c in row] for row in cells],
                 "zmin": 0.5,
                 "zmax": 4.5,
-                "colorscale": _band_colourscale(matrix),
+                "colorscale": _band_colourscale(),
                 "showscale": False,
                 "xgap": 3,
                 "ygap": 3,
@@ -286,9 +287,7 @@ def top_risks_bars(rows: list[dict[str, Any]]) -> Figure:
                     for r in rows
                 ],
                 "textposition": "auto",
-                "marker": {
-                    "color": [BAND_COLOURS.get(r["residual_band"], "#6c757d") for r in rows]
-                },
+                "marker": {"color": [band_definition(r["residual_band"]).colour for r in rows]},
                 "hovertemplate": "%{y}: %{x}% of the matrix maximum<extra></extra>",
                 "name": "Residual score",
             }

@@ -29,10 +29,11 @@ from django.utils import timezone
 
 from riskhub.compliance.models import Evidence, Framework, RequirementStatus
 from riskhub.dashboard.models import COVERAGE_COLUMNS, DailySnapshot
-from riskhub.inventory.models import Asset, BusinessUnit
+from riskhub.inventory.models import CLASSIFIABLE_KINDS, Asset, BusinessUnit
+from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix
 
-BANDS = ["low", "medium", "high", "critical"]
+BANDS = [b.slug for b in RISK_BANDS]  # lowest first
 COVERAGE_STATES = ("met", "partial", "gap")
 EXPIRY_WINDOW_DAYS = 30
 TREND_DAYS = 90
@@ -153,13 +154,18 @@ class AssetCounts:
     total: int = 0
     unassessed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
-    by_tier: dict[str, int] = field(default_factory=dict)
+    by_tier: dict[str, int] = field(default_factory=dict)  # classified assets only
     unassessed_by_kind: dict[str, int] = field(default_factory=dict)
+    # Without a tier, told apart as the inventory list does (Asset.tier_label):
+    # systems and models still to answer the questionnaire, and the kinds that never
+    # carry one (datasets, endpoints show the tiers of the systems they feed).
+    not_yet_classified: int = 0
+    not_applicable: int = 0
 
 
 def asset_counts(sc: Scope) -> AssetCounts:
-    """Active assets by kind and tier, and those without a current approved assessment
-    (one query)."""
+    """Active assets by kind and tier (or why they have none), and those without a
+    current approved assessment (one query)."""
     assessed = sc.src.assessments.filter(is_current=True).values("asset_id")
     rows = (
         sc.assets()
@@ -179,7 +185,12 @@ def asset_counts(sc: Scope) -> AssetCounts:
             result.unassessed_by_kind.get(row["kind"], 0) + row["unassessed"]
         )
         tier = row["tier"] or ""
-        result.by_tier[tier] = result.by_tier.get(tier, 0) + row["n"]
+        if tier:
+            result.by_tier[tier] = result.by_tier.get(tier, 0) + row["n"]
+        elif row["kind"] in CLASSIFIABLE_KINDS:
+            result.not_yet_classified += row["n"]
+        else:
+            result.not_applicable += row["n"]
     return result
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from riskhub.accounts.policy import requires
 from riskhub.dashboard import charts, selectors
 from riskhub.dashboard.forms import FilterForm
 from riskhub.inventory.models import Asset
+from riskhub.inventory.tiers import NOT_APPLICABLE, NOT_YET_CLASSIFIED
 from riskhub.risk.models import BAND_LABEL
 
 
@@ -23,11 +26,22 @@ def build(request: HttpRequest) -> tuple[FilterForm, selectors.Dashboard]:
     return form, board
 
 
+def _inventory_url(board: selectors.Dashboard, tier: str) -> str:
+    """The inventory list showing the assets a tier figure counts, filtered the same
+    way; none for a past day or a business unit (the inventory lists today's assets
+    and filters business units by UUID, which the dashboard's options do not read)."""
+    if board.historical or board.filters.business_unit:
+        return ""
+    params = {"tier": tier}
+    if board.filters.kind:
+        params["kind"] = board.filters.kind
+    return f"{reverse('inventory:list')}?{urlencode(params)}"
+
+
 @requires("dashboard.view")
 def index(request: HttpRequest) -> HttpResponse:
     form, board = build(request)
     figures = charts.figures(board)
-    tiers = dict(Asset.Tier.choices)
     kinds = dict(Asset.Kind.choices)
     names = {f.slug: f.short_name for f in board.frameworks}
     context: dict[str, Any] = {
@@ -45,12 +59,26 @@ def index(request: HttpRequest) -> HttpResponse:
         "kinds": [
             (label, board.assets.by_kind.get(value, 0)) for value, label in Asset.Kind.choices
         ],
+        # Highest precedence first, then the assets without a tier, told apart.
         "tiers": [
-            (tiers.get(tier, "Not classified"), n)
-            for tier, n in sorted(
-                board.assets.by_tier.items(),
-                key=lambda item: list(tiers).index(item[0]) if item[0] in tiers else 99,
-            )
+            (label, board.assets.by_tier[value])
+            for value, label in Asset.Tier.choices
+            if board.assets.by_tier.get(value)
+        ],
+        "unclassified": [
+            (
+                NOT_YET_CLASSIFIED,
+                board.assets.not_yet_classified,
+                _inventory_url(board, "none"),
+                "AI systems and models whose classification questionnaire is not answered "
+                "(a model's general-purpose tier is its own)",
+            ),
+            (
+                NOT_APPLICABLE,
+                board.assets.not_applicable,
+                _inventory_url(board, "not-applicable"),
+                "Datasets and endpoints: they show the tiers of the systems they feed",
+            ),
         ],
         "bands": [
             (band, BAND_LABEL[band], board.risks.open_by_band.get(band, 0))

@@ -18,16 +18,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Lowest to highest precedence: when several rules apply, the highest wins.
-TIERS: tuple[str, ...] = (
-    "out-of-scope",
-    "minimal",
-    "limited",
-    "gpai",
-    "gpai-systemic",
-    "high",
-    "prohibited",
-)
+from riskhub.inventory import tiers
+
+# Lowest to highest precedence: when several rules apply, the highest wins. Defined
+# once in riskhub.inventory.tiers.
+TIERS: tuple[str, ...] = tuple(t.slug for t in tiers.PRECEDENCE)
 
 ART5_PRACTICES: dict[str, str] = {
     "5(1)(a)": "subliminal, manipulative or deceptive techniques that cause significant harm",

@@ -12,7 +12,7 @@ from django.db import models
 from django.forms.models import fields_for_model
 
 from riskhub.inventory import classification as q
-from riskhub.inventory import selectors
+from riskhub.inventory import selectors, tiers
 from riskhub.inventory.io import human_size
 from riskhub.inventory.models import Asset, AssetLink, OrganisationProfile
 
@@ -481,7 +481,12 @@ class FilterForm(StyledForm):
     q = forms.CharField(required=False, label="Search")
     kind = forms.ChoiceField(choices=[("", "Any kind"), *Asset.Kind.choices], required=False)
     tier = forms.ChoiceField(
-        choices=[("", "Any tier"), ("none", "Not classified"), *Asset.Tier.choices],
+        choices=[
+            ("", "Any tier"),
+            *Asset.Tier.choices,
+            ("none", tiers.NOT_YET_CLASSIFIED),
+            ("not-applicable", tiers.NOT_APPLICABLE),
+        ],
         required=False,
     )
     risk_band = forms.ChoiceField(

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from riskhub.inventory import tiers
+
 # The CCPA "business" and cybersecurity-audit thresholds (Cal. Civ. Code 1798.140(d),
 # 11 CCR 7120(b)), with the revenue threshold as CPI-adjusted from 1 Jan 2025.
 CCPA_REVENUE_THRESHOLD = Decimal("26625000")
@@ -174,13 +176,14 @@ class Asset(models.Model):
         SSO = "sso", "Single sign-on"
 
     class Tier(models.TextChoices):
-        PROHIBITED = "prohibited", "Prohibited"
-        HIGH = "high", "High-risk"
-        GPAI_SYSTEMIC = "gpai-systemic", "GPAI with systemic risk"
-        GPAI = "gpai", "General-purpose AI"
-        LIMITED = "limited", "Limited (transparency)"
-        MINIMAL = "minimal", "Minimal"
-        OUT_OF_SCOPE = "out-of-scope", "Out of scope"
+        # Highest precedence first; slugs, labels and order come from tiers.py.
+        PROHIBITED = tiers.PROHIBITED.slug, tiers.PROHIBITED.label
+        HIGH = tiers.HIGH.slug, tiers.HIGH.label
+        GPAI_SYSTEMIC = tiers.GPAI_SYSTEMIC.slug, tiers.GPAI_SYSTEMIC.label
+        GPAI = tiers.GPAI.slug, tiers.GPAI.label
+        LIMITED = tiers.LIMITED.slug, tiers.LIMITED.label
+        MINIMAL = tiers.MINIMAL.slug, tiers.MINIMAL.label
+        OUT_OF_SCOPE = tiers.OUT_OF_SCOPE.slug, tiers.OUT_OF_SCOPE.label
 
     class RiskBand(models.TextChoices):
         NOT_ASSESSED = "not-assessed", "Not assessed"
@@ -317,7 +320,22 @@ class Asset(models.Model):
     @property
     def classifiable(self) -> bool:
         """Systems carry the questionnaire; so does a model used without a system."""
-        return self.kind in (self.Kind.SYSTEM, self.Kind.MODEL)
+        return self.kind in CLASSIFIABLE_KINDS
+
+    @property
+    def tier_label(self) -> str:
+        """The tier as every list and figure shows it, "Not yet classified" for a
+        system or model without answers and "Not applicable" for the other kinds."""
+        if self.tier:
+            return self.get_tier_display()
+        return tiers.NOT_YET_CLASSIFIED if self.classifiable else tiers.NOT_APPLICABLE
+
+
+# The kinds that carry the classification questionnaire and so get a tier of their
+# own (DESIGN.md "Classification"): AI systems, and models (the general-purpose tier,
+# or the AI Act tier of a model used without a modelled system). Datasets and endpoints
+# show the tiers of the systems they feed.
+CLASSIFIABLE_KINDS: tuple[str, ...] = (Asset.Kind.SYSTEM, Asset.Kind.MODEL)
 
 
 class AssetLink(models.Model):

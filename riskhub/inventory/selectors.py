@@ -17,6 +17,7 @@ from riskhub.accounts.models import User
 from riskhub.inventory.classification import TIERS
 from riskhub.inventory.lineage import DOWN, UP, around
 from riskhub.inventory.models import (
+    CLASSIFIABLE_KINDS,
     Asset,
     AssetLink,
     BusinessUnit,
@@ -24,7 +25,8 @@ from riskhub.inventory.models import (
     OrganisationProfile,
 )
 
-BAND_ORDER = ["not-assessed", "low", "medium", "high", "critical"]
+# Lowest first; Asset.RiskBand follows riskhub.risk.bands (tests/risk/test_bands.py).
+BAND_ORDER = list(Asset.RiskBand.values)
 
 
 @dataclass
@@ -79,8 +81,10 @@ def assets(filters: AssetFilters | None = None, sort: str = "name") -> QuerySet[
         )
     for name in ("kind", "tier", "lifecycle"):
         value = getattr(filters, name)
-        if value == "none" and name == "tier":
-            qs = qs.filter(tier="")
+        if value == "none" and name == "tier":  # "Not yet classified"
+            qs = qs.filter(tier="", kind__in=CLASSIFIABLE_KINDS)
+        elif value == "not-applicable" and name == "tier":  # datasets, endpoints
+            qs = qs.filter(tier="").exclude(kind__in=CLASSIFIABLE_KINDS)
         elif value:
             qs = qs.filter(**{name: value})
     if filters.risk_band:

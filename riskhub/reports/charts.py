@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from riskhub.risk.bands import band as band_definition
+
 FONT = "font-family='DejaVu Sans, sans-serif'"
 MET, PARTIAL, GAP = "#2e7d32", "#b58105", "#b91c1c"
 
@@ -32,9 +34,9 @@ def band_bars(counts: Mapping[str, int], colours: Mapping[str, str]) -> str:
         length = round((width - left - 50) * count / top)
         body.append(
             f"<text x='{left - 8}' y='{y + 15}' text-anchor='end' font-size='11' {FONT}>"
-            f"{escape(band.title())}</text>"
+            f"{escape(band_definition(band).label)}</text>"
             f"<rect x='{left}' y='{y + 3}' width='{max(length, 1)}' height='16' "
-            f"fill='{colours.get(band, '#6b7280')}'/>"
+            f"fill='{colours.get(band, band_definition(band).colour)}'/>"
             f"<text x='{left + length + 6}' y='{y + 15}' font-size='11' {FONT}>{count}</text>"
         )
     return _svg(width, 12 + row * len(counts), body, "Open risks by residual band")

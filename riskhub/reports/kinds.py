@@ -21,18 +21,12 @@ from riskhub.inventory.models import Asset
 from riskhub.inventory.services import organisation
 from riskhub.reports import selectors as sel
 from riskhub.reports.models import Kind
+from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.models import BAND_LABEL, BAND_RANK, Risk, band_of_rank
 
 Progress = Callable[[int, str], object]
 DATA_FORMAT = "riskhub-report/1"
-BANDS = ["critical", "high", "medium", "low"]
-BAND_COLOURS = {
-    "critical": "#8e1b1b",
-    "high": "#c2410c",
-    "medium": "#b58105",
-    "low": "#2e7d32",
-    "not-assessed": "#6b7280",
-}
+BANDS = [b.slug for b in reversed(RISK_BANDS)]  # highest first
 STATUS_LABEL = {"met": "Met", "partial": "Partial", "gap": "Gap"}
 
 

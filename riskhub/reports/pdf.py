@@ -64,11 +64,15 @@ def _mime(path: Path) -> str:
     }.get(path.suffix.lower(), "application/octet-stream")
 
 
-def stylesheet() -> CSS:
-    return CSS(
-        filename=str(Path(settings.BASE_DIR) / "static" / "css" / "report-pdf.css"),
-        url_fetcher=LocalStaticFetcher(),
-    )
+# The report layout, then the band and tier colours the pages use too (generated).
+STYLESHEETS = ("report-pdf.css", "palette.css")
+
+
+def stylesheets() -> list[CSS]:
+    folder = Path(settings.BASE_DIR) / "static" / "css"
+    return [
+        CSS(filename=str(folder / name), url_fetcher=LocalStaticFetcher()) for name in STYLESHEETS
+    ]
 
 
 def render_pdf(
@@ -77,7 +81,7 @@ def render_pdf(
     """Write PDF/A-3b with `data_json` attached; return the bytes and the page count."""
     fetcher = LocalStaticFetcher()
     document = HTML(string=html, base_url=static_base_url(), url_fetcher=fetcher).render(
-        stylesheets=[stylesheet()]
+        stylesheets=stylesheets()
     )
     attachment = Attachment(
         file_obj=io.BytesIO(data_json),

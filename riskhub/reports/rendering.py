@@ -12,8 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from riskhub.reports import charts, pdf, signing
-from riskhub.reports.kinds import BAND_COLOURS, BANDS
+from riskhub.reports.kinds import BANDS
 from riskhub.reports.models import Kind, Report
+from riskhub.risk.bands import BY_SLUG
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class Rendered:
     data_sha256: str
     signer: str
     signer_fingerprint: str
+
+
+# One colour per band, the same as on the pages and the dashboard (riskhub.risk.bands).
+BAND_COLOURS = {b.slug: b.colour for b in BY_SLUG.values()}
 
 
 def data_bytes(data: dict[str, Any]) -> bytes:

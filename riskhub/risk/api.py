@@ -16,6 +16,7 @@ from riskhub.accounts.models import User
 from riskhub.api.errors import Conflict
 from riskhub.inventory.models import Asset
 from riskhub.risk import services
+from riskhub.risk.bands import band as band_definition
 from riskhub.risk.models import (
     Assessment,
     AssessmentContribution,
@@ -23,6 +24,7 @@ from riskhub.risk.models import (
     RiskAcceptance,
     RiskMatrix,
     Threat,
+    band_slug,
 )
 
 
@@ -44,7 +46,12 @@ class BandSerializer(serializers.Serializer):
     name = serializers.CharField()
     min_score = serializers.IntegerField()
     max_score = serializers.IntegerField()
-    colour = serializers.CharField()
+    colour = serializers.SerializerMethodField(
+        help_text="The band's colour, the same on every matrix (read-only)."
+    )
+
+    def get_colour(self, band: dict[str, Any]) -> str:
+        return band_definition(band_slug(str(band.get("name", "")))).colour
 
 
 class MatrixSerializer(serializers.ModelSerializer):

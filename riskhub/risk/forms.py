@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 
+from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.models import BAND_NAMES, Assessment, Risk, RiskMatrix
 
 STATUS_CHOICES_DRAFT = [(Risk.Status.OPEN, "Open"), (Risk.Status.CLOSED, "Closed")]
@@ -182,14 +183,15 @@ class MatrixForm(forms.Form):
     bands = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control font-monospace"}),
         help_text=(
-            "One band per line as “Name min max #colour”, exactly Low, Medium, High, "
-            "Critical, contiguous from 1 to impact x likelihood levels."
+            "One band per line as “Name min max”, exactly Low, Medium, High, Critical, "
+            "contiguous from 1 to impact x likelihood levels. A band has the same colour "
+            "on every matrix."
         ),
-        initial="Low 1 4 #1b5e20\nMedium 5 9 #8a5a00\nHigh 10 16 #c2410c\nCritical 17 25 #8e0000",
+        initial="Low 1 4\nMedium 5 9\nHigh 10 16\nCritical 17 25",
     )
     is_default = forms.BooleanField(required=False, label="Make it the default matrix")
 
-    BAND_LINE = re.compile(r"^\s*(\w+)\s+(\d+)\s+(\d+)\s+(#[0-9a-fA-F]{6})\s*$")
+    BAND_LINE = re.compile(r"^\s*(\w+)\s+(\d+)\s+(\d+)\s*$")
 
     def clean_bands(self) -> list[dict[str, Any]]:
         bands = []
@@ -198,14 +200,16 @@ class MatrixForm(forms.Form):
                 continue
             match = self.BAND_LINE.match(line)
             if not match:
-                raise ValidationError(f"Line {number} should look like “High 10 16 #c2410c”.")
-            name, low, high, colour = match.groups()
+                raise ValidationError(
+                    f"Line {number} should look like “High 10 16” (a band has the same "
+                    "colour on every matrix, so no colour is given)."
+                )
+            name, low, high = match.groups()
             bands.append(
                 {
                     "name": name.capitalize() if name.capitalize() in BAND_NAMES else name,
                     "min_score": int(low),
                     "max_score": int(high),
-                    "colour": colour.lower(),
                 }
             )
         return bands
@@ -230,14 +234,7 @@ class IndexFilterForm(forms.Form):
 
 class RegisterFilterForm(forms.Form):
     band = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("", "Any band"),
-            ("low", "Low"),
-            ("medium", "Medium"),
-            ("high", "High"),
-            ("critical", "Critical"),
-        ],
+        required=False, choices=[("", "Any band"), *[(b.slug, b.label) for b in RISK_BANDS]]
     )
     basis = forms.ChoiceField(
         required=False, choices=[("residual", "Residual"), ("inherent", "Inherent")]

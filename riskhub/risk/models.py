@@ -19,12 +19,16 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from riskhub.inventory.models import Asset
+from riskhub.risk.bands import BANDS as RISK_BANDS
+from riskhub.risk.bands import BY_SLUG, NOT_ASSESSED
+from riskhub.risk.bands import band as band_definition
 
-# The four bands, lowest first. Their slugs are Asset.RiskBand values.
-BAND_NAMES = ["Low", "Medium", "High", "Critical"]
-BAND_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-RANK_BAND = {rank: slug for slug, rank in BAND_RANK.items()}
-BAND_LABEL = {"not-assessed": "Not assessed", **{n.lower(): n for n in BAND_NAMES}}
+# The four bands, lowest first (defined once in riskhub.risk.bands). Their slugs are
+# Asset.RiskBand values.
+BAND_NAMES = [b.label for b in RISK_BANDS]
+BAND_RANK = {b.slug: b.rank for b in RISK_BANDS}
+RANK_BAND = {b.rank: b.slug for b in RISK_BANDS}
+BAND_LABEL = {b.slug: b.label for b in BY_SLUG.values()}
 
 
 def band_slug(name: str) -> str:
@@ -33,7 +37,7 @@ def band_slug(name: str) -> str:
 
 def band_of_rank(rank: int) -> str:
     """The band slug of a rank; any other rank (0: no risk) is "not-assessed"."""
-    return RANK_BAND.get(rank, "not-assessed")
+    return RANK_BAND.get(rank, NOT_ASSESSED.slug)
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,17 @@ class Cell:
     likelihood: int
     score: int
     band: str  # slug: low | medium | high | critical
-    colour: str
     impact_label: str
     likelihood_label: str
+
+    @property
+    def colour(self) -> str:
+        """The band's colour: the same on every matrix (riskhub.risk.bands)."""
+        return band_definition(self.band).colour
+
+    @property
+    def text_colour(self) -> str:
+        return band_definition(self.band).text_colour
 
     @property
     def band_label(self) -> str:
@@ -55,31 +67,7 @@ class Cell:
         return BAND_RANK[self.band]
 
 
-def text_colour_for(background: str) -> str:
-    """Black or white, whichever reads better on the band colour (WCAG luminance)."""
-    try:
-        r, g, b = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    except (ValueError, IndexError):
-        return "#ffffff"
-
-    def channel(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-    return "#000000" if luminance > 0.179 else "#ffffff"
-
-
-HEX_COLOUR_LENGTH = 7
 MAX_LEVELS = 10
-
-
-def _is_colour(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) == HEX_COLOUR_LENGTH
-        and value.startswith("#")
-        and all(c in "0123456789abcdefABCDEF" for c in value[1:])
-    )
 
 
 def validate_matrix_definition(impact_levels: Any, likelihood_levels: Any, bands: Any) -> None:
@@ -124,8 +112,6 @@ def validate_matrix_definition(impact_levels: Any, likelihood_levels: Any, bands
                 f"{band['name']} must start at {previous_max + 1}, right after the band "
                 f"below (bands are contiguous and rise monotonically)."
             )
-        if not _is_colour(band.get("colour")):
-            band_errors.append(f"{band['name']}: the colour must look like #1b5e20.")
         previous_max = high if isinstance(high, int) else previous_max
     if band_errors:
         raise ValidationError({"bands": band_errors})
@@ -222,7 +208,6 @@ class RiskMatrix(models.Model):
             likelihood=likelihood,
             score=score,
             band=band_slug(band["name"]),
-            colour=band["colour"],
             impact_label=self.impact_levels[impact - 1]["label"],
             likelihood_label=self.likelihood_levels[likelihood - 1]["label"],
         )
@@ -235,10 +220,19 @@ class RiskMatrix(models.Model):
         ]
 
     def band_styles(self) -> list[dict[str, Any]]:
-        return [
-            {**band, "slug": band_slug(band["name"]), "text": text_colour_for(band["colour"])}
-            for band in self.bands
-        ]
+        """The matrix's thresholds with each band's one colour and text colour."""
+        styles = []
+        for band in self.bands:
+            definition = band_definition(band_slug(band["name"]))
+            styles.append(
+                {
+                    **band,
+                    "slug": definition.slug,
+                    "colour": definition.colour,
+                    "text": definition.text_colour,
+                }
+            )
+        return styles
 
 
 class Threat(models.Model):

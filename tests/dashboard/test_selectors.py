@@ -134,7 +134,10 @@ def test_the_aggregates_equal_a_naive_count_of_the_data(
         assert {k: v for k, v in counts.by_kind.items() if v} == dict(
             Counter(a.kind for a in active)
         )
-        assert counts.by_tier == dict(Counter(a.tier for a in active))
+        assert counts.by_tier == dict(Counter(a.tier for a in active if a.tier))
+        untiered = [a for a in active if not a.tier]
+        assert counts.not_yet_classified == sum(a.classifiable for a in untiered)
+        assert counts.not_applicable == sum(not a.classifiable for a in untiered)
         assert counts.unassessed == sum(1 for a in active if a.pk not in current_assets)
 
         # risks of current assessments in the slice (archived assets included, as the

@@ -293,7 +293,7 @@ def test_an_admin_adds_a_matrix_in_the_ui_and_a_bad_one_is_explained(client_for,
         "name": "Ops",
         "impact_labels": "Low\nMid\nHigh",
         "likelihood_labels": "Rare\nSometimes\nOften",
-        "bands": "Low 1 2 #1b5e20\nMedium 3 4 #8a5a00\nHigh 5 6 #c2410c\nCritical 7 8 #8e0000",
+        "bands": "Low 1 2\nMedium 3 4\nHigh 5 6\nCritical 7 8",
     }
     page = client.post(reverse("risk:matrix_create"), data).content.decode()
     assert "No band covers the score(s) 9" in page

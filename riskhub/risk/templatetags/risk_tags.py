@@ -3,7 +3,10 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
-from riskhub.risk.models import BAND_LABEL, band_of_rank
+from riskhub.risk.bands import BANDS as RISK_BANDS
+from riskhub.risk.bands import Band
+from riskhub.risk.bands import band as band_definition
+from riskhub.risk.models import band_of_rank
 
 register = template.Library()
 
@@ -11,22 +14,38 @@ register = template.Library()
 @register.simple_tag
 def band_badge(band: str | None, score: object = None) -> str:
     """A band badge that always carries the band's name as text."""
-    slug = band or "not-assessed"
-    css = "none" if slug not in ("low", "medium", "high", "critical") else slug
-    label = BAND_LABEL.get(slug, slug)
+    definition = band_definition(band)
     if score not in (None, ""):
         return format_html(
-            '<span class="rh-band rh-band-{}">{} <span class="rh-band-score">{}</span></span>',
-            css,
-            label,
+            '<span class="rh-band {}">{} <span class="rh-band-score">{}</span></span>',
+            definition.css_class,
+            definition.label,
             score,
         )
-    return format_html('<span class="rh-band rh-band-{}">{}</span>', css, label)
+    return format_html('<span class="rh-band {}">{}</span>', definition.css_class, definition.label)
+
+
+@register.simple_tag
+def bands_highest_first() -> list[Band]:
+    """The four bands, Critical first, for lists and legends."""
+    return list(reversed(RISK_BANDS))
 
 
 @register.filter
 def band_label(slug: str) -> str:
-    return BAND_LABEL.get(slug or "not-assessed", slug)
+    return band_definition(slug).label
+
+
+@register.filter
+def band_class(slug: str) -> str:
+    """The band's CSS class (its colours are in static/css/palette.css)."""
+    return band_definition(slug).css_class
+
+
+@register.filter
+def band_text_colour(slug: str) -> str:
+    """The text colour that reads on the band's colour (for inline styles in PDFs)."""
+    return band_definition(slug).text_colour
 
 
 @register.simple_tag
