@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from riskhub.compliance.selectors import is_expiring_evidence
 from riskhub.inventory.models import Asset
 from riskhub.inventory.services import organisation
 from riskhub.reports import selectors as sel
@@ -149,6 +150,7 @@ def evidence_rows(
                 "sha256": e["sha256"],
                 "valid_until": iso(e["valid_until"]),
                 "valid": valid,
+                "expiring": is_expiring_evidence(e["valid_until"], state.today),
                 "uploaded_at": iso(e["uploaded_at"]),
             }
         )

@@ -1,5 +1,10 @@
 """The executive summary: headline figures, coverage per framework, risks by band and
-tier, the six-month trend, the deadlines ahead and the top risks."""
+tier, the six-month trend, the deadlines ahead and the top risks.
+
+Every figure is the owning app's (``riskhub.risk.selectors``: open, accepted,
+overdue, acceptances expiring; ``riskhub.compliance.selectors``: evidence expiring;
+``riskhub.inventory.selectors``: unassessed), applied to the report's state as of its
+date, so the summary agrees with the dashboard as of the same day."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from riskhub.compliance import selectors as compliance_figures
+from riskhub.inventory import selectors as inventory_figures
 from riskhub.inventory.models import Asset
 from riskhub.reports import selectors as sel
 from riskhub.reports.kinds.common import (
@@ -20,14 +27,11 @@ from riskhub.reports.kinds.common import (
     risk_rows,
 )
 from riskhub.reports.models import Kind
-from riskhub.risk.models import BAND_RANK, Risk
+from riskhub.risk import selectors as risk_figures
+from riskhub.risk.models import Risk
 
 DEADLINE_HORIZON_DAYS = 180
 TREND_MONTHS = 6
-
-
-def band_rank_of(row: dict[str, Any]) -> int:
-    return BAND_RANK.get(row["residual"]["band"], 0)
 
 
 def _month_ends(today: dt.date, count: int) -> list[dt.date]:
@@ -62,8 +66,9 @@ def coverage_section(state: sel.State, comp: sel.ComplianceState) -> list[dict[s
     return coverage
 
 
-def trend_section(state: sel.State, live: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Month ends of the last six months from the history tables, then today."""
+def trend_section(state: sel.State, figures: risk_figures.RiskFigures) -> list[dict[str, Any]]:
+    """Open risks (and the high or critical among them) at the month ends of the last
+    six months, from the history tables, then on the report's day: its headline."""
     scope = set(state.in_scope)
     trend = []
     for day in _month_ends(state.today, TREND_MONTHS):
@@ -71,22 +76,17 @@ def trend_section(state: sel.State, live: list[dict[str, Any]]) -> list[dict[str
         if state.requested is None and moment >= state.as_of:
             continue
         past = sel.load_risks(state, as_of=moment, lean=True)
+        then = risk_figures.risk_figures_of_rows(
+            (r for r in past.risks if r["asset"] in scope), day
+        )
         trend.append(
-            {
-                "month": day.strftime("%b %Y"),
-                "high_critical": sum(
-                    1
-                    for r in past.risks
-                    if r["asset"] in scope and r["status"] != "closed" and r["residual_rank"] >= 3
-                ),
-                "open": sum(1 for r in past.risks if r["asset"] in scope and r["status"] == "open"),
-            }
+            {"month": day.strftime("%b %Y"), "high_critical": then.high_critical, "open": then.open}
         )
     trend.append(
         {
             "month": state.today.strftime("%d %b"),
-            "high_critical": sum(1 for r in live if band_rank_of(r) >= 3),
-            "open": sum(1 for r in live if r["status"] == "open"),
+            "high_critical": figures.high_critical,
+            "open": figures.open,
         }
     )
     return trend
@@ -125,50 +125,67 @@ def deadlines_section(
     return deadlines
 
 
+def expiring_evidence(state: sel.State, comp: sel.ComplianceState, *, scoped: bool) -> int:
+    """Evidence expiring within the window: all of it for the whole organisation; for
+    a narrower scope, that of the assets in scope (organisation-wide evidence belongs
+    to no business unit), as the dashboard filters it."""
+    in_scope = set(state.in_scope)
+    count = 0
+    for e in comp.evidence:
+        if not compliance_figures.is_expiring_evidence(e["valid_until"], state.today):
+            continue
+        if scoped and comp.implementations[e["implementation"]]["asset"] not in in_scope:
+            continue
+        count += 1
+    return count
+
+
 def kpis_section(
     state: sel.State,
     comp: sel.ComplianceState,
     risks: sel.RiskState,
-    live: list[dict[str, Any]],
+    figures: risk_figures.RiskFigures,
+    *,
+    scoped: bool,
 ) -> dict[str, Any]:
     scope = set(state.in_scope)
-    bands = Counter(r["residual"]["band"] for r in live)
+    asset_of_risk = {r["id"]: r["asset"] for r in risks.risks}
     kinds = Counter(state.assets[pk]["kind"] for pk in scope)
-    overdue = [
-        r
-        for r in live
-        if r["status"] == "open"
-        and r["due_date"]
-        and r["due_date"] < state.today.isoformat()
-        and r["treatment"] != "accept"
-    ]
     high_risk_systems = sum(
         1
         for pk in scope
         if state.assets[pk]["kind"] == Asset.Kind.SYSTEM and state.assets[pk]["tier"] == "high"
     )
-    evidence_expiring = sum(
+    assessed = set(risks.assessments)
+    acceptances_expiring = sum(
         1
-        for e in comp.evidence
-        if e["valid_until"]
-        and state.today <= e["valid_until"] <= state.today + dt.timedelta(days=60)
+        for risk_pk, acceptance in risks.acceptances.items()
+        if asset_of_risk.get(risk_pk) in scope
+        and risk_figures.is_expiring_acceptance(acceptance, state.today)
     )
     return {
         "assets": len(scope),
         "systems": kinds.get(Asset.Kind.SYSTEM, 0),
         "high_risk_systems": high_risk_systems,
-        "assessed": sum(1 for pk in scope if pk in risks.assessments),
-        "open_risks": sum(1 for r in live if r["status"] == "open"),
-        "critical_high": bands.get("critical", 0) + bands.get("high", 0),
-        "accepted": sum(1 for r in live if r["status"] == "accepted"),
-        "overdue_treatments": len(overdue),
-        "evidence_expiring_60d": evidence_expiring,
+        "assessed": sum(1 for pk in scope if pk in assessed),
+        "unassessed": sum(
+            1 for pk in scope if inventory_figures.is_unassessed(state.assets[pk], assessed)
+        ),
+        "open_risks": figures.open,
+        "critical_high": figures.high_critical,
+        "accepted": figures.accepted,
+        "overdue_treatments": figures.overdue,
+        "acceptances_expiring": acceptances_expiring,
+        "evidence_expiring": expiring_evidence(state, comp, scoped=scoped),
     }
 
 
-def bands_section(live: list[dict[str, Any]]) -> dict[str, int]:
-    bands = Counter(r["residual"]["band"] for r in live)
-    return {b: bands.get(b, 0) for b in BANDS}
+def windows_section() -> dict[str, int]:
+    """The windows the "expiring" figures were counted over (settings)."""
+    return {
+        "acceptances_expiring_days": risk_figures.acceptance_expiry_window(),
+        "evidence_expiring_days": compliance_figures.evidence_expiry_window(),
+    }
 
 
 def tiers_section(state: sel.State) -> list[dict[str, Any]]:
@@ -182,7 +199,9 @@ def tiers_section(state: sel.State) -> list[dict[str, Any]]:
 def build(
     parameters: dict[str, Any], as_of: dt.datetime | None, progress: Progress
 ) -> dict[str, Any]:
-    state = sel.load_state(sel.Scope.from_parameters(parameters), as_of)
+    scope = sel.Scope.from_parameters(parameters)
+    scoped = bool(scope.business_unit or scope.assets or scope.system)
+    state = sel.load_state(scope, as_of)
     progress(15, "Reading the inventory")
     comp = sel.load_compliance(state)
     progress(35, "Computing coverage")
@@ -191,21 +210,24 @@ def build(
     rows = risk_rows(state, risks, set(state.in_scope))
     name_matrices(rows, risks)
     live = [r for r in rows if r["status"] != Risk.Status.CLOSED]
+    figures = risk_figures.risk_figures_of_rows(rows, state.today)
     coverage = coverage_section(state, comp)
     progress(65, "Tracing the trend")
-    trend = trend_section(state, live)
+    trend = trend_section(state, figures)
     kinds = Counter(state.assets[pk]["kind"] for pk in state.in_scope)
     data = header(
         Kind.EXECUTIVE_SUMMARY, parameters, state, "Executive summary: AI risk and compliance"
     )
     data.update(
-        kpis=kpis_section(state, comp, risks, live),
+        kpis=kpis_section(state, comp, risks, figures, scoped=scoped),
+        windows=windows_section(),
         coverage=coverage,
-        bands=bands_section(live),
+        # Open risks only: accepted risks are counted apart (kpis.accepted).
+        bands={b: figures.open_by_band[b] for b in BANDS},
         tiers=tiers_section(state),
         assets_by_kind={k: kinds.get(k, 0) for k in Asset.Kind.values},
         trend=trend,
-        top_risks=live[:10],
+        top_risks=[r for r in rows if risk_figures.is_open(r)][:10],
         deadlines=deadlines_section(state, comp, live)[:15],
     )
     return data

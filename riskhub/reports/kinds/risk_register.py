@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from typing import Any
 
+from riskhub.inventory import selectors as inventory_figures
 from riskhub.reports import selectors as sel
 from riskhub.reports.kinds.common import (
     BANDS,
@@ -16,13 +17,15 @@ from riskhub.reports.kinds.common import (
     risk_rows,
 )
 from riskhub.reports.models import Kind
+from riskhub.risk import selectors as risk_figures
 from riskhub.risk.models import Risk
 
 
 def heatmaps_section(risks: sel.RiskState, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open risks per cell, one map per matrix in use (as the dashboard draws them)."""
     counts: dict[int, Counter[tuple[int, int]]] = defaultdict(Counter)
     for row in rows:
-        if row["status"] == Risk.Status.CLOSED:
+        if not risk_figures.is_open(row):
             continue
         counts[row["matrix"]][(row["residual"]["impact"], row["residual"]["likelihood"])] += 1
     maps = []
@@ -62,16 +65,22 @@ def heatmaps_section(risks: sel.RiskState, rows: list[dict[str, Any]]) -> list[d
 def totals_section(
     state: sel.State, risks: sel.RiskState, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    bands = Counter(r["residual"]["band"] for r in rows if r["status"] != Risk.Status.CLOSED)
-    assessed = sum(1 for pk in state.in_scope if pk in risks.assessments)
+    """The risk app's figures over the register as of its day; the bands count open
+    risks only (accepted risks are counted apart)."""
+    figures = risk_figures.risk_figures_of_rows(rows, state.today)
+    assessed = set(risks.assessments)
+    unassessed = sum(
+        1 for pk in state.in_scope if inventory_figures.is_unassessed(state.assets[pk], assessed)
+    )
     return {
         "risks": len(rows),
-        "open": sum(1 for r in rows if r["status"] == Risk.Status.OPEN),
-        "accepted": sum(1 for r in rows if r["status"] == Risk.Status.ACCEPTED),
+        "open": figures.open,
+        "accepted": figures.accepted,
         "closed": sum(1 for r in rows if r["status"] == Risk.Status.CLOSED),
-        "assets_assessed": assessed,
-        "assets_not_assessed": len(state.in_scope) - assessed,
-        "by_band": {b: bands.get(b, 0) for b in BANDS},
+        "overdue": figures.overdue,
+        "assets_assessed": len(state.in_scope) - unassessed,
+        "assets_not_assessed": unassessed,
+        "by_band": {b: figures.open_by_band[b] for b in BANDS},
     }
 
 
