@@ -35,10 +35,11 @@ def seed(*, users: Any, assets: int | None, seed: int, stdout: Any) -> None:
     today = timezone.localdate()
     services.snapshot_take(day=today)
     moved = backdate_history(today=today, seed=seed)
-    written = services.snapshot_backfill(today=today, source=DailySnapshot.Source.DEMO)
+    services.snapshot_backfill(today=today, source=DailySnapshot.Source.DEMO)
+    days = DailySnapshot.objects.filter(date__lt=today).values("date").distinct().count()
     stdout.write(
-        f"  dashboard: history of {moved} assets spread over {TREND_DAYS} days, "
-        f"today's snapshot and {written} past snapshots taken from it"
+        f"  dashboard: history of {moved} assets spread over {TREND_DAYS} days; "
+        f"today's snapshot and {days} past days' snapshots taken from it"
     )
 
 
