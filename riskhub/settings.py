@@ -357,7 +357,15 @@ RISKHUB_BASE_URL = env_str("RISKHUB_BASE_URL", "http://127.0.0.1:8000")  # links
 RISK_REVIEW_MONTHS_HIGH = env_int("RISK_REVIEW_MONTHS_HIGH", 6, minimum=1)
 RISK_REVIEW_MONTHS_DEFAULT = env_int("RISK_REVIEW_MONTHS_DEFAULT", 12, minimum=1)
 RISK_ACCEPTANCE_MAX_DAYS = env_int("RISK_ACCEPTANCE_MAX_DAYS", 1095, minimum=1)
-RISK_ACCEPTANCE_WARN_DAYS = env_int("RISK_ACCEPTANCE_WARN_DAYS", 14, minimum=0)
+# The windows of the "expiring" figures (DESIGN.md "One truth"): the dashboard, the
+# reports and the notification emails all read these two, and nothing else.
+# RISK_ACCEPTANCE_WARN_DAYS is the older name of the acceptance window.
+ACCEPTANCE_EXPIRY_WINDOW_DAYS = env_int(
+    "ACCEPTANCE_EXPIRY_WINDOW_DAYS",
+    env_int("RISK_ACCEPTANCE_WARN_DAYS", 30, minimum=0),
+    minimum=0,
+)
+EVIDENCE_EXPIRY_WINDOW_DAYS = env_int("EVIDENCE_EXPIRY_WINDOW_DAYS", 30, minimum=0)
 REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 365, minimum=1)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -30,6 +31,30 @@ from riskhub.inventory.models import Asset, AssetLink
 
 def local_today() -> dt.date:
     return timezone.localdate()
+
+
+# --- the "evidence expiring" figure (DESIGN.md "One truth") ----------------------------
+# One window, one rule: the dashboard, every report and the expiry email read these.
+
+
+def evidence_expiry_window() -> int:
+    return int(settings.EVIDENCE_EXPIRY_WINDOW_DAYS)
+
+
+def expiring_evidence_q(day: dt.date, *, days: int | None = None) -> Q:
+    """Evidence still valid on `day` whose validity ends within the window."""
+    end = day + dt.timedelta(days=evidence_expiry_window() if days is None else days)
+    return Q(valid_until__gte=day, valid_until__lte=end)
+
+
+def is_expiring_evidence(
+    valid_until: dt.date | None, day: dt.date, *, days: int | None = None
+) -> bool:
+    """The same rule over one evidence row's `valid_until` (a report's state)."""
+    if valid_until is None:
+        return False
+    end = day + dt.timedelta(days=evidence_expiry_window() if days is None else days)
+    return day <= valid_until <= end
 
 
 # --- lineage --------------------------------------------------------------------------

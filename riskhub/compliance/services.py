@@ -39,6 +39,8 @@ from riskhub.compliance.models import (
 )
 from riskhub.compliance.selectors import (
     components_of,
+    evidence_expiry_window,
+    expiring_evidence_q,
     local_today,
     overall_coverage_live,
     requirement_mappings,
@@ -49,7 +51,6 @@ from riskhub.inventory.models import Asset, AssetLink
 
 # Recompute at once when a change reaches at most this many assets; beyond it, a task.
 SYNC_RECOMPUTE_LIMIT = 200
-EXPIRY_NOTICE_DAYS = 30
 _BATCH = 1000
 
 IMPLEMENTATION_FIELDS = [
@@ -567,13 +568,13 @@ def evidence_record_download(*, actor: User, evidence: Evidence) -> None:
 
 
 def evidence_expiry_sweep(*, today: dt.date | None = None) -> dict[str, int]:
-    """Daily: email the owners of evidence expiring within 30 days (once), and recompute
-    the coverage that evidence expired since the last run stops supporting."""
+    """Daily: email the owners of evidence expiring within the window (once), and
+    recompute the coverage that evidence expired since the last run stops supporting."""
     today = today or local_today()
-    horizon = today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
+    window = evidence_expiry_window()
     expiring = list(
         Evidence.objects.filter(
-            valid_until__gte=today, valid_until__lte=horizon, expiry_notified_on__isnull=True
+            expiring_evidence_q(today, days=window), expiry_notified_on__isnull=True
         ).select_related(
             "implementation__control",
             "implementation__owner",
@@ -593,7 +594,7 @@ def evidence_expiry_sweep(*, today: dt.date | None = None) -> dict[str, int]:
             for e in sorted(items, key=lambda e: (e.valid_until, e.pk))
         ]
         send_mail(
-            subject=f"RiskHub: {len(items)} evidence item(s) expire within {EXPIRY_NOTICE_DAYS} days",
+            subject=f"RiskHub: {len(items)} evidence item(s) expire within {window} days",
             message="Renew the evidence below before it expires, or the controls stop counting "
             "towards coverage:\n\n" + "\n".join(lines) + "\n",
             from_email=settings.DEFAULT_FROM_EMAIL,

@@ -44,7 +44,8 @@ def summary(board: selectors.Dashboard) -> dict[str, Any]:
             "accepted": board.risks.accepted,
             "overdue_treatments": board.risks.overdue,
         },
-        "deadlines_30d": asdict(board.deadlines),
+        # Each count with the window it was taken over (settings, one per figure).
+        "deadlines": asdict(board.deadlines),
         "coverage": [
             {
                 "framework": f.slug,

@@ -27,15 +27,17 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from riskhub.compliance import selectors as compliance_figures
 from riskhub.compliance.models import Evidence, Framework, RequirementStatus
 from riskhub.dashboard.models import COVERAGE_COLUMNS, DailySnapshot
+from riskhub.inventory import selectors as inventory_figures
 from riskhub.inventory.models import CLASSIFIABLE_KINDS, Asset, BusinessUnit
-from riskhub.risk.bands import BANDS as RISK_BANDS
+from riskhub.risk import selectors as risk_figures
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix
 
-BANDS = [b.slug for b in RISK_BANDS]  # lowest first
+BANDS = risk_figures.BANDS  # lowest first
 COVERAGE_STATES = ("met", "partial", "gap")
-EXPIRY_WINDOW_DAYS = 30
+REVIEW_WINDOW_DAYS = 30
 TREND_DAYS = 90
 TIMELINE_LIMIT = 40
 TOP_RISKS = 10
@@ -122,7 +124,7 @@ class Scope:
 
     def assets(self) -> QuerySet[Any]:
         """Active (not archived) assets in the filtered slice."""
-        return self.src.assets.filter(self.filters.asset_q(), archived_at__isnull=True)
+        return self.src.assets.filter(self.filters.asset_q(), inventory_figures.active_q())
 
     def current_assessments(self) -> QuerySet[Any]:
         qs = self.src.assessments.filter(is_current=True)
@@ -166,11 +168,13 @@ class AssetCounts:
 def asset_counts(sc: Scope) -> AssetCounts:
     """Active assets by kind and tier (or why they have none), and those without a
     current approved assessment (one query)."""
-    assessed = sc.src.assessments.filter(is_current=True).values("asset_id")
+    assessed = risk_figures.assessed_asset_ids(sc.src.assessments)
     rows = (
         sc.assets()
         .values("kind", "tier")
-        .annotate(n=Count("id"), unassessed=Count("id", filter=~Q(id__in=assessed)))
+        .annotate(
+            n=Count("id"), unassessed=Count("id", filter=inventory_figures.unassessed_q(assessed))
+        )
         .order_by()
     )
     result = AssetCounts(
@@ -196,10 +200,10 @@ def asset_counts(sc: Scope) -> AssetCounts:
 
 def unassessed_assets(sc: Scope, *, limit: int = UNASSESSED_LIST) -> list[dict[str, Any]]:
     """The first assets (by name) without a current approved assessment (one query)."""
-    assessed = sc.src.assessments.filter(is_current=True).values("asset_id")
+    assessed = risk_figures.assessed_asset_ids(sc.src.assessments)
     return list(
         sc.assets()
-        .exclude(id__in=assessed)
+        .filter(inventory_figures.unassessed_q(assessed))
         .order_by("name", "id")
         .values("uuid", "name", "kind", "tier", "business_unit__name")[:limit]
     )
@@ -209,51 +213,44 @@ def unassessed_assets(sc: Scope, *, limit: int = UNASSESSED_LIST) -> list[dict[s
 
 
 @dataclass
-class RiskCounts:
-    """Open risks by residual band, accepted and overdue risks, and for each matrix the
-    open risks per cell on both bases: cells[matrix_id][basis][(impact, likelihood)]."""
+class RiskCounts(risk_figures.RiskFigures):
+    """The risk app's figures (open by residual band, accepted, overdue) and, for each
+    matrix, the open risks per cell on both bases:
+    cells[matrix_id][basis][(impact, likelihood)]."""
 
-    open_by_band: dict[str, int] = field(default_factory=lambda: {b: 0 for b in BANDS})
-    open_total: int = 0
-    accepted: int = 0
-    overdue: int = 0
     cells: dict[int, dict[str, dict[tuple[int, int], int]]] = field(default_factory=dict)
+
+    @property
+    def open_total(self) -> int:
+        return self.open
 
 
 def risk_counts(sc: Scope) -> RiskCounts:
     """Every risk figure in one GROUP BY over the register."""
-    day = sc.day
-    overdue = Q(status=Risk.Status.OPEN, due_date__lt=day) & ~Q(treatment=Risk.Treatment.ACCEPT)
     rows = (
         sc.current_risks()
         .values(
             "assessment__matrix_id",
-            "status",
             "residual_band",
             "inherent_impact",
             "inherent_likelihood",
             "residual_impact",
             "residual_likelihood",
         )
-        .annotate(n=Count("id"), overdue=Count("id", filter=overdue))
+        .annotate(**risk_figures.figure_counts(sc.day))
         .order_by()
     )
     result = RiskCounts()
     for row in rows:
-        result.overdue += row["overdue"]
-        if row["status"] == Risk.Status.ACCEPTED:
-            result.accepted += row["n"]
-        if row["status"] != Risk.Status.OPEN:
+        result.add(row)
+        if not row["open"]:
             continue
-        result.open_total += row["n"]
-        band = row["residual_band"]
-        result.open_by_band[band] = result.open_by_band.get(band, 0) + row["n"]
         cells = result.cells.setdefault(
             row["assessment__matrix_id"],
             {"inherent": defaultdict(int), "residual": defaultdict(int)},
         )
-        cells["inherent"][(row["inherent_impact"], row["inherent_likelihood"])] += row["n"]
-        cells["residual"][(row["residual_impact"], row["residual_likelihood"])] += row["n"]
+        cells["inherent"][(row["inherent_impact"], row["inherent_likelihood"])] += row["open"]
+        cells["residual"][(row["residual_impact"], row["residual_likelihood"])] += row["open"]
     return result
 
 
@@ -272,7 +269,7 @@ def top_risks(sc: Scope, *, limit: int = TOP_RISKS) -> list[dict[str, Any]]:
     matrix maximum (one query)."""
     return list(
         sc.current_risks()
-        .filter(status=Risk.Status.OPEN)
+        .filter(risk_figures.open_q())
         .order_by("-residual_rank", "-residual_ratio", "id")
         .values(
             "uuid",
@@ -299,6 +296,10 @@ class Deadlines:
     evidence_expiring: int = 0
     reviews_overdue: int = 0
     reviews_due_soon: int = 0
+    # The windows the counts were taken over (settings, one each).
+    acceptance_window_days: int = 0
+    evidence_window_days: int = 0
+    review_window_days: int = REVIEW_WINDOW_DAYS
 
 
 def _count(qs: QuerySet[Any], label: str) -> QuerySet[Any]:
@@ -312,22 +313,22 @@ def _count(qs: QuerySet[Any], label: str) -> QuerySet[Any]:
     )
 
 
-def deadlines(sc: Scope, *, days: int = EXPIRY_WINDOW_DAYS) -> Deadlines:
-    """Acceptances and evidence expiring within the window, assessment reviews overdue
-    and due within it: four counts in one UNION ALL query.
+def deadlines(sc: Scope) -> Deadlines:
+    """Acceptances and evidence expiring within their windows (the risk and compliance
+    apps' figures), assessment reviews overdue and due within the review window: four
+    counts in one UNION ALL query.
 
     Filtered by asset, organisation-wide evidence drops out: it belongs to no business
     unit."""
-    window_end = sc.day + dt.timedelta(days=days)
-    acceptances = sc.src.acceptances.filter(
-        revoked=False,
-        expired_at__isnull=True,
-        expires_on__gte=sc.day,
-        expires_on__lte=window_end,
+    result = Deadlines(
+        acceptance_window_days=risk_figures.acceptance_expiry_window(),
+        evidence_window_days=compliance_figures.evidence_expiry_window(),
     )
+    window_end = sc.day + dt.timedelta(days=result.review_window_days)
+    acceptances = sc.src.acceptances.filter(risk_figures.expiring_acceptances_q(sc.day))
     if sc.filters.asset_filtered or sc.src.historical:
         acceptances = acceptances.filter(risk_id__in=sc.current_risks().values("id"))
-    evidence = sc.src.evidence.filter(valid_until__gte=sc.day, valid_until__lte=window_end)
+    evidence = sc.src.evidence.filter(compliance_figures.expiring_evidence_q(sc.day))
     if sc.filters.asset_filtered:
         evidence = evidence.filter(implementation__asset_id__in=sc.assets().values("id"))
     current = sc.current_assessments()
@@ -340,7 +341,6 @@ def deadlines(sc: Scope, *, days: int = EXPIRY_WINDOW_DAYS) -> Deadlines:
             "reviews_due_soon",
         ),
     ]
-    result = Deadlines()
     for label, n in parts[0].union(*parts[1:], all=True):
         setattr(result, label, n)
     return result
@@ -536,7 +536,10 @@ class TrendPoint:
 
 def trend(sc: Scope, *, days: int = TREND_DAYS) -> list[TrendPoint]:
     """Open risks by band (and coverage) per day over the window ending on the
-    dashboard's day, summed over the snapshot slices in scope (one query)."""
+    dashboard's day, summed over the snapshot slices in scope (one query).
+
+    These are the recorded days; ``dashboard`` replaces today's with the live figures
+    (``live_point``), since today's snapshot is at best last night's."""
     start = sc.day - dt.timedelta(days=days - 1)
     coverage_sums = {
         f"{prefix}_{state}": Sum(f"{prefix}_{state}")
@@ -580,6 +583,26 @@ def trend(sc: Scope, *, days: int = TREND_DAYS) -> list[TrendPoint]:
     return points
 
 
+def live_point(
+    day: dt.date, risks: RiskCounts, assets: AssetCounts, coverage: list[FrameworkFigures]
+) -> TrendPoint:
+    """Today's point of the trend: the headline's own figures, computed live."""
+    return TrendPoint(
+        date=day,
+        low=risks.open_by_band["low"],
+        medium=risks.open_by_band["medium"],
+        high=risks.open_by_band["high"],
+        critical=risks.open_by_band["critical"],
+        overdue=risks.overdue,
+        unassessed=assets.unassessed,
+        coverage={
+            f.slug: {"met": f.met, "partial": f.partial, "gap": f.gap}
+            for f in coverage
+            if f.recorded
+        },
+    )
+
+
 # --- the page -------------------------------------------------------------------------
 
 
@@ -611,19 +634,24 @@ def dashboard(
     caller passes the filter options it already read for the form)."""
     sc = scope(filters, today=today)
     units, fws = options if options is not None else filter_options()
-    risk_figures = risk_counts(sc)
+    risks = risk_counts(sc)
+    assets = asset_counts(sc)
     points = trend(sc)
     duties = obligations(sc, fws)
     if sc.src.historical:
         last = points[-1] if points and points[-1].date == sc.day else None
         duties.coverage = coverage_of_day(fws, filters, last)
+    else:
+        # Today's point is the headline itself, not last night's snapshot.
+        points = [p for p in points if p.date != sc.day]
+        points.append(live_point(sc.day, risks, assets, duties.coverage))
     return Dashboard(
         filters=filters,
         day=sc.day,
         historical=sc.src.historical,
-        assets=asset_counts(sc),
-        risks=risk_figures,
-        matrices=matrices_in_use(risk_figures),
+        assets=assets,
+        risks=risks,
+        matrices=matrices_in_use(risks),
         top_risks=top_risks(sc),
         deadlines=deadlines(sc),
         frameworks=fws,

@@ -12,13 +12,14 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from riskhub.compliance.models import RequirementStatus
 from riskhub.dashboard import selectors
 from riskhub.dashboard.models import COVERAGE_COLUMNS, COVERAGE_STATES, DailySnapshot
-from riskhub.risk.models import Risk
+from riskhub.inventory import selectors as inventory_figures
+from riskhub.risk import selectors as risk_figures
 
 SliceKey = tuple[int | None, str, str]  # business unit id, kind, tier
 
@@ -35,6 +36,8 @@ def snapshot_rows(
     """The snapshot of a day, per slice, from the live tables (today) or the history
     tables (a past day). Three GROUP BY queries, plus one for today's coverage.
 
+    The figures are the owning apps' (open, accepted and overdue risks, unassessed
+    assets), so a day's snapshot sums to what the dashboard shows as of that day.
     Risks are sliced by their asset's business unit, kind and tier as they are now
     (the register's join); assets by their attributes on the day."""
     src = selectors.sources(day, today=today)
@@ -45,11 +48,13 @@ def snapshot_rows(
             slices[key] = _blank(key, day, source)
         return slices[key]
 
-    assessed = src.assessments.filter(is_current=True).values("asset_id")
+    assessed = risk_figures.assessed_asset_ids(src.assessments)
     for r in (
-        src.assets.filter(archived_at__isnull=True)
+        src.assets.filter(inventory_figures.active_q())
         .values("business_unit_id", "kind", "tier")
-        .annotate(n=Count("id"), unassessed=Count("id", filter=~Q(id__in=assessed)))
+        .annotate(
+            n=Count("id"), unassessed=Count("id", filter=inventory_figures.unassessed_q(assessed))
+        )
         .order_by()
     ):
         snap = row((r["business_unit_id"], r["kind"], r["tier"] or ""))
@@ -62,16 +67,14 @@ def snapshot_rows(
         )
     else:
         risks = src.risks.filter(assessment__is_current=True)
-    overdue = Q(status=Risk.Status.OPEN, due_date__lt=day) & ~Q(treatment=Risk.Treatment.ACCEPT)
     for r in (
         risks.values(
             "assessment__asset__business_unit_id",
             "assessment__asset__kind",
             "assessment__asset__tier",
-            "status",
             "residual_band",
         )
-        .annotate(n=Count("id"), overdue=Count("id", filter=overdue))
+        .annotate(**risk_figures.figure_counts(day))
         .order_by()
     ):
         snap = row(
@@ -82,11 +85,10 @@ def snapshot_rows(
             )
         )
         snap.overdue += r["overdue"]
-        if r["status"] == Risk.Status.ACCEPTED:
-            snap.risks_accepted += r["n"]
-        elif r["status"] == Risk.Status.OPEN and r["residual_band"] in selectors.BANDS:
+        snap.risks_accepted += r["accepted"]
+        if r["open"] and r["residual_band"] in selectors.BANDS:
             field = f"risks_{r['residual_band']}"
-            setattr(snap, field, getattr(snap, field) + r["n"])
+            setattr(snap, field, getattr(snap, field) + r["open"])
 
     if not src.historical:
         _add_coverage(row)
@@ -148,7 +150,12 @@ def snapshot_take(*, day: dt.date | None = None, source: str = DailySnapshot.Sou
     return _replace_day(day, snapshot_rows(day=day, source=source, today=today))
 
 
-def snapshot_backfill(*, days: int = selectors.TREND_DAYS, today: dt.date | None = None) -> int:
+def snapshot_backfill(
+    *,
+    days: int = selectors.TREND_DAYS,
+    today: dt.date | None = None,
+    source: str = DailySnapshot.Source.BACKFILL,
+) -> int:
     """Fill the missing days of the trend window from the history tables. Days before
     the first recorded asset are skipped: there is nothing to say about them."""
     today = today or timezone.localdate()
@@ -165,9 +172,7 @@ def snapshot_backfill(*, days: int = selectors.TREND_DAYS, today: dt.date | None
         day = today - dt.timedelta(days=offset)
         if day < first or day in have:
             continue
-        written += _replace_day(
-            day, snapshot_rows(day=day, source=DailySnapshot.Source.BACKFILL, today=today)
-        )
+        written += _replace_day(day, snapshot_rows(day=day, source=source, today=today))
     return written
 
 

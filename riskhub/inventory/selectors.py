@@ -29,6 +29,26 @@ from riskhub.inventory.models import (
 BAND_ORDER = list(Asset.RiskBand.values)
 
 
+# --- the "unassessed" figure (DESIGN.md "One truth") -----------------------------------
+# An active (not archived) asset without a current approved assessment is "not
+# assessed", never Low. Which assets have one is the risk app's knowledge
+# (``riskhub.risk.selectors.assessed_asset_ids``); the inventory only applies it.
+
+
+def active_q() -> Q:
+    return Q(archived_at__isnull=True)
+
+
+def unassessed_q(assessed_asset_ids: Any) -> Q:
+    """Among active assets, those not in `assessed_asset_ids` (ids or a subquery)."""
+    return ~Q(id__in=assessed_asset_ids)
+
+
+def is_unassessed(asset: dict[str, Any], assessed_asset_ids: set[int]) -> bool:
+    """The same rule over a plain asset row (a report's state)."""
+    return asset["archived_at"] is None and asset["id"] not in assessed_asset_ids
+
+
 @dataclass
 class AssetFilters:
     q: str = ""

@@ -7,7 +7,7 @@ rolled-back change never sends mail.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import roles_with
 from riskhub.common.mail import absolute_url, send_templated_mail
+from riskhub.risk import selectors
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance
 
 
@@ -60,15 +61,11 @@ def assessment_decided(assessment_id: int) -> int:
 
 
 def overdue_treatments(*, today: date | None = None) -> int:
-    """One digest per owner of open risks past their due date (current assessments)."""
+    """One digest per owner of the overdue risks of current assessments (the risk app's
+    "overdue" figure, the one the dashboard counts)."""
     today = today or timezone.localdate()
     risks = (
-        Risk.objects.filter(
-            assessment__is_current=True,
-            status=Risk.Status.OPEN,
-            due_date__lt=today,
-        )
-        .exclude(treatment=Risk.Treatment.ACCEPT)
+        Risk.objects.filter(selectors.overdue_q(today), assessment__is_current=True)
         .select_related("assessment__asset", "assessment__author", "owner")
         .order_by("due_date")
     )
@@ -89,14 +86,11 @@ def overdue_treatments(*, today: date | None = None) -> int:
 
 
 def expiring_acceptances(*, today: date | None = None, days: int | None = None) -> int:
-    """Tell whoever accepted, and the risk owner, that an acceptance ends soon."""
+    """Tell whoever accepted, and the risk owner, that an acceptance ends within the
+    window (the "acceptances expiring" figure the dashboard counts)."""
     today = today or timezone.localdate()
-    days = days if days is not None else int(getattr(settings, "RISK_ACCEPTANCE_WARN_DAYS", 14))
     acceptances = RiskAcceptance.objects.filter(
-        revoked=False,
-        expired_at__isnull=True,
-        expires_on__gte=today,
-        expires_on__lte=today + timedelta(days=days),
+        selectors.expiring_acceptances_q(today, days=days)
     ).select_related("risk__assessment__asset", "risk__owner", "approved_by")
     sent = 0
     for acceptance in acceptances:

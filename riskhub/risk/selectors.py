@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from riskhub.accounts.models import User
 from riskhub.inventory.models import Asset, BusinessUnit
+from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.models import (
     BAND_LABEL,
     Assessment,
@@ -235,10 +238,7 @@ def register(filters: RegisterFilters) -> QuerySet[Risk]:
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
     if filters.overdue:
-        today = filters.today or timezone.localdate()
-        qs = qs.filter(status=Risk.Status.OPEN, due_date__lt=today).exclude(
-            treatment=Risk.Treatment.ACCEPT
-        )
+        qs = qs.filter(overdue_q(filters.today or timezone.localdate()))
     if filters.business_unit:
         qs = qs.filter(assessment__asset__business_unit_id=filters.business_unit)
     if filters.matrix:
@@ -270,3 +270,142 @@ def register_choices() -> dict[str, Any]:
 
 def band_label(slug: str) -> str:
     return BAND_LABEL.get(slug, slug)
+
+
+# --- the figures (DESIGN.md "One truth") -----------------------------------------------
+#
+# Each figure is defined here once, as a Q object for the querysets (live or history
+# tables, which share the field names) and, beside it, as the same rule over a plain
+# row (the reports' in-memory state as of a moment). tests/risk/test_figures.py proves
+# the two spellings agree on every combination of status, treatment and due date.
+#
+# "Open" is a risk of a current assessment with status open. An accepted risk is
+# counted as accepted, never as open (it still counts for effective risk, which is the
+# highest band among open and accepted risks). "Overdue" is an open risk whose
+# treatment was due before the day (a date, in the organisation's time zone) and whose
+# treatment is not to accept it: such a risk waits for a decision, not a fix.
+
+
+def open_q() -> Q:
+    return Q(status=Risk.Status.OPEN)
+
+
+def accepted_q() -> Q:
+    return Q(status=Risk.Status.ACCEPTED)
+
+
+def overdue_q(day: date) -> Q:
+    return open_q() & Q(due_date__lt=day) & ~Q(treatment=Risk.Treatment.ACCEPT)
+
+
+def is_open(risk: Mapping[str, Any]) -> bool:
+    return bool(risk["status"] == Risk.Status.OPEN)
+
+
+def is_accepted(risk: Mapping[str, Any]) -> bool:
+    return bool(risk["status"] == Risk.Status.ACCEPTED)
+
+
+def is_overdue(risk: Mapping[str, Any], day: date) -> bool:
+    due = risk["due_date"]
+    if isinstance(due, str):  # a report row carries ISO dates
+        due = date.fromisoformat(due) if due else None
+    return (
+        is_open(risk)
+        and due is not None
+        and due < day
+        and risk["treatment"] != Risk.Treatment.ACCEPT
+    )
+
+
+def assessed_asset_ids(assessments: QuerySet[Any]) -> QuerySet[Any]:
+    """The assets with a current (latest approved) assessment, as a subquery over the
+    live or history assessments; every other active asset is unassessed."""
+    return assessments.filter(is_current=True).values("asset_id")
+
+
+def acceptance_expiry_window() -> int:
+    return int(settings.ACCEPTANCE_EXPIRY_WINDOW_DAYS)
+
+
+def expiring_acceptances_q(day: date, *, days: int | None = None) -> Q:
+    """Active acceptances that end within the window starting on `day`."""
+    end = day + timedelta(days=acceptance_expiry_window() if days is None else days)
+    return Q(revoked=False, expired_at__isnull=True, expires_on__gte=day, expires_on__lte=end)
+
+
+def is_expiring_acceptance(
+    acceptance: Mapping[str, Any], day: date, *, days: int | None = None
+) -> bool:
+    expires_on = acceptance["expires_on"]
+    if isinstance(expires_on, str):
+        expires_on = date.fromisoformat(expires_on)
+    end = day + timedelta(days=acceptance_expiry_window() if days is None else days)
+    return (
+        not acceptance.get("revoked", False)
+        and acceptance.get("expired_at") is None
+        and day <= expires_on <= end
+    )
+
+
+BANDS = [b.slug for b in RISK_BANDS]  # lowest first: the one band definition
+
+
+@dataclass
+class RiskFigures:
+    """Open risks by residual band, accepted and overdue risks."""
+
+    open_by_band: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BANDS, 0))
+    accepted: int = 0
+    overdue: int = 0
+
+    @property
+    def open(self) -> int:
+        return sum(self.open_by_band.values())
+
+    @property
+    def high_critical(self) -> int:
+        return self.open_by_band["high"] + self.open_by_band["critical"]
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Add one row of ``figure_counts`` (grouped by residual band at least)."""
+        if row["open"]:
+            band = row["residual_band"]
+            self.open_by_band[band] = self.open_by_band.get(band, 0) + row["open"]
+        self.accepted += row["accepted"]
+        self.overdue += row["overdue"]
+
+
+def figure_counts(day: date) -> dict[str, Count]:
+    """The aggregations of every risk figure, to annotate a ``values()`` grouping that
+    includes ``residual_band`` (the dashboard groups by cell, the snapshot by slice)."""
+    return {
+        "open": Count("id", filter=open_q()),
+        "accepted": Count("id", filter=accepted_q()),
+        "overdue": Count("id", filter=overdue_q(day)),
+    }
+
+
+def risk_figures(risks: QuerySet[Any], day: date) -> RiskFigures:
+    """The figures of a set of risks (live or history rows) on a day: one GROUP BY."""
+    result = RiskFigures()
+    for row in risks.values("residual_band").annotate(**figure_counts(day)).order_by():
+        result.add(row)
+    return result
+
+
+def risk_figures_of_rows(risks: Iterable[Mapping[str, Any]], day: date) -> RiskFigures:
+    """The same figures over plain rows (a report's state as of a moment)."""
+    result = RiskFigures()
+    for risk in risks:
+        result.add(
+            {
+                "residual_band": risk["residual_band"]
+                if "residual_band" in risk
+                else risk["residual"]["band"],
+                "open": int(is_open(risk)),
+                "accepted": int(is_accepted(risk)),
+                "overdue": int(is_overdue(risk, day)),
+            }
+        )
+    return result

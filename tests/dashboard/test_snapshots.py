@@ -109,10 +109,41 @@ def test_the_demo_seed_backfills_ninety_days(inventory: None, officer: Any) -> N
     assert len(days) == selectors.TREND_DAYS
     trend = selectors.trend(selectors.scope(selectors.DashboardFilters()))
     assert len(trend) == selectors.TREND_DAYS
-    assert trend[0].high >= trend[-1].high
-    # Seeding again writes nothing new.
+    # The register grew over the window: fewer assets at its start than today.
+    assert 0 < trend[0].total + trend[0].unassessed
+    assert trend[0].total <= trend[-1].total
+    # Seeding again writes nothing new and moves no history.
     demo.seed(users={Role.RISK_OFFICER: officer}, assets=None, seed=1, stdout=io.StringIO())
     assert (
         DailySnapshot.objects.count()
         == DailySnapshot.objects.values("date", "business_unit", "kind", "tier").distinct().count()
     )
+    assert selectors.trend(selectors.scope(selectors.DashboardFilters())) == trend
+
+
+def test_the_demo_as_of_a_past_day_equals_that_days_trend_point(
+    inventory: None, officer: Any
+) -> None:
+    """The issue: as of 1 October the dashboard showed 0 assets and 0 open risks while
+    its own trend showed about 49 open risks that day."""
+    demo.seed(users={Role.RISK_OFFICER: officer}, assets=None, seed=1, stdout=io.StringIO())
+    today = timezone.localdate()
+    points = {p.date: p for p in selectors.trend(selectors.scope(selectors.DashboardFilters()))}
+    seen_growth = False
+    for offset in (selectors.TREND_DAYS - 1, 60, 30, 7, 1):
+        day = today - dt.timedelta(days=offset)
+        board = selectors.dashboard(selectors.DashboardFilters(as_of=day))
+        point = points[day]
+        assert board.historical
+        assert board.risks.open_by_band == {
+            "low": point.low,
+            "medium": point.medium,
+            "high": point.high,
+            "critical": point.critical,
+        }, day
+        assert board.risks.overdue == point.overdue, day
+        assert board.assets.unassessed == point.unassessed, day
+        assert board.trend[-1] == point
+        seen_growth |= board.assets.total < Asset.objects.filter(archived_at__isnull=True).count()
+    assert seen_growth  # the as-of view really shows the past, not today
+    assert Asset.history.filter(history_date__lt=timezone.now() - dt.timedelta(days=80)).exists()

@@ -1,0 +1,63 @@
+"""The content of each report kind, as one JSON-able dict.
+
+The same dict feeds the PDF templates and is embedded in the PDF as JSON, so what a
+reader sees and what a machine checks come from one source. The PDF shows summaries
+and one row per asset; the per-asset obligations live only in the JSON (DESIGN.md
+"Reports stay fast"). Each kind is its own module, built from named sections; this
+package maps a kind to its builder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from riskhub.reports.kinds import (
+    executive_summary as _executive_summary,
+)
+from riskhub.reports.kinds import (
+    framework_compliance as _framework_compliance,
+)
+from riskhub.reports.kinds import (
+    risk_register as _risk_register,
+)
+from riskhub.reports.kinds import (
+    system_dossier as _system_dossier,
+)
+from riskhub.reports.kinds.common import (
+    BANDS,
+    DATA_FORMAT,
+    STATUS_LABEL,
+    Progress,
+    parse_as_of,
+)
+from riskhub.reports.models import Kind
+from riskhub.risk.models import BAND_LABEL
+
+__all__ = [
+    "BANDS",
+    "BUILDERS",
+    "DATA_FORMAT",
+    "STATUS_LABEL",
+    "Progress",
+    "build",
+    "parse_as_of",
+]
+
+Builder = Callable[[dict[str, Any], dt.datetime | None, Progress], dict[str, Any]]
+
+BUILDERS: dict[str, Builder] = {
+    Kind.FRAMEWORK_COMPLIANCE: _framework_compliance.build,
+    Kind.SYSTEM_DOSSIER: _system_dossier.build,
+    Kind.RISK_REGISTER: _risk_register.build,
+    Kind.EXECUTIVE_SUMMARY: _executive_summary.build,
+}
+
+
+def build(kind: str, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    as_of = parse_as_of(parameters.get("as_of"))
+    data = BUILDERS[kind](parameters, as_of, progress)
+    data["band_labels"] = dict(BAND_LABEL)
+    data["status_labels"] = STATUS_LABEL
+    return data
