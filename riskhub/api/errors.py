@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
+from riskhub.common.updates import EditConflict
+
 
 def error_body(http_status: int, code: str, message: str, fields: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"status": http_status, "code": code, "message": message}
@@ -41,6 +43,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, EditConflict):
+        # The same sentence the HTML form shows, as a 409 in the one error shape.
+        exc = Conflict(str(exc))
     response = drf_handler(exc, context)
     if response is None:
         return None

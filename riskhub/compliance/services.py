@@ -26,6 +26,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.common.updates import guarded_update
 from riskhub.compliance import applicability, uploads
 from riskhub.compliance.coverage import Totals, requirement_status
 from riskhub.compliance.models import (
@@ -377,36 +378,34 @@ def implementation_create(
 def implementation_update(
     *, actor: User, implementation: ControlImplementation, **fields: Any
 ) -> ControlImplementation:
+    """Change an implementation's status and follow-up; `reviewed=True` clears the
+    "needs review" flag. Other fields (the control, the scope) never change here."""
     require(actor, "compliance.edit")
-    current = (
-        ControlImplementation.objects.select_for_update(of=("self",))
-        .select_related("control", "asset")
-        .get(pk=implementation.pk)
+    changes = {k: v for k, v in fields.items() if k in IMPLEMENTATION_FIELDS}
+    if isinstance(changes.get("justification"), str):
+        changes["justification"] = changes["justification"].strip()
+
+    def prepare(current: ControlImplementation) -> None:
+        if fields.get("reviewed"):
+            current.needs_review = False
+            current.review_reason = ""
+        _validate_implementation(current)
+
+    edit = guarded_update(
+        ControlImplementation.objects.select_related("control", "asset").filter(
+            pk=implementation.pk
+        ),
+        actor=actor,
+        changes=changes,
+        allowed=IMPLEMENTATION_FIELDS,
+        action="control_implementation.update",
+        version_field=None,
+        snapshot=_snapshot,
+        prepare=prepare,
     )
-    before = _snapshot(current)
-    for name, value in fields.items():
-        if name in IMPLEMENTATION_FIELDS:
-            setattr(current, name, value.strip() if name == "justification" else value)
-    if fields.get("reviewed"):
-        current.needs_review = False
-        current.review_reason = ""
-    _validate_implementation(current)
-    current.full_clean()
-    current.save()
-    after = _snapshot(current)
-    changed = {k: v for k, v in after.items() if before.get(k) != v}
-    if changed:
-        record_event(
-            actor=actor,
-            action="control_implementation.update",
-            object_type="control_implementation",
-            object_id=current.uuid,
-            object_repr=str(current),
-            before={k: before[k] for k in changed},
-            after=changed,
-        )
-        _recompute_for(current)
-    return current
+    if edit.changed:
+        _recompute_for(edit.instance)
+    return edit.instance
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.common.updates import guarded_update
 from riskhub.compliance import services as compliance_services
 from riskhub.compliance.models import Control, ControlImplementation
 from riskhub.incidents import clocks as legal
@@ -149,6 +150,11 @@ def _snapshot(incident: Incident) -> dict[str, Any]:
     data["owner"] = incident.owner_id
     data["status"] = incident.status
     return data
+
+
+def _snapshot_with_assets(incident: Incident) -> dict[str, Any]:
+    affected = incident.assets.order_by("pk").values_list("uuid", flat=True)
+    return {**_snapshot(incident), "assets": [str(uuid) for uuid in affected]}
 
 
 def _derive_categories(incident: Incident) -> None:
@@ -354,48 +360,56 @@ def incident_create(
     return incident
 
 
+def _refuse_if_closed(incident: Incident) -> None:
+    if incident.is_closed:
+        raise ValidationError("A closed incident cannot be changed.")
+
+
 @transaction.atomic
 def incident_update(
     *, actor: User, incident: Incident, assets: Iterable[Asset] | None = None, **fields: Any
 ) -> Incident:
+    """Change an open incident's details and, when `assets` is given, its affected
+    assets; a newly affected asset starts its reassessment. The audit event carries the
+    changed details and the affected assets before and after."""
     require(actor, "incidents.edit")
-    current = Incident.objects.select_for_update().get(pk=incident.pk)
-    if current.is_closed:
-        raise ValidationError("A closed incident cannot be changed.")
-    before = _snapshot(current)
-    for name, value in fields.items():
-        if name not in EDITABLE:
-            raise ValidationError({name: "This field cannot be changed here."})
-        if name == "serious_incident":
-            value = value or ""
-        setattr(current, name, value)
-    _validate(current, now=timezone.now())
-    _derive_categories(current)
-    current.full_clean()
-    current.save()
+    if "serious_incident" in fields:
+        fields["serious_incident"] = fields["serious_incident"] or ""
+    wanted = None if assets is None else list(assets)
     added: list[Asset] = []
-    if assets is not None:
-        wanted = _assets(assets)
+
+    def prepare(current: Incident) -> None:
+        _validate(current, now=timezone.now())
+        _derive_categories(current)
+
+    def link_assets(current: Incident) -> None:
+        if wanted is None:
+            return
+        affected = _assets(wanted)
         existing = set(current.assets.values_list("pk", flat=True))
-        added = [a for a in wanted if a.pk not in existing]
-        current.assets.set(wanted)
-    after = _snapshot(current)
-    changed = {k: v for k, v in after.items() if before.get(k) != v}
-    if changed or added:
-        record_event(
-            actor=actor,
-            action="incident.update",
-            object_type="incident",
-            object_id=current.uuid,
-            object_repr=current.title,
-            before={k: before.get(k) for k in changed},
-            after={**changed, **({"assets_added": [a.uuid for a in added]} if added else {})},
-        )
+        added.extend(a for a in affected if a.pk not in existing)
+        current.assets.set(affected)
+
+    edit = guarded_update(
+        incident,
+        actor=actor,
+        changes=fields,
+        allowed=EDITABLE,
+        action="incident.update",
+        version_field=None,
+        snapshot=_snapshot_with_assets,
+        check=_refuse_if_closed,
+        prepare=prepare,
+        after_save=link_assets,
+    )
+    current = edit.instance
+    if edit.changed:
+        named = sorted(k for k in edit.after if k != "assets")
         _add_entry(
             current,
             kind=TimelineEntry.Kind.ACTION,
             summary="Details changed: "
-            + ", ".join(sorted(changed) + (["affected assets"] if added else []))
+            + ", ".join(named + (["affected assets"] if "assets" in edit.after else []))
             + ".",
             actor=actor,
         )

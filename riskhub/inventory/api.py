@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from riskhub.accounts.models import User
-from riskhub.api.errors import Conflict
 from riskhub.api.filters import MomentFilter
 from riskhub.inventory import selectors, services
 from riskhub.inventory.models import Asset, AssetLink, Classification, OrganisationProfile
@@ -182,21 +181,14 @@ class AssetViewSet(viewsets.ModelViewSet):
                 {"version": ["Send the version you read; it protects against lost updates."]}
             )
         data = serializer.service_fields()
-        try:
-            with transaction.atomic():
-                _business_unit(request.user, data)  # type: ignore[arg-type]
-                asset = services.asset_update(
-                    actor=request.user,  # type: ignore[arg-type]
-                    asset=asset,
-                    expected_version=serializer.validated_data["version"],
-                    **data,
-                )
-        except services.EditConflict as exc:
-            raise Conflict(
-                f"Someone else saved this asset (now version {exc.current.version}) after "
-                f"you read version {serializer.validated_data['version']}; reload and try "
-                "again."
-            ) from None
+        with transaction.atomic():
+            _business_unit(request.user, data)  # type: ignore[arg-type]
+            asset = services.asset_update(
+                actor=request.user,  # type: ignore[arg-type]
+                asset=asset,
+                expected_version=serializer.validated_data["version"],
+                **data,
+            )
         asset = Asset.objects.select_related("owner", "business_unit").get(pk=asset.pk)
         return Response(self.get_serializer(asset).data)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec, record_event, record_events
+from riskhub.common.updates import diff, guarded_update
 from riskhub.inventory import classification as classifier
 from riskhub.inventory import lineage, signals
 from riskhub.inventory.models import (
@@ -64,6 +64,9 @@ EDITABLE_FIELDS = [
     "california_consumers",
 ]
 
+# What an edit may change: the kind is chosen once, at registration.
+UPDATABLE_FIELDS = [name for name in EDITABLE_FIELDS if name != "kind"]
+
 # Which kinds each relation may join: (upstream kinds, downstream kinds).
 LINK_KINDS: dict[str, tuple[set[str], set[str]]] = {
     AssetLink.Relation.TRAINED_ON: ({"dataset"}, {"model"}),
@@ -84,14 +87,6 @@ LINK_KIND_HINT: dict[str, str] = {
 }
 
 
-class EditConflict(Exception):
-    """Someone saved the record after this editor loaded it."""
-
-    def __init__(self, current: Asset) -> None:
-        super().__init__("This asset was changed by someone else while you were editing it.")
-        self.current = current
-
-
 def asset_snapshot(asset: Asset) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in EDITABLE_FIELDS:
@@ -101,9 +96,8 @@ def asset_snapshot(asset: Asset) -> dict[str, Any]:
     return data
 
 
-def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict, dict]:
-    keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+# The importer diffs its rows with the same rule as every guarded update.
+_changes = diff
 
 
 def _clean_kind_fields(asset: Asset) -> None:
@@ -155,36 +149,25 @@ def asset_create(*, actor: User, **fields: Any) -> Asset:
 
 @transaction.atomic
 def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: Any) -> Asset:
-    """Save an edit started from `expected_version`; refuse it if someone saved since."""
+    """Save an edit started from `expected_version`; refuse it (EditConflict) if someone
+    saved since. The kind never changes, and fields that are not editable are ignored."""
     require(actor, "inventory.edit")
-    current = Asset.objects.select_for_update().get(pk=asset.pk)
-    if current.version != expected_version:
-        raise EditConflict(current)
-    before = asset_snapshot(current)
-    for name, value in fields.items():
-        if name in EDITABLE_FIELDS and name != "kind":
-            setattr(current, name, value)
-    current.name = current.name.strip()
-    _validate_unique_name(current)
-    current.full_clean()
-    _clean_kind_fields(current)
-    # The row is locked, so incrementing in Python is safe; an F() expression would reach
-    # simple-history's post_save as an unresolved expression and break the history row.
-    current.version += 1
-    current.save()
-    current.refresh_from_db()
-    old, new = _changes(before, asset_snapshot(current))
-    if new:
-        record_event(
-            actor=actor,
-            action="asset.update",
-            object_type="asset",
-            object_id=current.uuid,
-            object_repr=current.name,
-            before=old,
-            after=new,
-        )
-    return current
+
+    def prepare(current: Asset) -> None:
+        current.name = current.name.strip()
+        _validate_unique_name(current)
+
+    return guarded_update(
+        asset,
+        actor=actor,
+        expected_version=expected_version,
+        changes={k: v for k, v in fields.items() if k in UPDATABLE_FIELDS},
+        allowed=UPDATABLE_FIELDS,
+        action="asset.update",
+        snapshot=asset_snapshot,
+        prepare=prepare,
+        validate=_clean_kind_fields,
+    ).instance
 
 
 @transaction.atomic
@@ -379,24 +362,17 @@ ORG_FIELDS = [
 @transaction.atomic
 def organisation_update(*, actor: User, **fields: Any) -> OrganisationProfile:
     require(actor, "org.edit")
-    profile = OrganisationProfile.objects.select_for_update().get(pk=organisation().pk)
-    before = {k: getattr(profile, k) for k in ORG_FIELDS}
-    for name, value in fields.items():
-        if name in ORG_FIELDS:
-            setattr(profile, name, value)
-    profile.full_clean()
-    profile.save()
-    old, new = _changes(before, {k: getattr(profile, k) for k in ORG_FIELDS})
-    if new:
-        record_event(
-            actor=actor,
-            action="organisation.update",
-            object_type="organisation",
-            object_id=profile.pk,
-            object_repr=profile.legal_name,
-            before=old,
-            after=new,
-        )
+    edit = guarded_update(
+        OrganisationProfile.objects.filter(pk=organisation().pk),
+        actor=actor,
+        changes={k: v for k, v in fields.items() if k in ORG_FIELDS},
+        allowed=ORG_FIELDS,
+        action="organisation.update",
+        version_field=None,
+        describe=lambda profile: profile.legal_name,
+    )
+    profile = edit.instance
+    if edit.changed:
         reclassify_all(actor=actor)
         signals.organisation_changed.send(sender=OrganisationProfile)
     return profile

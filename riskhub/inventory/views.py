@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
+from riskhub.common.updates import EditConflict
 from riskhub.inventory import io, selectors, services
 from riskhub.inventory.forms import (
     KIND_FIELDS,
@@ -198,7 +199,8 @@ def _conflict_rows(form: AssetForm, current: Asset) -> list[dict[str, Any]]:
 def edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
     asset = _asset_or_404(asset_uuid)
     form = AssetForm(request.POST or None, instance=asset, kind=asset.kind)
-    conflict: list[dict[str, Any]] | None = None
+    conflict: EditConflict | None = None
+    conflict_rows: list[dict[str, Any]] = []
     status = 200
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
@@ -209,9 +211,9 @@ def edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
                 asset = services.asset_update(
                     actor=request.user, asset=asset, expected_version=version, **fields
                 )
-        except services.EditConflict as exc:
+        except EditConflict as exc:
             current = Asset.objects.select_related("owner", "business_unit").get(pk=exc.current.pk)
-            conflict = _conflict_rows(form, current)
+            conflict, conflict_rows = exc, _conflict_rows(form, current)
             # Keep everything the person typed; only the version moves on, so saving again
             # is a deliberate decision to overwrite what is listed.
             data = request.POST.copy()
@@ -237,6 +239,7 @@ def edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
             "kind_phrase": asset.kind_phrase,
             "units": selectors.business_units(),
             "conflict": conflict,
+            "conflict_rows": conflict_rows,
         },
         status=status,
     )

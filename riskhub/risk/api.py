@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from riskhub.accounts.models import User
-from riskhub.api.errors import Conflict
 from riskhub.inventory.models import Asset
 from riskhub.risk import services
 from riskhub.risk.bands import band as band_definition
@@ -26,11 +25,6 @@ from riskhub.risk.models import (
     Threat,
     band_slug,
 )
-
-
-def _conflict(exc: services.EditConflict) -> Conflict:
-    return Conflict(f"{exc} The current revision is {exc.current.revision}.")
-
 
 # --- matrices and threats ----------------------------------------------------------------
 
@@ -270,15 +264,12 @@ class AssessmentViewSet(
         assessment = self.get_object()
         data = AssessmentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.assessment_save(
-                actor=request.user,  # type: ignore[arg-type]
-                assessment=assessment,
-                expected_revision=data.validated_data["revision"],
-                summary=data.validated_data["summary"],
-            )
-        except services.EditConflict as exc:
-            raise _conflict(exc) from None
+        services.assessment_save(
+            actor=request.user,  # type: ignore[arg-type]
+            assessment=assessment,
+            expected_revision=data.validated_data["revision"],
+            summary=data.validated_data["summary"],
+        )
         return Response(self._fresh(assessment))
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -294,14 +285,11 @@ class AssessmentViewSet(
         data = RevisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assessment = self.get_object()
-        try:
-            services.assessment_submit(
-                actor=request.user,  # type: ignore[arg-type]
-                assessment=assessment,
-                expected_revision=data.validated_data.get("revision"),
-            )
-        except services.EditConflict as exc:
-            raise _conflict(exc) from None
+        services.assessment_submit(
+            actor=request.user,  # type: ignore[arg-type]
+            assessment=assessment,
+            expected_revision=data.validated_data.get("revision"),
+        )
         return Response(self._fresh(assessment))
 
     @extend_schema(request=ReviewSerializer, responses=AssessmentSerializer)
@@ -429,15 +417,12 @@ class RiskViewSet(viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         assessment = data.pop("assessment")
         revision = data.pop("revision")
-        try:
-            risk = services.risk_create(
-                actor=request.user,  # type: ignore[arg-type]
-                assessment=assessment,
-                expected_revision=revision,
-                **data,
-            )
-        except services.EditConflict as exc:
-            raise _conflict(exc) from None
+        risk = services.risk_create(
+            actor=request.user,  # type: ignore[arg-type]
+            assessment=assessment,
+            expected_revision=revision,
+            **data,
+        )
         return Response(RiskSerializer(risk).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -448,15 +433,12 @@ class RiskViewSet(viewsets.ModelViewSet):
         if "revision" not in data:
             raise serializers.ValidationError({"revision": ["This field is required."]})
         revision = data.pop("revision")
-        try:
-            risk = services.risk_update(
-                actor=request.user,  # type: ignore[arg-type]
-                risk=risk,
-                expected_revision=revision,
-                **data,
-            )
-        except services.EditConflict as exc:
-            raise _conflict(exc) from None
+        risk = services.risk_update(
+            actor=request.user,  # type: ignore[arg-type]
+            risk=risk,
+            expected_revision=revision,
+            **data,
+        )
         return Response(RiskSerializer(risk).data)
 
     @extend_schema(
@@ -471,14 +453,11 @@ class RiskViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         if data.validated_data.get("revision") is None:
             raise serializers.ValidationError({"revision": ["Pass ?revision=N."]})
-        try:
-            services.risk_delete(
-                actor=request.user,  # type: ignore[arg-type]
-                risk=risk,
-                expected_revision=data.validated_data["revision"],
-            )
-        except services.EditConflict as exc:
-            raise _conflict(exc) from None
+        services.risk_delete(
+            actor=request.user,  # type: ignore[arg-type]
+            risk=risk,
+            expected_revision=data.validated_data["revision"],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec, record_event, record_events
+from riskhub.common.updates import guarded_update, lock_for_edit
 from riskhub.inventory.models import Asset
 from riskhub.risk import effective, notifications
 from riskhub.risk.models import (
@@ -53,20 +54,6 @@ RISK_FIELDS = [
     "due_date",
     "status",
 ]
-
-
-class EditConflict(Exception):
-    """Someone saved the assessment after this editor loaded it."""
-
-    def __init__(self, current: Assessment) -> None:
-        who = current.history.first()
-        name = str(who.history_user) if who is not None and who.history_user else "someone"
-        super().__init__(
-            f"{name} saved this assessment (revision {current.revision}) while you were "
-            "editing it. Your changes were not saved."
-        )
-        self.current = current
-        self.saved_by = name
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -410,15 +397,20 @@ def assessment_start(*, actor: User, asset: Asset, matrix: RiskMatrix | None = N
 
 def _lock_editable(actor: User, assessment: Assessment, expected_revision: int) -> Assessment:
     require(actor, "risk.edit")
-    current = Assessment.objects.select_for_update().select_related("matrix").get(pk=assessment.pk)
+    return lock_for_edit(
+        Assessment.objects.select_related("matrix").filter(pk=assessment.pk),
+        expected_version=expected_revision,
+        version_field="revision",
+        check=_refuse_unless_editable,
+    )
+
+
+def _refuse_unless_editable(current: Assessment) -> None:
     if not current.is_editable:
         raise ValidationError(
             f"This assessment is {current.get_status_display().lower()}; only drafts and "
             "returned assessments can be edited. Start a reassessment to change an approved one."
         )
-    if current.revision != expected_revision:
-        raise EditConflict(current)
-    return current
 
 
 def _bump(assessment: Assessment) -> None:
@@ -460,6 +452,13 @@ def _apply(risk: Risk, matrix: RiskMatrix, fields: Mapping[str, Any]) -> None:
     for name, value in fields.items():
         if name in RISK_FIELDS:
             setattr(risk, name, value)
+    _normalise(risk, matrix, fields)
+    risk.full_clean(exclude=["assessment"])
+
+
+def _normalise(risk: Risk, matrix: RiskMatrix, fields: Mapping[str, Any]) -> None:
+    """After the fields are set: the title, the refusal of a hand-set acceptance, and the
+    derived scores and bands."""
     if isinstance(risk.title, str):
         risk.title = risk.title.strip()
     if not risk.title and risk.threat_id and risk.threat:
@@ -469,7 +468,6 @@ def _apply(risk: Risk, matrix: RiskMatrix, fields: Mapping[str, Any]) -> None:
             {"status": "A risk becomes accepted only through a formal acceptance."}
         )
     _derive(risk, matrix)
-    risk.full_clean(exclude=["assessment"])
 
 
 @transaction.atomic
@@ -557,26 +555,26 @@ def risk_create(
 
 @transaction.atomic
 def risk_update(*, actor: User, risk: Risk, expected_revision: int, **fields: Any) -> Risk:
+    """Change one risk of an editable assessment, guarded by the assessment's revision.
+    A change to what the risk says makes the actor its last changer and a contributor."""
     current = _lock_editable(actor, risk.assessment, expected_revision)
-    risk = Risk.objects.select_related("threat").get(pk=risk.pk)
-    before = _risk_snapshot(risk)
-    content = _risk_content(risk)
-    _apply(risk, current.matrix, fields)
-    if _risk_content(risk) != content:
-        risk.updated_by = actor
-        _contribute(actor, current, What.RISKS)
-    risk.save()
-    _bump(current)
-    record_event(
+    changes = {k: v for k, v in fields.items() if k in RISK_FIELDS}
+    edit = guarded_update(
+        Risk.objects.select_related("threat").filter(pk=risk.pk, assessment=current),
         actor=actor,
+        changes=changes,
+        allowed=RISK_FIELDS,
         action="risk.update",
-        object_type="risk",
-        object_id=risk.uuid,
-        object_repr=risk.title,
-        before=before,
-        after=_risk_snapshot(risk),
+        version_field=None,  # the assessment's revision guards its risks
+        snapshot=_risk_snapshot,
+        prepare=lambda r: _normalise(r, current.matrix, changes),
+        changed_by="updated_by",
+        describe=lambda r: r.title,
     )
-    return risk
+    if edit.changed:
+        _contribute(actor, current, What.RISKS)
+    _bump(current)
+    return edit.instance
 
 
 @transaction.atomic
@@ -618,9 +616,9 @@ def assessment_submit(
     *, actor: User, assessment: Assessment, expected_revision: int | None = None
 ) -> Assessment:
     require(actor, "risk.edit")
-    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if expected_revision is not None and current.revision != expected_revision:
-        raise EditConflict(current)
+    current = lock_for_edit(
+        assessment, expected_version=expected_revision, version_field="revision"
+    )
     if not current.is_editable:
         raise ValidationError("Only a draft or a returned assessment can be submitted.")
     risks = list(current.risks.all())

@@ -19,6 +19,7 @@ from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.exports import csv_stream
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
+from riskhub.common.updates import EditConflict
 from riskhub.inventory.models import Asset
 from riskhub.risk import selectors, services
 from riskhub.risk.forms import (
@@ -326,7 +327,7 @@ def assessment_edit(request: HttpRequest, uuid: UUID) -> HttpResponse:
         "threat_choices": threat_choices,
         "owner_choices": owner_choices,
     }
-    conflict: services.EditConflict | None = None
+    conflict: EditConflict | None = None
     if request.method == "POST":
         form = AssessmentForm(request.POST)
         formset = RiskFormSet(request.POST, initial=rows, prefix="risk", form_kwargs=kwargs)
@@ -350,7 +351,7 @@ def assessment_edit(request: HttpRequest, uuid: UUID) -> HttpResponse:
                     summary=form.cleaned_data["summary"],
                     risks=risks,
                 )
-            except services.EditConflict as exc:
+            except EditConflict as exc:
                 conflict = exc
             except ValidationError as exc:
                 _flash(request, exc)

@@ -260,3 +260,36 @@ def test_the_beat_schedule_runs_the_alert_task() -> None:
 
     entry = settings.CELERY_BEAT_SCHEDULE["incidents-send-clock-alerts"]
     assert entry["task"] == "riskhub.incidents.tasks.send_clock_alerts"
+
+
+def test_an_edit_of_the_affected_assets_is_audited_added_or_removed(
+    officer, catalogs, make_asset
+) -> None:  # type: ignore[no-untyped-def]
+    first, second = make_asset("endpoint", "Triage API"), make_asset("endpoint", "Chat API")
+    incident = _breach(officer, [first])
+    services.incident_update(actor=officer, incident=incident, assets=[first, second])
+    services.incident_update(actor=officer, incident=incident, assets=[second])
+    # Sending the same set again (in any order) is no change.
+    services.incident_update(actor=officer, incident=incident, assets=[second])
+    events = AuditEvent.objects.filter(action="incident.update").order_by("seq")
+    assert [(e.before, e.after) for e in events] == [
+        ({"assets": [str(first.uuid)]}, {"assets": [str(first.uuid), str(second.uuid)]}),
+        ({"assets": [str(first.uuid), str(second.uuid)]}, {"assets": [str(second.uuid)]}),
+    ]
+    changes = incident.timeline.filter(kind=TimelineEntry.Kind.ACTION).order_by("at")
+    assert [e.summary for e in changes] == ["Details changed: affected assets."] * 2
+    assert list(incident.assets.all()) == [second]
+
+
+def test_a_closed_incident_refuses_an_edit_before_looking_at_the_fields(
+    officer, make_asset
+) -> None:  # type: ignore[no-untyped-def]
+    incident = _breach(officer, [])
+    services.incident_close(
+        actor=officer, incident=incident, what_failed="Filter", what_changes="New filter"
+    )
+    with pytest.raises(ValidationError, match="A closed incident cannot be changed"):
+        services.incident_update(actor=officer, incident=incident, created_by=None)
+    with pytest.raises(ValidationError) as caught:
+        services.incident_update(actor=officer, incident=_breach(officer, []), created_by=None)
+    assert caught.value.message_dict == {"created_by": ["This field cannot be changed here."]}

@@ -102,6 +102,10 @@ def test_a_stale_revision_answers_409_and_changes_nothing(make_asset, catalogs, 
         format="json",
     )
     assert second.status_code == 409 and second.json()["error"]["code"] == "conflict"
+    assert second.json()["error"]["message"] == (
+        f"{officer} saved this assessment (now revision 2) while you were editing revision 1."
+        " Your changes were not saved."
+    )
     r = client.post("/api/v1/risks/", risk_body(a["id"], a["revision"]), format="json")
     assert r.status_code == 409
     assert Assessment.objects.get(uuid=a["id"]).summary == "first"
