@@ -461,6 +461,7 @@ def system_dossier(
     obligations = [
         {
             "framework": comp.frameworks[comp.requirements[req].framework_id].short_name,
+            "framework_slug": comp.requirement_key(req)[0],
             "ref": comp.requirements[req].ref,
             "title": comp.requirements[req].title,
             "status": status,
