@@ -91,6 +91,7 @@ class Implementations:
         self.organisation: list[ImplementationFacts] = []
         self.on_system: dict[int, list[ImplementationFacts]] = defaultdict(list)
         self.on_asset: dict[int, list[ImplementationFacts]] = defaultdict(list)
+        self._organisation_judged: dict[dt.date, dict[int, ControlJudgement]] = {}
         for row in rows:
             if row.scope == Control.Scope.ORGANISATION:
                 self.organisation.append(row)
@@ -105,14 +106,23 @@ class Implementations:
         """Those that count for `asset`: organisation-wide ones, those on the asset
         itself (at system or asset scope), and the system-scope ones of every system
         it is part of."""
-        found = [
-            *self.organisation,
-            *self.on_system.get(asset, ()),
-            *self.on_asset.get(asset, ()),
-        ]
+        return [*self.organisation, *self._local(asset, part_of)]
+
+    def _local(self, asset: int, part_of: Iterable[int]) -> list[ImplementationFacts]:
+        found = [*self.on_system.get(asset, ()), *self.on_asset.get(asset, ())]
         for system in sorted(set(part_of) - {asset}):
             found.extend(self.on_system.get(system, ()))
         return found
+
+    def judged(
+        self, asset: int, part_of: Iterable[int], today: dt.date
+    ) -> dict[int, ControlJudgement]:
+        """`judge_controls` over `in_scope(asset, part_of)`. The organisation-wide
+        implementations are judged once per day, not once per asset."""
+        shared = self._organisation_judged.get(today)
+        if shared is None:
+            shared = self._organisation_judged[today] = judge_controls(self.organisation, today)
+        return judge_controls(self._local(asset, part_of), today, start=shared)
 
 
 @dataclass(frozen=True)
@@ -188,11 +198,15 @@ class AssetCoverage:
 
 
 def judge_controls(
-    implementations: Iterable[ImplementationFacts], today: dt.date
+    implementations: Iterable[ImplementationFacts],
+    today: dt.date,
+    *,
+    start: Mapping[int, ControlJudgement] | None = None,
 ) -> dict[int, ControlJudgement]:
     """Per control, whether it counts: it does when any of its implementations in
-    scope is implemented with valid evidence."""
-    result: dict[int, ControlJudgement] = {}
+    scope is implemented with valid evidence. `start` holds judgements already made
+    for other implementations in the same scope."""
+    result: dict[int, ControlJudgement] = dict(start or {})
     for implementation in implementations:
         counts, why = implementation.judge(today)
         current = result.get(implementation.control)
@@ -235,19 +249,21 @@ def assess_asset(
     asset: AssetFacts,
     *,
     feeds: Iterable[AssetFacts],
-    implementations: Iterable[ImplementationFacts],
+    part_of: Iterable[int],
+    implementations: Implementations,
     catalog: Catalog,
     today: dt.date,
 ) -> AssetCoverage:
     """The obligations of one asset on `today` with their coverage.
 
-    `feeds` are the assets downstream of it in lineage (the systems among them pass
-    their obligations on); `implementations` those in its scope
-    (`Implementations.in_scope`). An archived asset has no obligations."""
+    `feeds` are the assets downstream of it in lineage (the AI systems among them
+    pass their obligations on); `part_of` the systems it is part of (their
+    system-scope implementations count for it). An archived asset has no
+    obligations."""
     result = AssetCoverage(asset.id)
     if not asset.active:
         return result
-    result.controls = judge_controls(implementations, today)
+    result.controls = implementations.judged(asset.id, part_of, today)
     effective = result.effective
     for obligation in applicability.evaluate(catalog.requirements, fact_sources(asset, feeds)):
         covered = cover(obligation.key, catalog.mappings.get(obligation.key), effective)

@@ -111,7 +111,8 @@ def coverage_recompute(
         result = assess_asset(
             nodes[pk],
             feeds=[nodes[d] for d in feeds[pk]],
-            implementations=implementations.in_scope(pk, reachable(part_of, pk)),
+            part_of=reachable(part_of, pk),
+            implementations=implementations,
             catalog=catalog,
             today=today,
         )

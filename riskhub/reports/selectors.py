@@ -341,7 +341,8 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
         coverage[pk] = assess_asset(
             facts_of(pk),
             feeds=[facts_of(d) for d in state.downstream_of(pk)],
-            implementations=in_force.in_scope(pk, reachable(part_of, pk)),
+            part_of=reachable(part_of, pk),
+            implementations=in_force,
             catalog=catalog,
             today=state.today,
         )

@@ -270,7 +270,8 @@ def test_the_rule_says_which_controls_count_and_why() -> None:
     answer = assess_asset(
         AssetFacts(7, "model", "scorer", frozenset({"ai_system"})),
         feeds=[],
-        implementations=implementations.in_scope(7, part_of=[100]),
+        part_of=[100],
+        implementations=implementations,
         catalog=catalog,
         today=today,
     )
@@ -288,7 +289,8 @@ def test_the_rule_says_which_controls_count_and_why() -> None:
     tomorrow = assess_asset(
         AssetFacts(7, "model", "scorer", frozenset({"ai_system"})),
         feeds=[],
-        implementations=implementations.in_scope(7, part_of=[100]),
+        part_of=[100],
+        implementations=implementations,
         catalog=catalog,
         today=today + dt.timedelta(days=1),
     )
@@ -297,5 +299,13 @@ def test_the_rule_says_which_controls_count_and_why() -> None:
     # An archived asset has no obligations.
     archived = AssetFacts(7, "model", "scorer", frozenset({"ai_system"}), active=False)
     assert not assess_asset(
-        archived, feeds=[], implementations=[], catalog=catalog, today=today
+        archived,
+        feeds=[],
+        part_of=[],
+        implementations=implementations,
+        catalog=catalog,
+        today=today,
     ).obligations
+    # The scope: organisation-wide, on the asset, on the systems it is part of.
+    assert {i.control for i in implementations.in_scope(7, part_of=[100])} == {2, 3, 4, 5}
+    assert {i.control for i in implementations.in_scope(7, part_of=[])} == {2, 4, 5}

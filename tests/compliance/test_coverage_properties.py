@@ -319,7 +319,8 @@ def _expected(world: World, rows: dict[str, list[Any]], today: dt.date) -> dict[
         answer = assess_asset(
             asset,
             feeds=[plain[d] for d in _walk(edges, i)],
-            implementations=index.in_scope(asset.id, [pk["asset"][s] for s in _walk(part_of, i)]),
+            part_of=[pk["asset"][s] for s in _walk(part_of, i)],
+            implementations=index,
             catalog=catalog,
             today=today,
         )
