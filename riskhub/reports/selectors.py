@@ -7,8 +7,10 @@ data) have no historical record; they are read from the live table when they wer
 created before `t`, which is the best the database knows about them. Coverage and
 applicability are recomputed in memory by the compliance app's coverage rule
 (`compliance.coverage.assess_asset`, the same function that writes the stored
-statuses), since the stored statuses only describe the present. Catalog rows (frameworks, requirements,
-controls) are read as they are now: they are versioned by the catalog itself.
+statuses), since the stored statuses only describe the present. Catalog rows
+(frameworks, requirements, controls) are read as they are now: they are versioned by
+the catalog itself. Requirements are identified by (framework, ref), never by ref
+alone (`ComplianceState.requirement_key`).
 
 Every function here issues a fixed number of queries, whatever the inventory size.
 """
