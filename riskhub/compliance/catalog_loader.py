@@ -329,9 +329,13 @@ def _load_sufficient_sets(
 def _flag_for_review(report: Report) -> int:
     if not report.changed_requirements and not report.changed_controls:
         return 0
-    refs = dict(
-        Requirement.objects.filter(pk__in=report.changed_requirements).values_list("pk", "ref")
-    )
+    # Named with their law ("GDPR Art. 14"): a ref alone is ambiguous across frameworks.
+    refs = {
+        r.pk: str(r)
+        for r in Requirement.objects.filter(pk__in=report.changed_requirements).select_related(
+            "framework"
+        )
+    }
     flagged = 0
     implementations = ControlImplementation.objects.filter(
         mappings_changed_filter(report)

@@ -13,7 +13,14 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from riskhub.compliance.coverage import GapCloser, RequirementMapping, rank_closers
+from riskhub.compliance import applicability
+from riskhub.compliance.coverage import (
+    Catalog,
+    GapCloser,
+    ImplementationFacts,
+    RequirementMapping,
+    rank_closers,
+)
 from riskhub.compliance.models import (
     Control,
     ControlImplementation,
@@ -106,6 +113,42 @@ def requirement_mappings() -> dict[int, RequirementMapping]:
         )
         for rid in ids
     }
+
+
+def coverage_catalog() -> tuple[Catalog, dict[int, int]]:
+    """What the coverage rule needs of the catalog: the requirements in force in the
+    catalog (catalog order) with their applicability rules and dates, their control
+    mappings; and each requirement's framework id (4 queries)."""
+    specs = []
+    framework_of = {}
+    for pk, framework_id, rule, dates in (
+        Requirement.objects.filter(retired=False)
+        .order_by("framework__position", "position")
+        .values_list("pk", "framework_id", "rule", "applies_from")
+    ):
+        specs.append(
+            applicability.RequirementSpec(
+                pk, applicability.Rule.from_json(rule), applicability.parse_dates(dates)
+            )
+        )
+        framework_of[pk] = framework_id
+    return Catalog(specs, requirement_mappings()), framework_of
+
+
+def implementation_facts() -> list[ImplementationFacts]:
+    """Every control implementation as it stands, with the validity dates of its
+    evidence, as the coverage rule's plain input (2 queries)."""
+    evidence: dict[int, list[dt.date | None]] = defaultdict(list)
+    for implementation_id, valid_until in Evidence.objects.values_list(
+        "implementation_id", "valid_until"
+    ).iterator(chunk_size=5000):
+        evidence[implementation_id].append(valid_until)
+    return [
+        ImplementationFacts(control, scope, asset, status, tuple(evidence.get(pk, ())))
+        for pk, control, scope, asset, status in ControlImplementation.objects.values_list(
+            "pk", "control_id", "scope", "asset_id", "status"
+        ).iterator(chunk_size=5000)
+    ]
 
 
 def control_list(*, theme: str = "", query: str = "") -> QuerySet[Control]:

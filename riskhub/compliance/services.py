@@ -27,24 +27,24 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
 from riskhub.common.updates import guarded_update
-from riskhub.compliance import applicability, uploads
-from riskhub.compliance.coverage import Totals, requirement_status
+from riskhub.compliance import uploads
+from riskhub.compliance.coverage import AssetFacts, Implementations, Totals, assess_asset
 from riskhub.compliance.models import (
     Control,
     ControlImplementation,
     Evidence,
     Framework,
     FrameworkCoverage,
-    Requirement,
     RequirementStatus,
 )
 from riskhub.compliance.selectors import (
     components_of,
+    coverage_catalog,
     evidence_expiry_window,
     expiring_evidence_q,
+    implementation_facts,
     local_today,
     overall_coverage_live,
-    requirement_mappings,
     upstream_ids,
 )
 from riskhub.inventory import lineage
@@ -68,109 +68,59 @@ IMPLEMENTATION_FIELDS = [
 # --- coverage -------------------------------------------------------------------------
 
 
-def _requirement_specs() -> tuple[list[applicability.RequirementSpec], dict[int, int]]:
-    specs = []
-    framework_of = {}
-    for pk, framework_id, rule, dates in (
-        Requirement.objects.filter(retired=False)
-        .order_by("framework__position", "position")
-        .values_list("pk", "framework_id", "rule", "applies_from")
-    ):
-        specs.append(
-            applicability.RequirementSpec(
-                pk, applicability.Rule.from_json(rule), applicability.parse_dates(dates)
-            )
-        )
-        framework_of[pk] = framework_id
-    return specs, framework_of
-
-
-def _effective_controls(
-    today: dt.date,
-) -> tuple[set[int], dict[int, set[int]], dict[int, set[int]]]:
-    """Implemented controls with valid evidence: organisation-wide, per system, per asset."""
-    from riskhub.compliance.selectors import valid_evidence_exists
-
-    org: set[int] = set()
-    system: dict[int, set[int]] = defaultdict(set)
-    asset: dict[int, set[int]] = defaultdict(set)
-    rows = (
-        ControlImplementation.objects.filter(status=ControlImplementation.Status.IMPLEMENTED)
-        .annotate(valid=valid_evidence_exists(today))
-        .filter(valid=True)
-        .values_list("control_id", "scope", "asset_id")
-    )
-    for control_id, scope, asset_id in rows:
-        if scope == Control.Scope.ORGANISATION:
-            org.add(control_id)
-        elif scope == Control.Scope.SYSTEM:
-            system[asset_id].add(control_id)
-        else:
-            asset[asset_id].add(control_id)
-    return org, system, asset
-
-
 def coverage_recompute(
     *, asset_ids: Iterable[int] | None = None, today: dt.date | None = None
 ) -> int:
     """Recompute applicability and coverage for the given assets (None: every asset),
-    then the per-framework totals. A fixed number of queries per batch of assets."""
+    then the per-framework totals. The rule is `coverage.assess_asset`; this gathers
+    its inputs and stores its answers. A fixed number of queries per batch of assets."""
     today = today or local_today()
-    specs, framework_of = _requirement_specs()
-    mappings = requirement_mappings()
+    catalog, framework_of = coverage_catalog()
     slugs = dict(Framework.objects.values_list("pk", "slug"))
     graph = lineage.load()
-    org_controls, system_controls, asset_controls = _effective_controls(today)
+    implementations = Implementations(implementation_facts())
 
     targets = Asset.objects.all()
     ids = None if asset_ids is None else sorted(set(asset_ids))
     if ids is not None:
         targets = targets.filter(pk__in=ids)
-    target_rows = list(targets.values_list("pk", "kind", "name", "facts", "archived_at"))
+    columns = ("pk", "kind", "name", "facts", "archived_at")
+    nodes = {
+        pk: AssetFacts(pk, kind, name, frozenset(facts or ()), archived is None)
+        for pk, kind, name, facts, archived in targets.values_list(*columns)
+    }
+    target_ids = list(nodes)
     # The systems the targets feed, for their facts (may lie outside the targets).
-    feeds: dict[int, set[int]] = {pk: graph.reachable([pk]) for pk, *_ in target_rows}
-    needed = set().union(*feeds.values()) if feeds else set()
-    info = {pk: (kind, name, facts, archived) for pk, kind, name, facts, archived in target_rows}
-    missing = needed - set(info)
+    feeds: dict[int, set[int]] = {pk: graph.reachable([pk]) for pk in target_ids}
+    missing = sorted(set().union(*feeds.values()) - set(nodes)) if feeds else []
     for start in range(0, len(missing), _BATCH):
-        chunk = sorted(missing)[start : start + _BATCH]
+        chunk = missing[start : start + _BATCH]
         for pk, kind, name, facts, archived in Asset.objects.filter(pk__in=chunk).values_list(
-            "pk", "kind", "name", "facts", "archived_at"
+            *columns
         ):
-            info[pk] = (kind, name, facts, archived)
+            nodes[pk] = AssetFacts(pk, kind, name, frozenset(facts or ()), archived is None)
 
     statuses: list[RequirementStatus] = []
     summaries: dict[int, dict[str, dict[str, int]]] = {}
-    for pk, _kind, _name, facts, archived in target_rows:
-        if archived is not None:
-            summaries[pk] = {}
-            continue
-        sources = []
-        if facts:
-            sources.append(applicability.FactSource(frozenset(facts)))
-        for system_id in sorted(feeds[pk]):
-            s_kind, s_name, s_facts, s_archived = info[system_id]
-            if s_kind == Asset.Kind.SYSTEM and s_facts and s_archived is None:
-                sources.append(applicability.FactSource(frozenset(s_facts), via=s_name))
-        obligations = applicability.evaluate(specs, sources)
-        effective = (
-            set(org_controls) | system_controls.get(pk, set()) | asset_controls.get(pk, set())
+    for pk in target_ids:
+        result = assess_asset(
+            nodes[pk],
+            feeds=[nodes[d] for d in feeds[pk]],
+            part_of=graph.reachable([pk], relations=[AssetLink.Relation.PART_OF]),
+            implementations=implementations,
+            catalog=catalog,
+            today=today,
         )
-        for system_id in graph.reachable([pk], relations=[AssetLink.Relation.PART_OF]):
-            effective |= system_controls.get(system_id, set())
         totals: dict[str, Totals] = {slug: Totals() for slug in slugs.values()}
-        for obligation in obligations:
-            requirement_id = obligation.key
-            mapping = mappings.get(requirement_id)
-            status = requirement_status(mapping, effective) if mapping else "gap"
-            framework_id = framework_of[requirement_id]
-            totals[slugs[framework_id]].add(status)
+        for obligation in result.obligations:
+            framework_id = framework_of[obligation.requirement]
+            totals[slugs[framework_id]].add(obligation.status)
             statuses.append(
                 RequirementStatus(
                     asset_id=pk,
-                    requirement_id=requirement_id,
+                    requirement_id=obligation.requirement,
                     framework_id=framework_id,
-                    status=status,
+                    status=obligation.status,
                     reason=obligation.reason,
                     applies_from=obligation.applies_from,
                     condition=obligation.condition,
@@ -192,7 +142,7 @@ def coverage_recompute(
             assets.append(asset)
         Asset.objects.bulk_update(assets, ["coverage_summary"], batch_size=_BATCH)
         _store_totals(slugs)
-    return len(target_rows)
+    return len(target_ids)
 
 
 def _store_totals(slugs: dict[int, str]) -> None:

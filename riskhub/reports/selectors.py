@@ -5,9 +5,12 @@ A report reads the history tables (django-simple-history): `Model.history.as_of(
 gives each row as it stood at `t`. Rows written without history (bulk imports, demo
 data) have no historical record; they are read from the live table when they were
 created before `t`, which is the best the database knows about them. Coverage and
-applicability are recomputed in memory with the compliance app's pure functions, since
-the stored statuses only describe the present. Catalog rows (frameworks, requirements,
-controls) are read as they are now: they are versioned by the catalog itself.
+applicability are recomputed in memory by the compliance app's coverage rule
+(`compliance.coverage.assess_asset`, the same function that writes the stored
+statuses), since the stored statuses only describe the present. Catalog rows
+(frameworks, requirements, controls) are read as they are now: they are versioned by
+the catalog itself. Requirements are identified by (framework, ref), never by ref
+alone (`ComplianceState.requirement_key`).
 
 Every function here issues a fixed number of queries, whatever the inventory size.
 """
@@ -23,8 +26,14 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from riskhub.compliance import applicability
-from riskhub.compliance.coverage import RequirementMapping, evidence_valid, requirement_status
+from riskhub.compliance.coverage import (
+    AssetCoverage,
+    AssetFacts,
+    ImplementationFacts,
+    Implementations,
+    RequirementMapping,
+    assess_asset,
+)
 from riskhub.compliance.models import (
     Control,
     ControlImplementation,
@@ -32,7 +41,7 @@ from riskhub.compliance.models import (
     Framework,
     Requirement,
 )
-from riskhub.compliance.selectors import requirement_mappings
+from riskhub.compliance.selectors import coverage_catalog
 from riskhub.inventory.lineage import DOWN, UP, Edge, Graph
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 from riskhub.reports.models import Report, ScheduledReport
@@ -269,11 +278,22 @@ class ComplianceState:
     obligations: dict[int, list[tuple[int, str, str, dt.date | None]]]
     # asset pk -> control pks effective for it
     effective: dict[int, set[int]]
+    # asset pk -> the coverage rule's full answer (which controls count, and why)
+    coverage: dict[int, AssetCoverage] = field(default_factory=dict)
+
+    def requirement_key(self, requirement_id: int) -> tuple[str, str]:
+        """A requirement's identity for people and machines: (framework slug, ref).
+        A ref alone is ambiguous: "Art. 14" is human oversight in the AI Act and the
+        duty to inform in the GDPR."""
+        requirement = self.requirements[requirement_id]
+        return self.frameworks[requirement.framework_id].slug, requirement.ref
 
 
 def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> ComplianceState:
     """Applicable requirements and their coverage for the scoped assets as of the
-    state's moment, recomputed in memory (a fixed number of queries)."""
+    state's moment: the compliance app's coverage rule (`coverage.assess_asset`) run
+    over the implementations and evidence as they stood then (a fixed number of
+    queries)."""
     frameworks = {f.pk: f for f in Framework.objects.order_by("position")}
     requirements = {
         r.pk: r
@@ -282,7 +302,7 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
         )
     }
     controls = {c.pk: c for c in Control.objects.filter(retired=False)}
-    mappings = requirement_mappings()
+    catalog, _ = coverage_catalog()
     as_of = state.requested
     implementations = {
         row["id"]: row
@@ -293,62 +313,47 @@ def load_compliance(state: State, *, assets: Iterable[int] | None = None) -> Com
         for e in rows_as_of(Evidence, EVIDENCE_FIELDS, as_of, "uploaded_at")
         if e["implementation"] in implementations
     ]
-    valid_for: set[int] = {
-        e["implementation"] for e in evidence if evidence_valid(e["valid_until"], state.today)
-    }
-    org: set[int] = set()
-    per_asset: dict[int, set[int]] = defaultdict(set)
-    per_system: dict[int, set[int]] = defaultdict(set)
-    for impl in implementations.values():
-        if (
-            impl["status"] != ControlImplementation.Status.IMPLEMENTED
-            or impl["id"] not in valid_for
-        ):
-            continue
-        if impl["scope"] == Control.Scope.ORGANISATION:
-            org.add(impl["control"])
-        elif impl["scope"] == Control.Scope.SYSTEM:
-            per_system[impl["asset"]].add(impl["control"])
-        else:
-            per_asset[impl["asset"]].add(impl["control"])
-    specs = [
-        applicability.RequirementSpec(
-            r.pk, applicability.Rule.from_json(r.rule), applicability.parse_dates(r.applies_from)
+    valid_until: dict[int, list[dt.date | None]] = defaultdict(list)
+    for e in evidence:
+        valid_until[e["implementation"]].append(e["valid_until"])
+    in_force = Implementations(
+        ImplementationFacts(
+            impl["control"],
+            impl["scope"],
+            impl["asset"],
+            impl["status"],
+            tuple(valid_until.get(impl["id"], ())),
         )
-        for r in requirements.values()
-    ]
-    obligations: dict[int, list[tuple[int, str, str, dt.date | None]]] = {}
-    effective_of: dict[int, set[int]] = {}
+        for impl in implementations.values()
+    )
+
+    def facts_of(pk: int) -> AssetFacts:
+        a = state.assets[pk]
+        return AssetFacts(pk, a["kind"], a["name"], frozenset(a["facts"] or ()), state.active(pk))
+
+    coverage: dict[int, AssetCoverage] = {}
     for pk in state.in_scope if assets is None else assets:
-        asset = state.assets[pk]
-        sources = []
-        if asset["facts"]:
-            sources.append(applicability.FactSource(frozenset(asset["facts"])))
-        for system_id in sorted(state.downstream_of(pk)):
-            system = state.assets[system_id]
-            if system["kind"] == Asset.Kind.SYSTEM and system["facts"] and state.active(system_id):
-                sources.append(
-                    applicability.FactSource(frozenset(system["facts"]), via=system["name"])
-                )
-        effective = set(org) | per_system.get(pk, set()) | per_asset.get(pk, set())
-        for system_id in state.downstream_of(pk, relations=[AssetLink.Relation.PART_OF]):
-            effective |= per_system.get(system_id, set())
-        effective_of[pk] = effective
-        rows = []
-        for obligation in applicability.evaluate(specs, sources):
-            mapping = mappings.get(obligation.key)
-            status = requirement_status(mapping, effective) if mapping else "gap"
-            rows.append((obligation.key, status, obligation.reason, obligation.applies_from))
-        obligations[pk] = rows
+        coverage[pk] = assess_asset(
+            facts_of(pk),
+            feeds=[facts_of(d) for d in state.downstream_of(pk)],
+            part_of=state.downstream_of(pk, relations=[AssetLink.Relation.PART_OF]),
+            implementations=in_force,
+            catalog=catalog,
+            today=state.today,
+        )
     return ComplianceState(
         frameworks,
         requirements,
         controls,
-        mappings,
+        dict(catalog.mappings),
         implementations,
         evidence,
-        obligations,
-        effective_of,
+        obligations={
+            pk: [(o.requirement, o.status, o.reason, o.applies_from) for o in c.obligations]
+            for pk, c in coverage.items()
+        },
+        effective={pk: c.effective for pk, c in coverage.items()},
+        coverage=coverage,
     )
 
 

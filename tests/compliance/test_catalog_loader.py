@@ -92,7 +92,7 @@ def test_upgrade_keeps_evidence_and_flags_changed_requirements(
     assert report.changed_requirements == {requirement_pk}
     flagged.refresh_from_db()
     untouched.refresh_from_db()
-    assert flagged.needs_review and "Art. 33" in flagged.review_reason
+    assert flagged.needs_review and "GDPR Art. 33" in flagged.review_reason
     assert not untouched.needs_review
     assert Evidence.objects.filter(implementation=flagged).count() == 1
     assert Requirement.objects.get(pk=requirement_pk).title.startswith("Breach notification")

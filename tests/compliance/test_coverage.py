@@ -194,3 +194,118 @@ def test_archived_asset_has_no_obligations(screener) -> None:  # type: ignore[no
     screener.refresh_from_db()
     assert screener.coverage_summary == {}
     assert not RequirementStatus.objects.filter(asset=screener).exists()
+
+
+def _reads(action) -> int:  # type: ignore[no-untyped-def]
+    """The SELECTs an action issues (its writes go in batches of rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return sum(1 for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT"))
+
+
+def test_recompute_and_the_reports_read_coverage_in_a_fixed_number_of_queries(
+    catalogs, make_asset, link, officer
+) -> None:  # type: ignore[no-untyped-def]
+    """The loaders gather the rule's inputs in bulk: the number of reads does not
+    grow with assets, lineage, implementations or evidence."""
+    from riskhub.reports import selectors as report_selectors
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            system = make_asset("system", HR_SCREENER)
+            model = make_asset("model")
+            dataset = make_asset("dataset")
+            link(model, system, "part_of")
+            link(dataset, model, "trained_on")
+            implement(officer, "CTL-DEPLOYER-OPERATIONS", "system", system)
+            implement(officer, "CTL-DATA-QUALITY", "asset", dataset)
+
+    def report() -> None:
+        state = report_selectors.load_state(report_selectors.Scope(), None)
+        report_selectors.load_compliance(state)
+
+    grow(1)
+    small = (_reads(services.coverage_recompute), _reads(report))
+    grow(6)
+    assert (_reads(services.coverage_recompute), _reads(report)) == small
+
+
+def test_the_rule_says_which_controls_count_and_why() -> None:
+    """The pure rule's answer for one asset: each obligation's status with the
+    controls that count, and for each control in scope why it counts or not."""
+    from riskhub.compliance import applicability
+    from riskhub.compliance.coverage import (
+        WHY_NONE,
+        WHY_SOME,
+        WHY_SUFFICIENT_SET,
+        AssetFacts,
+        Catalog,
+        ImplementationFacts,
+        Implementations,
+        assess_asset,
+    )
+
+    today = dt.date(2027, 6, 1)
+    always = applicability.Rule.from_json({})
+    catalog = Catalog(
+        [applicability.RequirementSpec(key, always, ()) for key in (10, 20, 30)],
+        {
+            10: M,  # full 1; partial 2, 3, 4; 2 + 3 sufficient together
+            20: RequirementMapping(full=frozenset({1}), partial=frozenset({4})),
+            30: RequirementMapping(full=frozenset({5})),
+        },
+    )
+    implementations = Implementations(
+        [
+            ImplementationFacts(2, "organisation", None, "implemented", (None,)),
+            ImplementationFacts(3, "system", 100, "implemented", (today,)),
+            ImplementationFacts(4, "asset", 7, "implemented", (dt.date(2027, 5, 31),)),
+            ImplementationFacts(5, "asset", 7, "in-progress", (None,)),
+            ImplementationFacts(1, "asset", 8, "implemented", (None,)),  # another asset
+        ]
+    )
+    answer = assess_asset(
+        AssetFacts(7, "model", "scorer", frozenset({"ai_system"})),
+        feeds=[],
+        part_of=[100],
+        implementations=implementations,
+        catalog=catalog,
+        today=today,
+    )
+    by_requirement = {o.requirement: o for o in answer.obligations}
+    assert (by_requirement[10].status, by_requirement[10].why) == ("met", WHY_SUFFICIENT_SET)
+    assert by_requirement[10].counting == (2, 3)
+    assert (by_requirement[20].status, by_requirement[20].why) == ("gap", WHY_NONE)
+    assert (by_requirement[30].status, by_requirement[30].counting) == ("gap", ())
+    assert answer.effective == {2, 3}
+    assert answer.controls[3].scope == "system" and answer.controls[3].asset == 100
+    assert "valid until 2027-05-31" in answer.controls[4].why
+    assert "in progress" in answer.controls[5].why
+    assert 1 not in answer.controls  # implemented on another asset: out of scope
+    # Evidence valid through today counts; from tomorrow, control 3 no longer does.
+    tomorrow = assess_asset(
+        AssetFacts(7, "model", "scorer", frozenset({"ai_system"})),
+        feeds=[],
+        part_of=[100],
+        implementations=implementations,
+        catalog=catalog,
+        today=today + dt.timedelta(days=1),
+    )
+    later = {o.requirement: o for o in tomorrow.obligations}
+    assert (later[10].status, later[10].why, later[10].counting) == ("partial", WHY_SOME, (2,))
+    # An archived asset has no obligations.
+    archived = AssetFacts(7, "model", "scorer", frozenset({"ai_system"}), active=False)
+    assert not assess_asset(
+        archived,
+        feeds=[],
+        part_of=[],
+        implementations=implementations,
+        catalog=catalog,
+        today=today,
+    ).obligations
+    # The scope: organisation-wide, on the asset, on the systems it is part of.
+    assert {i.control for i in implementations.in_scope(7, part_of=[100])} == {2, 3, 4, 5}
+    assert {i.control for i in implementations.in_scope(7, part_of=[])} == {2, 4, 5}

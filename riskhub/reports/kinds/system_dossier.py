@@ -101,6 +101,7 @@ def obligations_section(comp: sel.ComplianceState, system_pk: int) -> list[dict[
     return [
         {
             "framework": comp.frameworks[comp.requirements[req].framework_id].short_name,
+            "framework_slug": comp.requirement_key(req)[0],
             "ref": comp.requirements[req].ref,
             "title": comp.requirements[req].title,
             "status": status,
