@@ -17,6 +17,7 @@ from riskhub.compliance.models import (
     Control,
     ControlImplementation,
     ControlRequirement,
+    ControlThreat,
     Evidence,
     Framework,
     FrameworkCoverage,
@@ -25,6 +26,7 @@ from riskhub.compliance.models import (
     SufficientSet,
 )
 from riskhub.inventory.models import Asset, AssetLink
+from riskhub.risk.models import Threat
 
 
 def local_today() -> dt.date:
@@ -111,7 +113,11 @@ def control_list(*, theme: str = "", query: str = "") -> QuerySet[Control]:
                 queryset=ControlRequirement.objects.select_related(
                     "requirement__framework"
                 ).order_by("requirement__framework__position", "requirement__position"),
-            )
+            ),
+            Prefetch(
+                "threat_links",
+                queryset=ControlThreat.objects.select_related("threat").order_by("position"),
+            ),
         )
         .annotate(
             implemented=Count(
@@ -132,10 +138,15 @@ def control_themes() -> list[str]:
     )
 
 
-def controls_for_threat(code: str) -> list[Control]:
-    """Controls treating a threat. Filtered in Python so JSON-list containment behaves
-    the same on SQLite and PostgreSQL (75 small rows)."""
-    return [c for c in control_list() if code in (c.threats or [])]
+def threat(code: str) -> Threat | None:
+    """A threat of the catalog (retired ones too: risks still name them), or None."""
+    return Threat.objects.filter(code=code).first()
+
+
+def controls_for_threat(threat: Threat) -> QuerySet[Control]:
+    """The threat's suggested controls: the controls that name it in the library."""
+    linked = ControlThreat.objects.filter(threat=threat).values("control_id")
+    return control_list().filter(pk__in=linked)
 
 
 def crosswalk() -> tuple[list[Framework], list[dict[str, Any]]]:
