@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from riskhub.accounts.models import User
 from riskhub.compliance.coverage import GapCloser, RequirementMapping, rank_closers
 from riskhub.compliance.models import (
     Control,
@@ -265,6 +266,13 @@ def implementations_in_scope(
         .annotate(has_valid_evidence=valid_evidence_exists(today))
         .order_by("control__position", "scope")
     )
+
+
+def open_implementations_owned_by(user: User) -> QuerySet[ControlImplementation]:
+    """The control implementations a person still has to deliver: theirs and neither
+    implemented nor ruled not applicable."""
+    done = [ControlImplementation.Status.IMPLEMENTED, ControlImplementation.Status.NOT_APPLICABLE]
+    return ControlImplementation.objects.filter(owner=user).exclude(status__in=done)
 
 
 def implementation_list(

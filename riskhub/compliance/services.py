@@ -27,6 +27,7 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
 from riskhub.common.graphs import reachable
+from riskhub.common.ownership import reassign_owner
 from riskhub.compliance import applicability, uploads
 from riskhub.compliance.coverage import Totals, requirement_status
 from riskhub.compliance.models import (
@@ -41,6 +42,7 @@ from riskhub.compliance.models import (
 from riskhub.compliance.selectors import (
     components_of,
     local_today,
+    open_implementations_owned_by,
     overall_coverage_live,
     requirement_mappings,
     upstream_ids,
@@ -413,6 +415,23 @@ def implementation_update(
         )
         _recompute_for(current)
     return current
+
+
+@transaction.atomic
+def implementation_reassign_owner(*, actor: User, from_user: User, to_user: User) -> int:
+    """Make `to_user` the owner of every control implementation `from_user` still has
+    to deliver (offboarding); one `controlimplementation.reassign` event each (the type
+    name offboarding has always written). Coverage does not depend on the owner, so
+    nothing is recomputed. Returns how many moved."""
+    require(actor, "users.manage")
+    moved = reassign_owner(
+        actor=actor,
+        rows=open_implementations_owned_by(from_user),
+        from_user=from_user,
+        to_user=to_user,
+        object_type="controlimplementation",
+    )
+    return len(moved)
 
 
 @transaction.atomic

@@ -107,6 +107,12 @@ def owners() -> QuerySet[User]:
     return User.objects.filter(is_active=True).order_by("email")
 
 
+def open_assets_owned_by(user: User) -> QuerySet[Asset]:
+    """The assets a person still looks after: theirs and not archived (an archived
+    asset keeps its owner, as its history does)."""
+    return Asset.objects.filter(owner=user, archived_at__isnull=True)
+
+
 def business_units() -> QuerySet[BusinessUnit]:
     return BusinessUnit.objects.order_by("name")
 
