@@ -339,7 +339,3 @@ class FrameworkCoverage(models.Model):
     @property
     def met_pct(self) -> int:
         return round(100 * self.met / self.applicable) if self.applicable else 0
-
-    @property
-    def partial_pct(self) -> int:
-        return round(100 * self.partial / self.applicable) if self.applicable else 0

@@ -6,7 +6,6 @@ Each function issues a bounded number of queries, whatever the size of the regis
 from __future__ import annotations
 
 import uuid as uuid_lib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,16 +292,6 @@ def asset_history(asset: Asset, limit: int = 25) -> list[Any]:
 def _label(name: str) -> str:
     field = Asset._meta.get_field(name)
     return str(getattr(field, "verbose_name", name))
-
-
-def link_counts(asset_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"up": 0, "down": 0})
-    for link in AssetLink.objects.filter(
-        Q(upstream_id__in=asset_ids) | Q(downstream_id__in=asset_ids)
-    ).values("upstream_id", "downstream_id"):
-        counts[link["downstream_id"]]["up"] += 1
-        counts[link["upstream_id"]]["down"] += 1
-    return counts
 
 
 def links(asset_uuid: uuid_lib.UUID | None = None) -> QuerySet[AssetLink]:
