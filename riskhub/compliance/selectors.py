@@ -27,6 +27,7 @@ from riskhub.compliance.models import (
     SufficientSet,
 )
 from riskhub.inventory.models import Asset, AssetLink
+from riskhub.risk import selectors as risk_selectors
 from riskhub.risk.models import Threat
 
 
@@ -141,7 +142,7 @@ def control_themes() -> list[str]:
 
 def threat(code: str) -> Threat | None:
     """A threat of the catalog (retired ones too: risks still name them), or None."""
-    return Threat.objects.filter(code=code).first()
+    return risk_selectors.threats(active_only=False).filter(code=code).first()
 
 
 def controls_for_threat(threat: Threat) -> QuerySet[Control]:
