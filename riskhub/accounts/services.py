@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -122,6 +123,41 @@ def user_change_password(*, actor: User, user: User, new_password: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     record_event(actor=actor, action="user.change_password", object_type="user", object_id=user.pk)
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User, user: User, successor: User, moved: Mapping[str, int]) -> User:
+    """Stop a person signing in: the last step of offboarding (riskhub.core.offboarding),
+    once `successor` has their open work (`moved` counts it by kind) and their API
+    tokens are revoked. Recorded as `user.offboard`. Refused for the last active admin;
+    whether the handover itself is allowed is the offboarding's business."""
+    require(actor, "users.manage")
+    ensure_an_admin_remains(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    record_event(
+        actor=actor,
+        action="user.offboard",
+        object_type="user",
+        object_id=user.pk,
+        before={"active": True},
+        after={"active": False, "successor_id": successor.pk, "moved": dict(moved)},
+    )
+    return user
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, actor: User, user: User) -> int:
+    """Revoke every API token the user still has (one audited revocation each);
+    returns how many."""
+    tokens = list(
+        ApiToken.objects.select_for_update()
+        .filter(user=user, revoked_at__isnull=True)
+        .order_by("pk")
+    )
+    for token in tokens:
+        api_token_revoke(actor=actor, token=token)
+    return len(tokens)
 
 
 @transaction.atomic

@@ -72,6 +72,12 @@ class MappingSerializer(serializers.ModelSerializer):
 class ControlSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     requirements = MappingSerializer(source="mappings", many=True, read_only=True)
+    threats = serializers.ListField(
+        source="threat_codes",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Codes of the threats the control treats, in catalog order.",
+    )
 
     class Meta:
         model = Control

@@ -4,6 +4,10 @@ Idempotent: a second run with the same files changes nothing. An upgrade updates
 their stable keys (framework slug + ref, control code), so implementations and evidence
 stay attached; it prints what changed, retires what the files no longer contain, and
 flags the implementations of controls mapped to a changed requirement for re-review.
+
+Controls name the threats they treat by code; the codes resolve to the risk app's Threat
+rows, so the threat catalog is loaded first (`load_catalogs` runs the risk loader before
+this one) and a code it does not know is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
-from django.conf import settings
 from django.db import transaction
 
 from riskhub.audit.services import record_event
@@ -22,15 +25,17 @@ from riskhub.compliance.models import (
     Control,
     ControlImplementation,
     ControlRequirement,
+    ControlThreat,
     Coverage,
     Framework,
     Requirement,
     SufficientSet,
 )
+from riskhub.risk import selectors as risk_selectors
+from riskhub.risk.models import Threat
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
 FRAMEWORK_FILES = ("eu-ai-act", "gdpr", "ccpa")
-THREATS_FILE = Path(settings.BASE_DIR) / "riskhub" / "risk" / "catalogs" / "threats.yaml"
 RULE_KEYS = frozenset({"all", "any", "none"})
 HOLDERS = frozenset(
     {"provider", "deployer", "importer", "distributor", "controller", "processor", "business"}
@@ -104,15 +109,14 @@ def control_content(item: dict[str, Any], where: str) -> dict[str, Any]:
         "description": str(item.get("description") or "").strip(),
         "theme": str(item.get("theme") or ""),
         "default_scope": scope,
-        "threats": list(item.get("threats") or []),
     }
 
 
-def threat_catalog() -> list[dict[str, Any]]:
-    """The threats as the risk app's YAML declares them (read, never imported)."""
-    if not THREATS_FILE.exists():
-        return []
-    return list(read_yaml(THREATS_FILE).get("threats") or [])
+def threat_codes(item: dict[str, Any], where: str) -> list[str]:
+    codes = [str(code) for code in item.get("threats") or []]
+    if len(set(codes)) != len(codes):
+        raise CatalogError(f"{where}: a threat is listed twice")
+    return codes
 
 
 @dataclass
@@ -207,8 +211,8 @@ def _load_controls(data: dict[str, Any], report: Report) -> None:
     requirements = {
         (r.framework.slug, r.ref): r for r in Requirement.objects.select_related("framework")
     }
-    existing = {c.code: c for c in Control.objects.all()}
-    known_threats = {t["code"] for t in threat_catalog()}
+    existing = {c.code: c for c in Control.objects.prefetch_related("threat_links__threat")}
+    threats = {t.code: t for t in risk_selectors.threats(active_only=False)}
     seen: set[str] = set()
     created = 0
     controls: dict[str, Control] = {}
@@ -219,17 +223,28 @@ def _load_controls(data: dict[str, Any], report: Report) -> None:
             raise CatalogError(f"{where}: duplicate code")
         seen.add(code)
         content = control_content(item, where)
-        unknown = [t for t in content["threats"] if known_threats and t not in known_threats]
+        codes = threat_codes(item, where)
+        unknown = [t for t in codes if t not in threats]
         if unknown:
-            report.add(f"warning: {code} names unknown threat code(s) {', '.join(unknown)}")
+            raise CatalogError(
+                f"{where}: unknown threat code(s) {', '.join(unknown)} "
+                "(load the threat catalog first: load_catalogs does)"
+            )
+        retired_threats = [t for t in codes if not threats[t].active]
+        if retired_threats:
+            report.add(f"warning: {code} names retired threat(s) {', '.join(retired_threats)}")
         row = existing.get(code)
         if row is None:
             row = Control.objects.create(
                 code=code, catalog_version=version, position=index, **content
             )
+            _set_threats(row, [threats[t] for t in codes])
             created += 1
         else:
             changed = _diff(row, content)
+            if row.threat_codes != codes:
+                _set_threats(row, [threats[t] for t in codes])
+                changed.append("threats")
             extra = {"position": index, "catalog_version": version, "retired": False}
             if changed or any(getattr(row, k) != v for k, v in extra.items()):
                 for name, value in {**content, **extra}.items():
@@ -252,6 +267,15 @@ def _load_controls(data: dict[str, Any], report: Report) -> None:
         report.add(f"controls: {created} new control(s)")
         report.applicability_changed = True
     _load_sufficient_sets(data.get("sufficient_sets") or [], controls, requirements, report)
+
+
+def _set_threats(control: Control, threats: list[Threat]) -> None:
+    """Link the control to exactly these threats, in this order."""
+    ControlThreat.objects.filter(control=control).delete()
+    ControlThreat.objects.bulk_create(
+        ControlThreat(control=control, threat=threat, position=position)
+        for position, threat in enumerate(threats)
+    )
 
 
 def _load_mappings(

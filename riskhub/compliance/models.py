@@ -5,7 +5,9 @@ Catalog rows (Framework, Requirement, Control, ControlRequirement, SufficientSet
 written only by the catalog loader. Implementations and evidence are written by
 services. RequirementStatus and FrameworkCoverage are derived: recomputed by the
 coverage service and read by pages, the API and the dashboard, never recomputed there.
-Threats belong to the risk app; controls refer to them by code only.
+Threats belong to the risk app; the control library owns the control-to-threat mapping
+(ControlThreat, in the order controls.yaml lists them), and a threat's suggested controls
+are read through it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from riskhub.inventory.models import Asset
+from riskhub.risk.models import Threat
 
 
 class Coverage(models.TextChoices):
@@ -87,19 +90,28 @@ class Control(models.Model):
     description = models.TextField(blank=True)
     theme = models.CharField(max_length=100, blank=True)
     default_scope = models.CharField(max_length=12, choices=Scope.choices)
-    threats = models.JSONField("Threat codes", default=list, blank=True)
     catalog_version = models.CharField(max_length=30)
     position = models.PositiveIntegerField(default=0)
     retired = models.BooleanField(default=False)
     requirements = models.ManyToManyField(
         Requirement, through="ControlRequirement", related_name="controls"
     )
+    # The threats this control treats; `threat.controls` are that threat's suggested
+    # controls. Written only by the catalog loader, from controls.yaml.
+    threats = models.ManyToManyField(Threat, through="ControlThreat", related_name="controls")
 
     class Meta:
         ordering = ["position", "code"]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def threat_codes(self) -> list[str]:
+        """The codes of the threats it treats, in catalog order. Pages and exports
+        prefetch `threat_links__threat` (selectors.control_list does)."""
+        links = sorted(self.threat_links.all(), key=lambda link: link.position)
+        return [link.threat.code for link in links]
 
 
 class ControlRequirement(models.Model):
@@ -116,6 +128,24 @@ class ControlRequirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.control_id} -> {self.requirement_id} ({self.coverage})"
+
+
+class ControlThreat(models.Model):
+    """A threat a control treats, at its position in the control's catalog entry."""
+
+    control = models.ForeignKey(Control, on_delete=models.CASCADE, related_name="threat_links")
+    # Threats are retired, never deleted, while a control still names them.
+    threat = models.ForeignKey(Threat, on_delete=models.PROTECT, related_name="control_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["control", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["control", "threat"], name="control_threat_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control_id} -> {self.threat_id}"
 
 
 class SufficientSet(models.Model):
@@ -309,7 +339,3 @@ class FrameworkCoverage(models.Model):
     @property
     def met_pct(self) -> int:
         return round(100 * self.met / self.applicable) if self.applicable else 0
-
-    @property
-    def partial_pct(self) -> int:
-        return round(100 * self.partial / self.applicable) if self.applicable else 0

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from riskhub.accounts.models import User
 from riskhub.compliance import applicability
 from riskhub.compliance.coverage import (
     Catalog,
@@ -25,6 +26,7 @@ from riskhub.compliance.models import (
     Control,
     ControlImplementation,
     ControlRequirement,
+    ControlThreat,
     Evidence,
     Framework,
     FrameworkCoverage,
@@ -34,6 +36,8 @@ from riskhub.compliance.models import (
 )
 from riskhub.inventory import lineage
 from riskhub.inventory.models import Asset, AssetLink
+from riskhub.risk import selectors as risk_selectors
+from riskhub.risk.models import Threat
 
 
 def local_today() -> dt.date:
@@ -164,7 +168,11 @@ def control_list(*, theme: str = "", query: str = "") -> QuerySet[Control]:
                 queryset=ControlRequirement.objects.select_related(
                     "requirement__framework"
                 ).order_by("requirement__framework__position", "requirement__position"),
-            )
+            ),
+            Prefetch(
+                "threat_links",
+                queryset=ControlThreat.objects.select_related("threat").order_by("position"),
+            ),
         )
         .annotate(
             implemented=Count(
@@ -185,10 +193,15 @@ def control_themes() -> list[str]:
     )
 
 
-def controls_for_threat(code: str) -> list[Control]:
-    """Controls treating a threat. Filtered in Python so JSON-list containment behaves
-    the same on SQLite and PostgreSQL (75 small rows)."""
-    return [c for c in control_list() if code in (c.threats or [])]
+def threat(code: str) -> Threat | None:
+    """A threat of the catalog (retired ones too: risks still name them), or None."""
+    return risk_selectors.threats(active_only=False).filter(code=code).first()
+
+
+def controls_for_threat(threat: Threat) -> QuerySet[Control]:
+    """The threat's suggested controls: the controls that name it in the library."""
+    linked = ControlThreat.objects.filter(threat=threat).values("control_id")
+    return control_list().filter(pk__in=linked)
 
 
 def crosswalk() -> tuple[list[Framework], list[dict[str, Any]]]:
@@ -307,6 +320,13 @@ def implementations_in_scope(
         .annotate(has_valid_evidence=valid_evidence_exists(today))
         .order_by("control__position", "scope")
     )
+
+
+def open_implementations_owned_by(user: User) -> QuerySet[ControlImplementation]:
+    """The control implementations a person still has to deliver: theirs and neither
+    implemented nor ruled not applicable."""
+    done = [ControlImplementation.Status.IMPLEMENTED, ControlImplementation.Status.NOT_APPLICABLE]
+    return ControlImplementation.objects.filter(owner=user).exclude(status__in=done)
 
 
 def implementation_list(

@@ -26,6 +26,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import guarded_update
 from riskhub.compliance import uploads
 from riskhub.compliance.coverage import AssetFacts, Implementations, Totals, assess_asset
@@ -44,6 +45,7 @@ from riskhub.compliance.selectors import (
     expiring_evidence_q,
     implementation_facts,
     local_today,
+    open_implementations_owned_by,
     overall_coverage_live,
     upstream_ids,
 )
@@ -356,6 +358,23 @@ def implementation_update(
     if edit.changed:
         _recompute_for(edit.instance)
     return edit.instance
+
+
+@transaction.atomic
+def implementation_reassign_owner(*, actor: User, from_user: User, to_user: User) -> int:
+    """Make `to_user` the owner of every control implementation `from_user` still has
+    to deliver (offboarding); one `controlimplementation.reassign` event each (the type
+    name offboarding has always written). Coverage does not depend on the owner, so
+    nothing is recomputed. Returns how many moved."""
+    require(actor, "users.manage")
+    moved = reassign_owner(
+        actor=actor,
+        rows=open_implementations_owned_by(from_user),
+        from_user=from_user,
+        to_user=to_user,
+        object_type="controlimplementation",
+    )
+    return len(moved)
 
 
 @transaction.atomic

@@ -100,12 +100,10 @@ def control_detail(request: HttpRequest, control_uuid: UUID) -> HttpResponse:
 @requires("compliance.view")
 @require_GET
 def threat(request: HttpRequest, code: str) -> HttpResponse:
-    from riskhub.compliance.catalog_loader import threat_catalog
-
-    info = next((t for t in threat_catalog() if t["code"] == code), None)
-    controls = selectors.controls_for_threat(code)
-    if info is None and not controls:
+    info = selectors.threat(code)
+    if info is None:
         raise Http404("Unknown threat code")
+    controls = selectors.controls_for_threat(info)
     return render(
         request, "compliance/threat.html", {"code": code, "threat": info, "controls": controls}
     )

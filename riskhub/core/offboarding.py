@@ -1,64 +1,68 @@
 """Offboarding: deactivate a person and hand their open work to a successor.
 
 This lives in `core`, the composition layer above every domain app, because it touches
-the work of all of them. Each entry says which model, which owner field, and what
-"open" means for it; a model whose app is not installed is skipped.
+the work of all of them; it writes nothing itself. Each app says what of its work is
+still open (a selector) and hands it over through its own audited service; accounts
+revokes the tokens and deactivates the account. All of it is one transaction: either
+everything moves and the person is deactivated, or nothing changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from riskhub.accounts.models import ApiToken, User
+from riskhub.accounts import services as accounts_services
+from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
-from riskhub.accounts.services import ensure_an_admin_remains
-from riskhub.audit.services import EventSpec, record_events
+from riskhub.compliance import selectors as compliance_selectors
+from riskhub.compliance import services as compliance_services
+from riskhub.incidents import selectors as incidents_selectors
+from riskhub.incidents import services as incidents_services
+from riskhub.inventory import selectors as inventory_selectors
+from riskhub.inventory import services as inventory_services
+from riskhub.risk import selectors as risk_selectors
+from riskhub.risk import services as risk_services
 
 
 @dataclass(frozen=True)
 class OpenWork:
     label: str
-    model: str
-    owner_field: str
-    open_filter: Q
+    open_owned_by: Callable[[User], QuerySet[Any]]
+    reassign: Callable[..., int]
 
 
 OPEN_WORK = [
-    OpenWork("assets", "inventory.Asset", "owner", Q(archived_at__isnull=True)),
-    OpenWork("risks and treatments", "risk.Risk", "owner", Q(status__in=["open", "accepted"])),
+    OpenWork(
+        "assets",
+        inventory_selectors.open_assets_owned_by,
+        inventory_services.asset_reassign_owner,
+    ),
+    OpenWork(
+        "risks and treatments",
+        risk_selectors.open_risks_owned_by,
+        risk_services.risk_reassign_owner,
+    ),
     OpenWork(
         "control implementations",
-        "compliance.ControlImplementation",
-        "owner",
-        ~Q(status__in=["implemented", "not-applicable"]),
+        compliance_selectors.open_implementations_owned_by,
+        compliance_services.implementation_reassign_owner,
     ),
-    OpenWork("incidents", "incidents.Incident", "owner", ~Q(status="closed")),
+    OpenWork(
+        "incidents",
+        incidents_selectors.open_incidents_owned_by,
+        incidents_services.incident_reassign_owner,
+    ),
 ]
 
 
-def _model(label: str) -> Any:
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
 def open_work_of(user: User) -> dict[str, int]:
-    counts = {}
-    for work in OPEN_WORK:
-        model = _model(work.model)
-        if model is not None:
-            counts[work.label] = model.objects.filter(
-                work.open_filter, **{work.owner_field: user}
-            ).count()
-    return counts
+    return {work.label: work.open_owned_by(user).count() for work in OPEN_WORK}
 
 
 @transaction.atomic
@@ -73,45 +77,10 @@ def user_offboard(*, actor: User, user: User, successor: User) -> dict[str, int]
         raise ValidationError({"successor": "You cannot offboard yourself."})
     if not user.is_active:
         raise ValidationError({"successor": f"{user.email} is already deactivated."})
-    ensure_an_admin_remains(user)
-    specs: list[EventSpec] = []
-    moved: dict[str, int] = {}
-    for work in OPEN_WORK:
-        model = _model(work.model)
-        if model is None:
-            continue
-        rows = model.objects.select_for_update().filter(
-            work.open_filter, **{work.owner_field: user}
-        )
-        ids = list(rows.values_list("uuid", flat=True))
-        model.objects.filter(uuid__in=ids).update(**{work.owner_field: successor})
-        moved[work.label] = len(ids)
-        object_type = model._meta.model_name
-        specs += [
-            EventSpec(
-                f"{object_type}.reassign",
-                object_type,
-                str(i),
-                before={"owner_id": user.pk},
-                after={"owner_id": successor.pk},
-            )
-            for i in ids
-        ]
-    tokens = list(
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).values_list("uuid", "name")
-    )
-    ApiToken.objects.filter(uuid__in=[i for i, _ in tokens]).update(revoked_at=timezone.now())
-    specs += [EventSpec("api_token.revoke", "api_token", str(i), name) for i, name in tokens]
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    specs.append(
-        EventSpec(
-            "user.offboard",
-            "user",
-            str(user.pk),
-            before={"active": True},
-            after={"active": False, "successor_id": successor.pk, "moved": moved},
-        )
-    )
-    record_events(actor, specs)
+    moved = {
+        work.label: work.reassign(actor=actor, from_user=user, to_user=successor)
+        for work in OPEN_WORK
+    }
+    accounts_services.api_tokens_revoke_all(actor=actor, user=user)
+    accounts_services.user_deactivate(actor=actor, user=user, successor=successor, moved=moved)
     return moved

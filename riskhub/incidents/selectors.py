@@ -139,6 +139,11 @@ def incident_detail(uuid: UUID | str, now: datetime | None = None) -> Detail:
     )
 
 
+def open_incidents_owned_by(user: User) -> QuerySet[Incident]:
+    """The incidents a person still handles: theirs and not closed."""
+    return Incident.objects.filter(owner=user).exclude(status=Incident.Status.CLOSED)
+
+
 def owners() -> QuerySet[User]:
     return User.objects.filter(is_active=True).order_by("email")
 

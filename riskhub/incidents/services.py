@@ -7,9 +7,9 @@ tests/incidents/test_services.py):
   REASSESS_LIMIT assets; the rest are listed on the timeline), since a poisoned dataset
   puts the models trained on it and the endpoints serving them in question too;
 * the control implementations of the affected assets (asset scope, and system scope of
-  the systems that contain them) are flagged for re-verification. The compliance app
-  has no service for that flag yet, so it is set here with an audit event per
-  implementation (see the report of issue 6).
+  the systems that contain them) are flagged for re-verification through the compliance
+  app's `implementation_flag_for_review`, which records an audit event for each one it
+  flags (one already flagged for the same reason is left alone).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import guarded_update
 from riskhub.compliance import services as compliance_services
 from riskhub.compliance.models import Control, ControlImplementation
@@ -452,6 +453,24 @@ def incident_set_status(
         actor=actor,
     )
     return current
+
+
+@transaction.atomic
+def incident_reassign_owner(*, actor: User, from_user: User, to_user: User) -> int:
+    """Make `to_user` the owner of every incident `from_user` still handles
+    (offboarding); one `incident.reassign` event each. Returns how many moved."""
+    # selectors imports this module (for the legal clocks), so it is imported here.
+    from riskhub.incidents.selectors import open_incidents_owned_by
+
+    require(actor, "users.manage")
+    moved = reassign_owner(
+        actor=actor,
+        rows=open_incidents_owned_by(from_user),
+        from_user=from_user,
+        to_user=to_user,
+        object_type="incident",
+    )
+    return len(moved)
 
 
 @transaction.atomic

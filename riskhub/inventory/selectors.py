@@ -6,7 +6,6 @@ Each function issues a bounded number of queries, whatever the size of the regis
 from __future__ import annotations
 
 import uuid as uuid_lib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +129,12 @@ def asset_get(asset_uuid: uuid_lib.UUID | str) -> Asset:
 
 def owners() -> QuerySet[User]:
     return User.objects.filter(is_active=True).order_by("email")
+
+
+def open_assets_owned_by(user: User) -> QuerySet[Asset]:
+    """The assets a person still looks after: theirs and not archived (an archived
+    asset keeps its owner, as its history does)."""
+    return Asset.objects.filter(owner=user, archived_at__isnull=True)
 
 
 def business_units() -> QuerySet[BusinessUnit]:
@@ -286,16 +291,6 @@ def asset_history(asset: Asset, limit: int = 25) -> list[Any]:
 def _label(name: str) -> str:
     field = Asset._meta.get_field(name)
     return str(getattr(field, "verbose_name", name))
-
-
-def link_counts(asset_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"up": 0, "down": 0})
-    for link in AssetLink.objects.filter(
-        Q(upstream_id__in=asset_ids) | Q(downstream_id__in=asset_ids)
-    ).values("upstream_id", "downstream_id"):
-        counts[link["downstream_id"]]["up"] += 1
-        counts[link["upstream_id"]]["down"] += 1
-    return counts
 
 
 def links(asset_uuid: uuid_lib.UUID | None = None) -> QuerySet[AssetLink]:

@@ -12,9 +12,10 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec, record_event, record_events
+from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import diff, guarded_update
 from riskhub.inventory import classification as classifier
-from riskhub.inventory import lineage, signals
+from riskhub.inventory import lineage, selectors, signals
 from riskhub.inventory.models import (
     Asset,
     AssetLink,
@@ -193,6 +194,29 @@ def asset_archive(*, actor: User, asset: Asset, archived: bool = True) -> Asset:
         sender=Asset, asset_ids=sorted(lineage.downstream([asset.pk], inclusive=True))
     )
     return asset
+
+
+@transaction.atomic
+def asset_reassign_owner(*, actor: User, from_user: User, to_user: User) -> int:
+    """Make `to_user` the owner of every asset `from_user` still looks after
+    (offboarding); one `asset.reassign` event each. Archived assets keep their owner.
+    The version goes up, so an edit started before the handover cannot quietly give
+    the asset back to the person who left. Returns how many moved."""
+    require(actor, "users.manage")
+
+    def bump(asset: Asset) -> None:
+        asset.version += 1
+
+    moved = reassign_owner(
+        actor=actor,
+        rows=selectors.open_assets_owned_by(from_user),
+        from_user=from_user,
+        to_user=to_user,
+        object_type="asset",
+        also_update=["version"],
+        touch=bump,
+    )
+    return len(moved)
 
 
 def validate_link(upstream: Asset, downstream: Asset, relation: str) -> None:

@@ -112,10 +112,6 @@ class Report(models.Model):
         stamp = (self.finished_at or self.created_at).strftime("%Y%m%d")
         return f"riskhub-{self.kind}-{stamp}-{str(self.uuid)[:8]}.pdf"
 
-    @property
-    def as_of_label(self) -> str:
-        return str(self.parameters.get("as_of") or "")
-
 
 class ScheduledReport(models.Model):
     class Cadence(models.TextChoices):

@@ -38,6 +38,12 @@ def threats(*, active_only: bool = True) -> QuerySet[Threat]:
     return qs.filter(active=True) if active_only else qs
 
 
+def open_risks_owned_by(user: User) -> QuerySet[Risk]:
+    """The risks a person still follows up: theirs and open or accepted (an accepted
+    risk is watched until its acceptance expires). Closed ones keep their owner."""
+    return Risk.objects.filter(owner=user, status__in=[Risk.Status.OPEN, Risk.Status.ACCEPTED])
+
+
 # --- assessments ---------------------------------------------------------------------
 
 

@@ -27,9 +27,10 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec, record_event, record_events
+from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import guarded_update, lock_for_edit
 from riskhub.inventory.models import Asset
-from riskhub.risk import effective, notifications
+from riskhub.risk import effective, notifications, selectors
 from riskhub.risk.models import (
     Assessment,
     AssessmentContribution,
@@ -575,6 +576,29 @@ def risk_update(*, actor: User, risk: Risk, expected_revision: int, **fields: An
         _contribute(actor, current, What.RISKS)
     _bump(current)
     return edit.instance
+
+
+@transaction.atomic
+def risk_reassign_owner(*, actor: User, from_user: User, to_user: User) -> int:
+    """Make `to_user` the owner of every open or accepted risk `from_user` owns
+    (offboarding); one `risk.reassign` event each. Returns how many moved.
+
+    The owner follows a risk up in the register: who does it is not what the
+    assessment says about the risk. So this also reaches risks of approved
+    assessments, whose content (title, scores, treatment, due date) stays as approved,
+    and it is not a change of content for segregation of duties: it leaves
+    `updated_by`, the contributions and the revision alone, so neither the successor
+    nor the admin who hands the work over becomes unable to accept the risk.
+    """
+    require(actor, "users.manage")
+    moved = reassign_owner(
+        actor=actor,
+        rows=selectors.open_risks_owned_by(from_user),
+        from_user=from_user,
+        to_user=to_user,
+        object_type="risk",
+    )
+    return len(moved)
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from riskhub.compliance import catalog_loader, services
 from riskhub.compliance.models import Control, FrameworkCoverage
 from riskhub.inventory import classification
 from riskhub.inventory.models import Asset
+from riskhub.risk import catalog_loader as risk_catalog_loader
 from tests.browser.conftest import login, screenshot
 from tests.conftest import PASSWORD
 
@@ -43,6 +44,7 @@ def test_officer_uploads_evidence_and_three_frameworks_move(
     page, make_user, tmp_path: Path, settings
 ) -> None:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    risk_catalog_loader.load(stdout=io.StringIO())  # the threats controls link to
     catalog_loader.load(stdout=io.StringIO())
     officer = make_user(Role.RISK_OFFICER, email="olivia@example.com")
     system = Asset.objects.create(

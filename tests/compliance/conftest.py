@@ -10,6 +10,7 @@ from riskhub.compliance import catalog_loader
 from riskhub.compliance.models import Control, Requirement
 from riskhub.inventory import classification
 from riskhub.inventory.models import Asset, AssetLink
+from riskhub.risk import catalog_loader as risk_catalog_loader
 
 ORG = {
     "eu_established": True,
@@ -39,6 +40,7 @@ def facts_for(answers: dict[str, Any], org: dict[str, Any] | None = None) -> lis
 
 @pytest.fixture
 def catalogs(db: None) -> catalog_loader.Report:
+    risk_catalog_loader.load(stdout=io.StringIO())  # the threats controls link to
     return catalog_loader.load(stdout=io.StringIO())
 
 

@@ -14,6 +14,7 @@ from riskhub.compliance import catalog_loader, services
 from riskhub.compliance.models import (
     Control,
     ControlRequirement,
+    ControlThreat,
     Evidence,
     Framework,
     Requirement,
@@ -29,6 +30,7 @@ def _snapshot() -> list:
         list(Requirement.objects.order_by("pk").values()),
         list(Control.objects.order_by("pk").values()),
         list(ControlRequirement.objects.order_by("pk").values()),
+        list(ControlThreat.objects.order_by("pk").values()),
         list(SufficientSet.objects.order_by("pk").values()),
     ]
 
@@ -151,8 +153,112 @@ def test_export_catalog_prints_the_design_contract(catalogs) -> None:  # type: i
         for mapping in item["requirements"]:
             assert set(mapping) == {"framework", "ref", "coverage"}
             assert mapping["coverage"] in ("full", "partial")
-    assert data["threats"], "threats come from riskhub/risk/catalogs/threats.yaml"
+    assert data["threats"], "threats come from the loaded threat catalog"
     for threat in data["threats"]:
         assert set(threat) == {"code", "name", "atlas", "owasp_llm"}
     known = {t["code"] for t in data["threats"]}
     assert all(code in known for c in data["controls"] for code in c["threats"])
+
+
+def _yaml(name: str, directory: Path | None = None) -> dict:
+    import yaml
+
+    from riskhub.risk import catalog_loader as risk_catalog_loader
+
+    base = {"controls.yaml": catalog_loader.CATALOG_DIR}.get(name, risk_catalog_loader.CATALOG_DIR)
+    return yaml.safe_load(((directory or base) / name).read_text())
+
+
+def test_export_lists_each_controls_threats_and_the_threat_catalog_in_file_order(
+    catalogs,
+) -> None:  # type: ignore[no-untyped-def]
+    """The exported lists are the files' own, entry for entry and in order, although
+    they are now read from the database (the JSON contract stays byte-compatible)."""
+    out = io.StringIO()
+    call_command("export_catalog", stdout=out)
+    data = json.loads(out.getvalue())
+    controls = _yaml("controls.yaml")["controls"]
+    assert {c["code"]: c["threats"] for c in data["controls"]} == {
+        c["code"]: list(c.get("threats") or []) for c in controls
+    }
+    assert [c["code"] for c in data["controls"]] == [c["code"] for c in controls]
+    assert data["threats"] == [
+        {
+            "code": t["code"],
+            "name": t["name"],
+            "atlas": list(t.get("atlas") or []),
+            "owasp_llm": list(t.get("owasp_llm") or []),
+        }
+        for t in _yaml("threats.yaml")["threats"]
+    ]
+
+
+def test_a_controls_threats_are_links_to_the_threat_catalog(catalogs) -> None:  # type: ignore[no-untyped-def]
+    from riskhub.risk.models import Threat
+
+    poisoning = Threat.objects.get(code="THR-DATA-POISONING")
+    provenance = control("CTL-DATA-PROVENANCE")
+    assert poisoning in provenance.threats.all()
+    assert provenance in poisoning.controls.all()
+    assert (
+        provenance.threat_codes
+        == [c for c in _yaml("controls.yaml")["controls"] if c["code"] == "CTL-DATA-PROVENANCE"][0][
+            "threats"
+        ]
+    )
+
+
+def test_a_changed_threat_list_relinks_the_control_and_is_reported(
+    catalogs, officer, edited_catalogs
+) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    implementation = services.implementation_create(
+        actor=officer, control=control("CTL-INCIDENT-RESPONSE"), scope="organisation"
+    )
+    data = _yaml("controls.yaml", edited_catalogs)
+    entry = next(c for c in data["controls"] if c["code"] == "CTL-INCIDENT-RESPONSE")
+    entry["threats"] = ["THR-EVASION", *entry["threats"][1:]]  # drops THR-DATA-LEAKAGE
+    (edited_catalogs / "controls.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    )
+
+    out = io.StringIO()
+    catalog_loader.load(stdout=out)
+
+    assert "CTL-INCIDENT-RESPONSE: threats changed" in out.getvalue()
+    assert control("CTL-INCIDENT-RESPONSE").threat_codes == entry["threats"]
+    suggested = {
+        code: set(Control.objects.filter(threats__code=code).values_list("code", flat=True))
+        for code in ("THR-EVASION", "THR-DATA-LEAKAGE")
+    }
+    assert "CTL-INCIDENT-RESPONSE" in suggested["THR-EVASION"]
+    assert "CTL-INCIDENT-RESPONSE" not in suggested["THR-DATA-LEAKAGE"]
+    implementation.refresh_from_db()
+    assert implementation.needs_review
+    before = _snapshot()
+    catalog_loader.load(stdout=io.StringIO())
+    assert _snapshot() == before
+
+
+def test_a_control_naming_an_unknown_threat_is_refused(catalogs, edited_catalogs) -> None:  # type: ignore[no-untyped-def]
+    path = edited_catalogs / "controls.yaml"
+    text = path.read_text()
+    assert "THR-DATA-POISONING" in text
+    path.write_text(text.replace("THR-DATA-POISONING", "THR-DATA-POISONNING", 1))
+    links = ControlThreat.objects.count()
+    with pytest.raises(catalog_loader.CatalogError, match="unknown threat code.*POISONNING"):
+        catalog_loader.load(stdout=io.StringIO())
+    assert ControlThreat.objects.count() == links
+
+
+def test_the_control_library_needs_the_threat_catalog_loaded_first(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(catalog_loader.CatalogError, match="load the threat catalog first"):
+        catalog_loader.load(stdout=io.StringIO())
+    assert not Control.objects.exists()
+
+
+def test_load_catalogs_loads_threats_before_the_controls_that_name_them(db) -> None:  # type: ignore[no-untyped-def]
+    call_command("load_catalogs", stdout=io.StringIO())
+    named = {code for c in _yaml("controls.yaml")["controls"] for code in c.get("threats") or []}
+    assert set(ControlThreat.objects.values_list("threat__code", flat=True)) == named

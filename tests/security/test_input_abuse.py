@@ -331,7 +331,7 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "risk:score": {"uuid": o["assessment"].matrix.uuid},
         "compliance:framework": {"slug": "eu-ai-act"},
         "compliance:control": {"control_uuid": o["control"].uuid},
-        "compliance:threat": {"code": (o["control"].threats or ["x"])[0]},
+        "compliance:threat": {"code": (o["control"].threat_codes or ["x"])[0]},
         "compliance:asset_tab": {"asset_uuid": w.system.uuid},
         "compliance:implementation_detail": {"implementation_uuid": o["implementation"].uuid},
         "compliance:implementation_edit": {"implementation_uuid": o["implementation"].uuid},
@@ -645,8 +645,8 @@ def uploader(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def implementation(db: None, media: Path, uploader: User) -> Any:
+    risk_catalogs.load(stdout=io.StringIO())  # controls link to its threats
     compliance_catalogs.load(stdout=io.StringIO())
-    risk_catalogs.load(stdout=io.StringIO())
     officer = uploader
     system = inventory.asset_create(
         actor=officer, kind="system", name="Screener", intended_purpose="Rank applications."

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,6 @@ from riskhub.common.exports import csv_stream, neutralise, restore
 from riskhub.inventory.models import Asset, AssetLink
 
 RELATIONS = [r.value for r in AssetLink.Relation]
-READ_ONLY = ["tier", "effective_risk"]  # exported for reading; ignored on import
 
 
 @dataclass(frozen=True)
@@ -355,7 +354,3 @@ def read_json(data: bytes) -> tuple[list[str], list[RawRow]]:
                 header.append(key)
         rows.append(RawRow(index, item))
     return header, rows
-
-
-def as_rows(items: Iterable[dict[str, Any]]) -> list[RawRow]:
-    return [RawRow(i, item) for i, item in enumerate(items, start=1)]

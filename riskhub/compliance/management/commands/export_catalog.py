@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db.models import Prefetch
 
-from riskhub.compliance.catalog_loader import threat_catalog
-from riskhub.compliance.models import Control, Framework
+from riskhub.compliance.models import Control, ControlThreat, Framework
+from riskhub.risk import selectors as risk_selectors
 
 
 def export() -> dict[str, Any]:
@@ -36,7 +37,8 @@ def export() -> dict[str, Any]:
         )
     controls = []
     for control in Control.objects.filter(retired=False).prefetch_related(
-        "mappings__requirement__framework"
+        "mappings__requirement__framework",
+        Prefetch("threat_links", queryset=ControlThreat.objects.select_related("threat")),
     ):
         mappings = sorted(
             control.mappings.all(),
@@ -54,17 +56,19 @@ def export() -> dict[str, Any]:
                     }
                     for m in mappings
                 ],
-                "threats": list(control.threats),
+                "threats": control.threat_codes,
             }
         )
+    # The threat catalog as loaded: its current (not retired) entries, in the order
+    # threats.yaml first listed them (the loader creates them in file order).
     threats = [
         {
-            "code": t["code"],
-            "name": t["name"],
-            "atlas": list(t.get("atlas") or []),
-            "owasp_llm": list(t.get("owasp_llm") or []),
+            "code": t.code,
+            "name": t.name,
+            "atlas": list(t.atlas),
+            "owasp_llm": list(t.owasp_llm),
         }
-        for t in threat_catalog()
+        for t in risk_selectors.threats().order_by("pk")
     ]
     return {"frameworks": frameworks, "controls": controls, "threats": threats}
 
