@@ -8,13 +8,18 @@ out), long values cut short with the full value kept beside them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
 from riskhub.audit.labels import USER_FIELDS, field_label
 
 SHORT = 160
+_ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 NESTED = " › "
 
 
@@ -112,7 +117,7 @@ def _words(value: Any, key: str, people: Mapping[int, str]) -> str:
     if key in USER_FIELDS and isinstance(value, int):
         return people.get(value, f"user #{value}")
     if isinstance(value, str):
-        return value if value else "(empty)"
+        return _moment(value) or value or "(empty)"
     if isinstance(value, dict):
         if not value:
             return "(none)"
@@ -124,6 +129,17 @@ def _words(value: Any, key: str, people: Mapping[int, str]) -> str:
             return "\n".join(f"• {_words(v, key, people)}" for v in value)
         return ", ".join(_words(v, key, people) for v in value)
     return str(value)
+
+
+def _moment(text: str) -> str:
+    """An ISO moment as the page shows times (the current time zone, to the second);
+    "" when the text is not one."""
+    if not _ISO_MOMENT.match(text):
+        return ""
+    moment = parse_datetime(text)
+    if moment is None or timezone.is_naive(moment):
+        return ""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def people_referenced(snapshots: Iterable[Any]) -> set[int]:

@@ -187,6 +187,9 @@ FIELD_LABELS: dict[str, str] = {
     "review_what_failed": "Review: what failed",
     "review_changes": "Review: what changes",
     "events_verified": "Events verified",
+    "run": "Verification run",
+    "intact": "Intact",
+    "problems": "Broken events",
     "attempt_requeued": "Re-queued",
 }
 

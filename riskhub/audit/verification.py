@@ -45,7 +45,6 @@ def chain_verify(*, actor: Any, run: str) -> Verdict:
             actor=actor,
             action=VERIFY_ACTION,
             object_type="audit_trail",
-            object_repr="Audit trail",
             after={
                 "run": run,
                 "intact": verdict.intact,

@@ -113,7 +113,9 @@ class ReportListFilterForm(forms.Form):
     since = DayField(
         label="Requested from", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = DayField(label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = DayField(
+        label="Requested until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

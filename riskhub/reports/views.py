@@ -76,6 +76,7 @@ def _report_list(request: HttpRequest) -> dict[str, Any]:
         next_sort = (key if descending else "-" + key) if current else first
         headers.append(
             {
+                "key": key,
                 "label": label,
                 "url": "?" + (base + "&" if base else "") + f"sort={next_sort}",
                 "aria_sort": ("descending" if descending else "ascending") if current else "",

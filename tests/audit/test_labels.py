@@ -164,3 +164,11 @@ def test_nested_values_read_as_words_and_long_ones_are_cut_short() -> None:
     assert nested.label == "Questionnaire answers › GDPR applies › Large scale"
     assert (nested.before.text, nested.after.text) == ("No", "Yes")
     assert long.after.truncated and len(long.after.short) <= 160 and long.after.text == "x" * 500
+
+
+def test_moments_read_in_the_current_time_zone() -> None:
+    from django.utils import timezone
+
+    with timezone.override("Europe/Brussels"):
+        d = difference(None, {"at": "2026-10-29T00:26:15.803587+00:00", "ref": "2026-10-29"}, {})
+    assert [c.after.text for c in d.changes] == ["2026-10-29 01:26:15", "2026-10-29"]
