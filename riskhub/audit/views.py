@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.core.paginator import Paginator
@@ -46,6 +48,8 @@ EXPORT_COLUMNS = [
 ]
 # Verification runs this session started and waits for (run id -> started, ISO).
 RUNS_SESSION_KEY = "audit_verify_runs"
+# A walk of a million events takes about two minutes; longer than this, say so.
+STALLED_AFTER = 300
 
 
 def organisation_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -61,8 +65,6 @@ def organisation_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             profile = None
         if profile is not None and getattr(profile, "time_zone", ""):
             try:
-                from zoneinfo import ZoneInfo
-
                 zone = ZoneInfo(profile.time_zone)
             except (KeyError, ValueError):
                 pass
@@ -224,11 +226,15 @@ def verify_result(request: HttpRequest, run: uuid.UUID) -> HttpResponse:
     started = request.session.get(RUNS_SESSION_KEY, {}).get(str(run))
     if event is None and started is None:
         raise Http404("No such verification.")
+    waited = 0.0
+    if event is None and started:
+        waited = (timezone.now() - datetime.fromisoformat(started)).total_seconds()
     context = {
         "run": run,
         "event": event,
         "result": event.after if event is not None else None,
-        "started": started,
+        # Minutes without a result: no worker is taking background jobs.
+        "stalled": waited > STALLED_AFTER,
     }
     if getattr(request, "htmx", False):
         return render(request, "audit/partials/verify_result.html", context)

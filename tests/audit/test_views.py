@@ -421,3 +421,19 @@ def test_timestamps_show_in_the_organisations_time_zone(client_for) -> None:  # 
     _at(event, dt.datetime(2026, 3, 4, 22, 0, tzinfo=dt.UTC))
     assert "2026-03-05 07:00:00" in _body(client_for(Role.AUDITOR).get(reverse("audit:list")))
     assert timezone.get_current_timezone_name() == "UTC"  # the override ended with the request
+
+
+def test_a_verification_without_a_worker_says_so_after_five_minutes(
+    client_for, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(Role.AUDITOR)
+    with django_capture_on_commit_callbacks(execute=False):
+        location = client.post(reverse("audit:verify"))["Location"]
+    assert "taking longer than it should" not in client.get(location).content.decode()
+    session = client.session
+    runs = session["audit_verify_runs"]
+    run = next(iter(runs))
+    runs[run] = (timezone.now() - dt.timedelta(minutes=6)).isoformat()
+    session["audit_verify_runs"] = runs
+    session.save()
+    assert "taking longer than it should" in client.get(location).content.decode()
