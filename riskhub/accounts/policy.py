@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "risk.accept": frozenset({_E, _ADM}),
     # oversight
     "audit.view": frozenset({_E, _A, _ADM}),
+    # Verifying the chain is the auditors' check (and the admins'); executives read
+    # the trail and its last verification but do not run one.
+    "audit.verify": frozenset({_A, _ADM}),
     # administration
     "org.edit": frozenset({_ADM}),
     "users.manage": frozenset({_ADM}),

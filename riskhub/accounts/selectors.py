@@ -51,3 +51,10 @@ def user_tokens(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by(
         F("revoked_at").asc(nulls_first=True), "-created_at"
     )
+
+
+def user_id_by_email(email: str) -> int | None:
+    """The id of the person with this email (any case), or None: list filters take a
+    person by email (the audit trail's "who", the reports' requester)."""
+    user = User.objects.filter(email__iexact=email.strip()).only("id").first()
+    return None if user is None else user.pk

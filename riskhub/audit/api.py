@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
+from riskhub.accounts.selectors import user_id_by_email
 from riskhub.api.filters import MomentFilter
 from riskhub.audit.models import AuditEvent
 
@@ -36,9 +37,19 @@ class AuditEventFilter(filters.FilterSet):
     since = MomentFilter(field_name="timestamp", lookup_expr="gte")
     until = MomentFilter(field_name="timestamp", lookup_expr="lte")
 
+    actor_email = filters.CharFilter(
+        method="filter_actor_email", label="The actor's email address (any case)"
+    )
+
     class Meta:
         model = AuditEvent
         fields = ["action", "object_type", "object_id", "actor_id"]
+
+    def filter_actor_email(
+        self, queryset: QuerySet[AuditEvent], name: str, value: str
+    ) -> QuerySet[AuditEvent]:
+        # An unknown email matches no event (an API client gets an empty page).
+        return queryset.filter(actor_id=user_id_by_email(value)) if value.strip() else queryset
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

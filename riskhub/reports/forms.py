@@ -6,8 +6,10 @@ from django import forms
 from django.utils import timezone
 
 from riskhub.accounts.policy import Role
-from riskhub.common.dates import AsOfField
-from riskhub.reports.models import Kind, ScheduledReport
+from riskhub.accounts.selectors import user_id_by_email
+from riskhub.common.dates import AsOfField, DayField
+from riskhub.reports.models import Kind, Report, ScheduledReport
+from riskhub.reports.selectors import DEFAULT_REPORT_SORT, REPORT_SORTS, ReportFilters
 
 
 def _bootstrap(form: forms.Form) -> None:
@@ -93,3 +95,76 @@ class VerifyForm(forms.Form):
         if not data.get("file") and not (data.get("sha256") or "").strip():
             raise forms.ValidationError("Upload a PDF or enter its SHA-256.")
         return data
+
+
+SCHEDULED = "schedule"
+
+
+class ReportListFilterForm(forms.Form):
+    """The reports list's filters. The requester is a person's email, or "schedule"
+    for the reports that schedules requested."""
+
+    kind = forms.ChoiceField(label="Report", required=False, choices=[("", "Any"), *Kind.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any"), *Report.Status.choices])
+    requester = forms.CharField(
+        label="Requested by",
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"list": "requester-options", "autocomplete": "off"}),
+    )
+    since = DayField(
+        label="Requested from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = DayField(
+        label="Requested until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css + " " + css + "-sm")
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        for name in self.errors:
+            if name in self.fields:  # the error is shown next to the field
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = attrs.get("class", "") + " is-invalid"
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}_error"
+
+    def clean_requester(self) -> str:
+        requester = self.cleaned_data["requester"].strip()
+        self.requester_id: int | None = None
+        if requester and requester.lower() != SCHEDULED:
+            self.requester_id = user_id_by_email(requester)
+            if self.requester_id is None:
+                raise forms.ValidationError(
+                    "Nobody has this email address. Pick a person from the suggestions, "
+                    "or “schedule” for scheduled reports."
+                )
+        return requester
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> ReportFilters:
+        data = self.cleaned_data
+        return ReportFilters(
+            kind=data.get("kind") or "",
+            status=data.get("status") or "",
+            requester_id=getattr(self, "requester_id", None),
+            scheduled=(data.get("requester") or "").lower() == SCHEDULED,
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+
+    def sort_key(self) -> str:
+        value = (self.cleaned_data.get("sort") or "") if self.is_valid() else ""
+        return value if value.lstrip("-") in REPORT_SORTS else DEFAULT_REPORT_SORT

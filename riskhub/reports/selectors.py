@@ -23,6 +23,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -444,9 +445,64 @@ def history_of(asset_pk: int, as_of: dt.datetime) -> list[dict[str, Any]]:
 # --- report rows --------------------------------------------------------------------
 
 
-def reports_for_page(*, limit: int = 50) -> QuerySet[Report]:
-    """The latest reports, newest first (one query)."""
-    return Report.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit]
+@dataclass
+class ReportFilters:
+    kind: str = ""
+    status: str = ""
+    requester_id: int | None = None
+    scheduled: bool = False  # only the reports that schedules requested
+    since: dt.date | None = None  # requested on or after (current time zone)
+    until: dt.date | None = None  # requested on or before
+
+
+# Sort key (as in ?sort=) -> the column; "-key" sorts descending. The id breaks ties so
+# pages never repeat or skip a report.
+REPORT_SORTS: dict[str, str] = {
+    "requested": "created_at",
+    "title": "title",
+    "kind": "kind",
+    "status": "status",
+    "requester": "requested_by__email",
+}
+DEFAULT_REPORT_SORT = "-requested"
+
+
+def reports_list(filters: ReportFilters, sort: str = DEFAULT_REPORT_SORT) -> QuerySet[Report]:
+    """The reports page's list, filtered and sorted (newest first by default), with
+    the requester joined (one query per page)."""
+    qs = Report.objects.select_related("requested_by")
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.requester_id is not None:
+        qs = qs.filter(requested_by_id=filters.requester_id)
+    if filters.scheduled:
+        qs = qs.filter(schedule__isnull=False)
+    zone = timezone.get_current_timezone()
+    if filters.since:
+        qs = qs.filter(created_at__gte=dt.datetime.combine(filters.since, dt.time.min, zone))
+    if filters.until:
+        next_day = filters.until + dt.timedelta(days=1)
+        qs = qs.filter(created_at__lt=dt.datetime.combine(next_day, dt.time.min, zone))
+    key = sort.lstrip("-")
+    column = REPORT_SORTS.get(key)
+    if column is None:
+        return qs.order_by("-created_at", "-id")
+    descending = sort.startswith("-")
+    return qs.order_by(f"-{column}" if descending else column, "-id" if descending else "id")
+
+
+def report_requesters() -> list[tuple[str, str]]:
+    """(email, name) of everyone who requested a report, for the filter's suggestions
+    (one query)."""
+    return list(
+        get_user_model()
+        .objects.filter(reports__isnull=False)
+        .distinct()
+        .order_by("email")
+        .values_list("email", "full_name")[:200]
+    )
 
 
 def report_by_uuid(uuid: Any) -> Report:

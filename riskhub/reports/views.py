@@ -8,14 +8,21 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.common.querystrings import query_without
 from riskhub.reports import selectors, services, verification
 from riskhub.reports.api import pdf_response
-from riskhub.reports.forms import ReportRequestForm, ScheduleForm, VerifyForm
+from riskhub.reports.forms import (
+    ReportListFilterForm,
+    ReportRequestForm,
+    ScheduleForm,
+    VerifyForm,
+)
 from riskhub.reports.models import Report, ScheduledReport
 
 
@@ -41,20 +48,68 @@ def _schedules(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+LIST_PAGE_SIZE = 25
+LIST_COLUMNS = [
+    ("title", "Report"),
+    ("requested", "Requested"),
+    ("requester", "Requested by"),
+    ("status", "Status"),
+]
+
+
+def _report_list(request: HttpRequest) -> dict[str, Any]:
+    """The filtered, sorted, paginated reports list (25 a page), its filter form and
+    sortable column headers, from the query string."""
+    form = ReportListFilterForm(request.GET)
+    valid = form.is_valid()
+    sort = form.sort_key()
+    # A wrong filter shows its error and no list, never the unfiltered list.
+    reports = selectors.reports_list(form.filters(), sort) if valid else Report.objects.none()
+    page = Paginator(reports, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    base = query_without(request.GET, "page", "sort")
+    headers = []
+    for key, label in LIST_COLUMNS:
+        current = sort.lstrip("-") == key
+        descending = sort.startswith("-")
+        # A date reads newest first on the first click; words read A to Z.
+        first = "-" + key if key == "requested" else key
+        next_sort = (key if descending else "-" + key) if current else first
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "url": "?" + (base + "&" if base else "") + f"sort={next_sort}",
+                "aria_sort": ("descending" if descending else "ascending") if current else "",
+            }
+        )
+    return {
+        "list_form": form,
+        "list_valid": valid,
+        "page": page,
+        "headers": headers,
+        "sort": sort,
+        "query": query_without(request.GET, "page"),
+        "filtered": bool(query_without(request.GET, "page", "sort")),
+        "requesters": selectors.report_requesters(),
+    }
+
+
 @requires("reports.view")
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     choices = selectors.scope_choices()
+    context = _report_list(request)
     return render(
         request,
         "reports/index.html",
         {
-            "reports": list(selectors.reports_for_page()),
+            **context,
             "form": ReportRequestForm(choices=choices),
             "schedule_form": ScheduleForm(),
             **_schedules(request),
             "can_request": has_perm(request.user, "reports.request"),
         },
+        status=200 if context["list_valid"] else 400,
     )
 
 
@@ -79,7 +134,7 @@ def request_report(request: HttpRequest) -> HttpResponse:
         request,
         "reports/index.html",
         {
-            "reports": list(selectors.reports_for_page()),
+            **_report_list(request),
             "form": form,
             "schedule_form": ScheduleForm(),
             **_schedules(request),
