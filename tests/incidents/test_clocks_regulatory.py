@@ -187,7 +187,7 @@ def compliance_catalog(db: None) -> None:
 
 
 def test_an_incident_reads_the_dates_and_the_profile(
-    officer, make_asset, compliance_catalog, django_assert_max_num_queries
+    officer, make_asset, compliance_catalog, django_assert_max_num_queries, client_for
 ) -> None:  # type: ignore[no-untyped-def]
     services.organisation()  # the profile row exists from here on
     OrganisationProfile.objects.filter(pk=1).update(
@@ -216,3 +216,10 @@ def test_an_incident_reads_the_dates_and_the_profile(
     # The dates are read once per organisation object, not once per incident.
     with django_assert_max_num_queries(0):
         services.facts_for(incident, org)
+    # The page says the duty is not yet law, and from when.
+    from django.urls import reverse
+
+    from riskhub.accounts.policy import Role
+
+    page = client_for(Role.AUDITOR).get(reverse("incidents:detail", args=[incident.uuid]))
+    assert "Not yet law: from 2 Aug 2028" in page.content.decode()
