@@ -254,7 +254,7 @@ def validate_answers(answers: dict) -> dict[str, str]:
         _check_codes(errors, key, answers.get(key), allowed, what)
     _check_flops(errors, answers.get("training_flops"))
     setting = answers.get("emotion_recognition_setting")
-    if setting is not None and setting not in EMOTION_SETTINGS:
+    if setting not in (None, "") and setting not in EMOTION_SETTINGS:
         errors["emotion_recognition_setting"] = (
             f"unknown setting {setting!r}; expected one of " + ", ".join(EMOTION_SETTINGS)
         )
@@ -417,7 +417,7 @@ def _parse_answers(answers: Mapping[str, Any]) -> _Answers:
         roles=_in_order([role] if isinstance(role, str) else role, ROLES),
         gdpr={key: gdpr.get(key) for key in GDPR_FLAGS},
         ccpa={key: ccpa.get(key) for key in CCPA_FLAGS},
-        emotion_recognition_setting=answers.get("emotion_recognition_setting"),
+        emotion_recognition_setting=answers.get("emotion_recognition_setting") or None,
         emotion_recognition_medical_or_safety=answers.get("emotion_recognition_medical_or_safety"),
         biometric_categorisation_sensitive_traits=answers.get(
             "biometric_categorisation_sensitive_traits"
