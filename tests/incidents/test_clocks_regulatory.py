@@ -223,3 +223,30 @@ def test_an_incident_reads_the_dates_and_the_profile(
 
     page = client_for(Role.AUDITOR).get(reverse("incidents:detail", args=[incident.uuid]))
     assert "Not yet law: from 2 Aug 2028" in page.content.decode()
+
+
+def test_a_maintainer_records_telling_the_owner_and_meets_the_clock(officer, make_asset) -> None:  # type: ignore[no-untyped-def]
+    # Cal. Civ. Code 1798.82(b): the notice to the owner is recorded like any other.
+    services.organisation()
+    OrganisationProfile.objects.filter(pk=1).update(
+        ca_conducts_business=True, ca_breach_role="maintainer"
+    )
+    incident = services.incident_create(
+        actor=officer,
+        title="Client database exposed",
+        aware_at=timezone.now() - timedelta(hours=2),
+        assets=[make_asset("dataset")],
+        personal_data_breach=True,
+        california_residents=40,
+    )
+    services.notification_record(
+        actor=officer,
+        incident=incident,
+        clock=Code.CA_OWNER,
+        recipient="Client Co. (owner of the data)",
+        at=timezone.now(),
+        reference="ticket 17",
+    )
+    found, _ = services.evaluate(incident, services.organisation(), incident.timeline.all())
+    owner = next(c for c in found if c.code == Code.CA_OWNER)
+    assert owner.status == clocks.Status.MET
