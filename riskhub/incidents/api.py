@@ -55,6 +55,11 @@ class DeadlineSerializer(serializers.Serializer):
     recipient = serializers.CharField()
     statutory = serializers.BooleanField()
     notified_at = serializers.DateTimeField(allow_null=True)
+    in_force_from = serializers.DateField(
+        allow_null=True,
+        help_text="Set while the duty is not yet law for the affected systems (the clock is "
+        "then a RiskHub target): the date it becomes law, from the catalog.",
+    )
 
 
 class AssetRefSerializer(serializers.Serializer):

@@ -21,6 +21,17 @@ How time is counted (the choice is deliberate and tested):
   undue delay", matching the Art 33 ceiling) and marks them `statutory=False`, so a
   person reads "target", never "legal deadline".
 
+**Application dates.** An AI Act duty is law only from the date the catalog gives for
+the affected system's category (Art 113 as amended by Reg (EU) 2026/1744: Annex III
+systems from 2 Dec 2027, Annex I systems from 2 Aug 2028). Before it, the clock still
+runs, as a recommended target (`statutory=False`) that names the date it becomes law.
+The dates are read from the catalog (`Facts.ai_act_dates`), never written here.
+
+**California breach notices (Cal. Civ. Code 1798.82).** The statute binds any person or
+business that conducts business in California, not only CCPA businesses. The owner or
+licensee of the data notifies residents within 30 days ((a)); a maintainer of data it does
+not own notifies the owner or licensee immediately ((b)): a 24-hour RiskHub target.
+
 A clock is **met** when a notification naming it was recorded no later than its due
 moment, **missed** when it was recorded later or when the due moment passed with none,
 and **running** otherwise.
@@ -28,11 +39,13 @@ and **running** otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from riskhub.compliance.applicability import DateEntry, applies_from
 
 
 class SeriousIncident(StrEnum):
@@ -79,6 +92,7 @@ class Code(StrEnum):
     GDPR_34 = "gdpr:34"
     CA_RESIDENTS = "ca-civ-code:1798.82-residents"
     CA_ATTORNEY_GENERAL = "ca-civ-code:1798.82-ag"
+    CA_OWNER = "ca-civ-code:1798.82-owner"
 
 
 CODE_LABELS: dict[str, str] = {
@@ -89,7 +103,11 @@ CODE_LABELS: dict[str, str] = {
     Code.GDPR_34: "GDPR Art. 34(1): communicate the breach to the data subjects",
     Code.CA_RESIDENTS: "Cal. Civ. Code 1798.82(a): notify affected California residents",
     Code.CA_ATTORNEY_GENERAL: "Cal. Civ. Code 1798.82(f): sample notice to the Attorney General",
+    Code.CA_OWNER: "Cal. Civ. Code 1798.82(b): maintainer notifies the owner or licensee",
 }
+
+# The catalog requirement whose applies_from dates say when each AI Act clock is law.
+AI_ACT_DATE_REFS: dict[str, str] = {Code.AI_ACT_73: "Art. 73", Code.AI_ACT_26_5: "Art. 26"}
 
 IMMEDIATELY = timedelta(hours=24)
 WITHOUT_UNDUE_DELAY = timedelta(hours=72)
@@ -110,6 +128,12 @@ class Facts:
     systems: tuple[frozenset[str], ...] = ()
     gdpr_applies: bool = False
     gdpr_role: str = "controller"
+    # Organisation profile facts for Cal. Civ. Code 1798.82; None / "" = not answered.
+    ca_conducts_business: bool | None = None
+    ca_breach_role: str = ""
+    # applies_from entries of the catalog, by requirement ref (AI_ACT_DATE_REFS). Empty:
+    # no catalog loaded, and the duty is taken to be in force.
+    ai_act_dates: Mapping[str, Sequence[DateEntry]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,6 +156,8 @@ class Clock:
     status: Status = Status.RUNNING
     notified_at: datetime | None = None
     depends_on: str | None = None
+    # Set when the duty is not yet law for the affected systems: the date it becomes law.
+    in_force_from: date | None = None
     window: timedelta = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,6 +183,7 @@ class Clock:
             "recipient": self.recipient,
             "statutory": self.statutory,
             "notified_at": self.notified_at.isoformat() if self.notified_at else None,
+            "in_force_from": self.in_force_from.isoformat() if self.in_force_from else None,
         }
 
 
@@ -182,8 +209,23 @@ def zone_or_utc(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _any(systems: Iterable[frozenset[str]], *tokens: str) -> bool:
-    return any(all(token in system for token in tokens) for system in systems)
+def law_date(
+    entries: Sequence[DateEntry] | None, systems: Iterable[frozenset[str]]
+) -> DateEntry | None:
+    """The date an AI Act duty becomes law for the affected systems: for each system, the
+    first catalog entry its facts match (its category's date); the earliest over the
+    systems wins, since one system under the law is enough. A system whose category is not
+    recorded takes the earliest date of all entries (the conservative reading). None when
+    the catalog gives no date."""
+    if not entries:
+        return None
+    earliest = min(entries, key=lambda entry: entry.date)
+    found = [applies_from(entries, system) or earliest for system in systems]
+    return min(found, key=lambda entry: entry.date) if found else earliest
+
+
+def _not_yet_law(entry: DateEntry | None, start: datetime) -> DateEntry | None:
+    return entry if entry is not None and entry.date > start.date() else None
 
 
 def ai_act_73_days(serious_incident: str) -> tuple[int, str]:
@@ -207,10 +249,25 @@ def applicable(facts: Facts) -> tuple[list[Clock], list[str]]:
     why_not: list[str] = []
 
     if facts.serious_incident:
-        provider = _any(facts.systems, "tier:high", "role:provider")
-        deployer = _any(facts.systems, "tier:high", "role:deployer")
+        providing = [s for s in facts.systems if {"tier:high", "role:provider"} <= s]
+        deploying = [s for s in facts.systems if {"tier:high", "role:deployer"} <= s]
+        provider, deployer = bool(providing), bool(deploying)
         if provider:
             days, ref = ai_act_73_days(facts.serious_incident)
+            pending = _not_yet_law(
+                law_date(facts.ai_act_dates.get(AI_ACT_DATE_REFS[Code.AI_ACT_73]), providing),
+                start,
+            )
+            basis = (
+                f"No later than {days} days after becoming aware; the organisation is provider "
+                "of an affected high-risk AI system."
+            )
+            if pending:
+                basis = (
+                    f"Not yet in force for the affected system: Art. 73 becomes law on "
+                    f"{_day(pending.date)} ({pending.condition}). Until then RiskHub recommends "
+                    f"the statutory period as a target: {days} days after becoming aware."
+                )
             out.append(
                 Clock(
                     code=Code.AI_ACT_73,
@@ -220,12 +277,26 @@ def applicable(facts: Facts) -> tuple[list[Clock], list[str]]:
                     recipient="Market surveillance authority of the Member State where it occurred",
                     started_at=start,
                     due=add_calendar_days(start, days, tz),
-                    statutory=True,
-                    basis=f"No later than {days} days after becoming aware; the organisation is "
-                    "provider of an affected high-risk AI system.",
+                    statutory=pending is None,
+                    basis=basis,
+                    in_force_from=pending.date if pending else None,
                 )
             )
         if deployer:
+            pending = _not_yet_law(
+                law_date(facts.ai_act_dates.get(AI_ACT_DATE_REFS[Code.AI_ACT_26_5]), deploying),
+                start,
+            )
+            basis = (
+                "“Immediately”; RiskHub target: 24 hours. The organisation is deployer of an "
+                "affected high-risk AI system."
+            )
+            if pending:
+                basis = (
+                    f"Not yet in force for the affected system: Art. 26 becomes law on "
+                    f"{_day(pending.date)} ({pending.condition}). Until then RiskHub "
+                    "recommends informing the provider within 24 hours."
+                )
             out.append(
                 Clock(
                     code=Code.AI_ACT_26_5,
@@ -237,8 +308,8 @@ def applicable(facts: Facts) -> tuple[list[Clock], list[str]]:
                     started_at=start,
                     due=add_hours(start, IMMEDIATELY.total_seconds() / 3600, tz),
                     statutory=False,
-                    basis="“Immediately”; RiskHub target: 24 hours. The organisation is "
-                    "deployer of an affected high-risk AI system.",
+                    basis=basis,
+                    in_force_from=pending.date if pending else None,
                 )
             )
         if not provider and not deployer:
@@ -306,37 +377,85 @@ def applicable(facts: Facts) -> tuple[list[Clock], list[str]]:
                 )
 
     if facts.personal_data_breach and facts.california_residents > 0:
-        residents = Clock(
-            code=Code.CA_RESIDENTS,
-            framework="ca-civ-code",
-            ref="1798.82(a)",
-            title="Notify the affected California residents",
-            recipient=f"{facts.california_residents} California residents",
-            started_at=start,
-            due=add_calendar_days(start, 30, tz),
-            statutory=True,
-            basis="Within 30 calendar days of discovery (as amended by SB 446, from 1 Jan 2026).",
-        )
-        out.append(residents)
-        if facts.california_residents > CA_AG_THRESHOLD:
-            out.append(
-                Clock(
-                    code=Code.CA_ATTORNEY_GENERAL,
-                    framework="ca-civ-code",
-                    ref="1798.82(f)",
-                    title="Submit a sample notice to the Attorney General",
-                    recipient="California Attorney General",
-                    started_at=start,
-                    # Counted from the residents' notice; until it is sent, from its due day.
-                    due=add_calendar_days(residents.due, 15, tz),
-                    statutory=True,
-                    basis="Within 15 calendar days of notifying more than 500 residents.",
-                    depends_on=Code.CA_RESIDENTS,
-                )
-            )
+        out += _california(facts, start, tz, why_not)
     elif facts.personal_data_breach:
         why_not.append("Cal. Civ. Code 1798.82: no California residents recorded as affected.")
     return out, why_not
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def _california(facts: Facts, start: datetime, tz: ZoneInfo, why_not: list[str]) -> list[Clock]:
+    """Cal. Civ. Code 1798.82: (a) the owner or licensee notifies residents within 30 days
+    (SB 446) and, above 500 residents, the Attorney General within 15 days of that (f);
+    (b) a maintainer notifies the owner or licensee immediately following discovery."""
+    if facts.ca_conducts_business is False:
+        why_not.append(
+            "Cal. Civ. Code 1798.82: the organisation profile records that the organisation "
+            "does not conduct business in California."
+        )
+        return []
+    role = facts.ca_breach_role
+    out: list[Clock] = []
+    if role in ("maintainer", "both"):
+        out.append(
+            Clock(
+                code=Code.CA_OWNER,
+                framework="ca-civ-code",
+                ref="1798.82(b)",
+                title="Notify the owner or licensee of the data",
+                recipient="The owner or licensee of the personal information",
+                started_at=start,
+                due=add_hours(start, IMMEDIATELY.total_seconds() / 3600, tz),
+                statutory=False,
+                basis="“Immediately following discovery”; RiskHub target: 24 hours. The "
+                "organisation maintains personal information it does not own; notifying the "
+                "residents is the owner's duty.",
+            )
+        )
+    if role == "maintainer":
+        why_not.append(
+            "Cal. Civ. Code 1798.82(a): the organisation profile records that the organisation "
+            "only maintains the data for its owner, who notifies the residents."
+        )
+        return out
+    if not role:
+        why_not.append(
+            "Cal. Civ. Code 1798.82(b): the organisation profile does not say whether the "
+            "organisation maintains data it does not own; if the breached data is such data, "
+            "the owner or licensee must be told immediately instead."
+        )
+    residents = Clock(
+        code=Code.CA_RESIDENTS,
+        framework="ca-civ-code",
+        ref="1798.82(a)",
+        title="Notify the affected California residents",
+        recipient=f"{facts.california_residents} California residents",
+        started_at=start,
+        due=add_calendar_days(start, 30, tz),
+        statutory=True,
+        basis="Within 30 calendar days of discovery (as amended by SB 446, from 1 Jan 2026).",
+    )
+    out.append(residents)
+    if facts.california_residents > CA_AG_THRESHOLD:
+        out.append(
+            Clock(
+                code=Code.CA_ATTORNEY_GENERAL,
+                framework="ca-civ-code",
+                ref="1798.82(f)",
+                title="Submit a sample notice to the Attorney General",
+                recipient="California Attorney General",
+                started_at=start,
+                # Counted from the residents' notice; until it is sent, from its due day.
+                due=add_calendar_days(residents.due, 15, tz),
+                statutory=True,
+                basis="Within 15 calendar days of notifying more than 500 residents.",
+                depends_on=Code.CA_RESIDENTS,
+            )
+        )
+    return out
 
 
 def evaluate(

@@ -30,7 +30,8 @@ from riskhub.audit.services import record_event
 from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import guarded_update
 from riskhub.compliance import services as compliance_services
-from riskhub.compliance.models import Control, ControlImplementation
+from riskhub.compliance.applicability import DateEntry, parse_dates
+from riskhub.compliance.models import Control, ControlImplementation, Requirement
 from riskhub.incidents import clocks as legal
 from riskhub.incidents import notifications
 from riskhub.incidents.models import ClockAlert, Incident, TimelineEntry
@@ -76,7 +77,12 @@ def _snapshot_for(asset_ids: Sequence[int]) -> dict[str, Any]:
     possibly = []
     affected = set(asset_ids)
     for asset in sorted(rows, key=lambda a: a.name.lower()):
-        tokens = [t for t in (asset.facts or []) if t.startswith(("role:", "tier:"))]
+        # The category (annex_i / annex_iii) decides from when the AI Act clocks are law.
+        tokens = [
+            t
+            for t in (asset.facts or [])
+            if t.startswith(("role:", "tier:")) or t in ("annex_i", "annex_iii")
+        ]
         if tokens:
             systems.append(
                 {"uuid": str(asset.uuid), "name": asset.name, "kind": asset.kind, "facts": tokens}
@@ -85,6 +91,22 @@ def _snapshot_for(asset_ids: Sequence[int]) -> dict[str, Any]:
         if asset.pk not in affected:
             possibly.append({"uuid": str(asset.uuid), "name": asset.name, "kind": asset.kind})
     return {"systems": systems, "gdpr": gdpr, "possibly_affected": possibly}
+
+
+def clock_dates(org: OrganisationProfile) -> dict[str, tuple[DateEntry, ...]]:
+    """The catalog's applies_from entries for the AI Act duties the clocks run (Art 73,
+    Art 26), read once per organisation object: a list of incidents costs one query,
+    whatever its length."""
+    cached: dict[str, tuple[DateEntry, ...]] | None = getattr(org, "_clock_dates", None)
+    if cached is None:
+        rows = Requirement.objects.filter(
+            framework__slug="eu-ai-act",
+            ref__in=set(legal.AI_ACT_DATE_REFS.values()),
+            retired=False,
+        ).values_list("ref", "applies_from")
+        cached = {ref: parse_dates(entries) for ref, entries in rows}
+        org._clock_dates = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def facts_for(incident: Incident, org: OrganisationProfile) -> legal.Facts:
@@ -100,6 +122,9 @@ def facts_for(incident: Incident, org: OrganisationProfile) -> legal.Facts:
         systems=tuple(frozenset(s.get("facts", [])) for s in snapshot.get("systems", [])),
         gdpr_applies=bool(snapshot.get("gdpr")) or org.eu_established,
         gdpr_role=org.gdpr_role,
+        ca_conducts_business=org.ca_conducts_business,
+        ca_breach_role=org.ca_breach_role,
+        ai_act_dates=clock_dates(org),
     )
 
 

@@ -35,8 +35,8 @@ ART5_PRACTICES: dict[str, str] = {
     "5(1)(d)": "predicting criminal offending solely from profiling or personality traits",
     "5(1)(e)": "untargeted scraping of facial images to build facial recognition databases",
     "5(1)(f)": "inferring emotions at work or in education, outside medical or safety use",
-    "5(1)(g)": "biometric categorisation to infer race, politics, union membership, religion "
-    "or sex life",
+    "5(1)(g)": "biometric categorisation to deduce or infer race, political opinions, trade "
+    "union membership, religious or philosophical beliefs, sex life or sexual orientation",
     "5(1)(h)": "real-time remote biometric identification in public spaces for law enforcement",
 }
 
@@ -117,7 +117,9 @@ GDPR_FLAGS: dict[str, str] = {
     "large_scale": "processes personal data on a large scale",
     "children": "processes children's personal data",
     "transfers_outside_eu": "transfers personal data outside the EU/EEA (Chapter V)",
-    "eu_data_subjects": "concerns people in the EU (assumed when personal data is processed)",
+    "eu_data_subjects": "concerns people in the EU (Art. 3(2): offering them goods or services, or "
+    "monitoring their behaviour); must be answered when the organisation has no EU "
+    "establishment",
 }
 
 CCPA_FLAGS: dict[str, str] = {
@@ -132,6 +134,44 @@ CCPA_FLAGS: dict[str, str] = {
 
 GDPR_ROLES: tuple[str, ...] = ("controller", "processor", "joint-controller")
 
+# Cal. Civ. Code 1798.82: (a) binds whoever owns or licenses the computerized personal
+# information, (b) whoever maintains data it does not own. An organisation can be both.
+CA_BREACH_ROLES: dict[str, str] = {
+    "owner": "owns or licenses the personal information (1798.82(a))",
+    "maintainer": "maintains personal information it does not own (1798.82(b))",
+    "both": "owns or licenses some personal information and maintains other data for its owners",
+}
+
+# Art 5(1)(f) prohibits emotion inference "in the areas of workplace and education
+# institutions" except for medical or safety reasons. The questionnaire asks the setting
+# of an emotion-recognition system (Annex III 1(c), Art 50(3)) so the two can be checked.
+EMOTION_SETTINGS: dict[str, str] = {
+    "workplace": "in the workplace (employees, applicants, contractors)",
+    "education": "in an education institution (pupils, students, candidates)",
+    "other": "elsewhere (for example customers or the public)",
+}
+
+# Art 5(1)(g): the traits whose inference by biometric categorisation is prohibited.
+ART5_1G_TRAITS = (
+    "race",
+    "political opinions",
+    "trade union membership",
+    "religious or philosophical beliefs",
+    "sex life or sexual orientation",
+)
+
+ART5_CHECK_QUESTIONS: dict[str, str] = {
+    "emotion_recognition_setting": "Where does the system infer or identify people's "
+    "emotions or intentions?",
+    "emotion_recognition_medical_or_safety": "The emotion recognition is put in place for "
+    "medical or safety reasons only (Art. 5(1)(f) exception)",
+    "biometric_categorisation_sensitive_traits": "The biometric categorisation deduces or "
+    "infers " + ", ".join(ART5_1G_TRAITS[:-1]) + " or " + ART5_1G_TRAITS[-1],
+    "biometric_categorisation_exception": "The categorisation only labels or filters lawfully "
+    "acquired biometric datasets, or is done in the area of law enforcement "
+    "(Art. 5(1)(g) exception)",
+}
+
 SYSTEMIC_RISK_FLOPS = 1e25
 
 _LIST_QUESTIONS: dict[str, tuple[Mapping[str, str], str]] = {
@@ -145,11 +185,30 @@ _BOOL_QUESTIONS = (
     "annex_i_safety_component",
     "performs_profiling",
     "general_purpose",
+    "emotion_recognition_medical_or_safety",
+    "biometric_categorisation_sensitive_traits",
+    "biometric_categorisation_exception",
 )
 _ANSWER_KEYS = frozenset(
-    {*_LIST_QUESTIONS, *_BOOL_QUESTIONS, "training_flops", "role", "gdpr", "ccpa", "org"}
+    {
+        *_LIST_QUESTIONS,
+        *_BOOL_QUESTIONS,
+        "emotion_recognition_setting",
+        "training_flops",
+        "role",
+        "gdpr",
+        "ccpa",
+        "org",
+    }
 )
-_ORG_BOOLS = ("eu_established", "public_body", "ccpa_business", "ccpa_cyber_audit")
+_ORG_BOOLS = (
+    "eu_established",
+    "public_body",
+    "public_authority",
+    "ccpa_business",
+    "ccpa_cyber_audit",
+    "ca_conducts_business",
+)
 
 # GDPR answers that become flags (fact token suffix in brackets where it differs).
 _GDPR_FLAG_TOKENS: dict[str, str] = {
@@ -189,6 +248,11 @@ def validate_answers(answers: dict) -> dict[str, str]:
     for key, (allowed, what) in _LIST_QUESTIONS.items():
         _check_codes(errors, key, answers.get(key), allowed, what)
     _check_flops(errors, answers.get("training_flops"))
+    setting = answers.get("emotion_recognition_setting")
+    if setting not in (None, "") and setting not in EMOTION_SETTINGS:
+        errors["emotion_recognition_setting"] = (
+            f"unknown setting {setting!r}; expected one of " + ", ".join(EMOTION_SETTINGS)
+        )
     _check_roles(errors, answers.get("role"))
     for section, questions in (("gdpr", GDPR_FLAGS), ("ccpa", CCPA_FLAGS)):
         _check_section(errors, section, answers.get(section), questions)
@@ -211,6 +275,11 @@ def _validate_org(org: Any) -> dict[str, str]:
     if role is not None and role not in GDPR_ROLES:
         errors["org.gdpr_role"] = f"unknown GDPR role {role!r}; expected one of " + ", ".join(
             GDPR_ROLES
+        )
+    ca_role = org.get("ca_breach_role")
+    if ca_role not in (None, "") and ca_role not in CA_BREACH_ROLES:
+        errors["org.ca_breach_role"] = f"unknown role {ca_role!r}; expected one of " + ", ".join(
+            CA_BREACH_ROLES
         )
     return errors
 
@@ -294,15 +363,28 @@ class _Answers:
     roles: tuple[str, ...]
     gdpr: Mapping[str, bool | None]
     ccpa: Mapping[str, bool | None]
+    emotion_recognition_setting: str | None = None
+    emotion_recognition_medical_or_safety: bool | None = None
+    biometric_categorisation_sensitive_traits: bool | None = None
+    biometric_categorisation_exception: bool | None = None
 
 
 @dataclass(frozen=True)
 class _Org:
     eu_established: bool = False
+    # AI Act Art 27(1): a body governed by public law or a private entity providing
+    # public services. Not the GDPR's category: see public_authority.
     public_body: bool = False
+    # GDPR Art 37(1)(a): a public authority or body (courts acting judicially excepted).
+    # None: the profile does not say, and the DPO rule cannot be decided.
+    public_authority: bool | None = None
     gdpr_role: str | None = None
     ccpa_business: bool | None = None
     ccpa_cyber_audit: bool = False
+    # Cal. Civ. Code 1798.82 reaches any person or business that conducts business in
+    # California, whatever its size; None: not answered.
+    ca_conducts_business: bool | None = None
+    ca_breach_role: str | None = None
 
 
 def _in_order(given: Iterable[str] | None, allowed: Iterable[str]) -> tuple[str, ...]:
@@ -330,6 +412,12 @@ def _parse_answers(answers: Mapping[str, Any]) -> _Answers:
         roles=_in_order([role] if isinstance(role, str) else role, ROLES),
         gdpr={key: gdpr.get(key) for key in GDPR_FLAGS},
         ccpa={key: ccpa.get(key) for key in CCPA_FLAGS},
+        emotion_recognition_setting=answers.get("emotion_recognition_setting") or None,
+        emotion_recognition_medical_or_safety=answers.get("emotion_recognition_medical_or_safety"),
+        biometric_categorisation_sensitive_traits=answers.get(
+            "biometric_categorisation_sensitive_traits"
+        ),
+        biometric_categorisation_exception=answers.get("biometric_categorisation_exception"),
     )
 
 
@@ -339,9 +427,12 @@ def _parse_org(org: Mapping[str, Any] | None) -> _Org:
     return _Org(
         eu_established=bool(org.get("eu_established")),
         public_body=bool(org.get("public_body")),
+        public_authority=org.get("public_authority"),
         gdpr_role=org.get("gdpr_role"),
         ccpa_business=org.get("ccpa_business"),
         ccpa_cyber_audit=bool(org.get("ccpa_cyber_audit")),
+        ca_conducts_business=org.get("ca_conducts_business"),
+        ca_breach_role=org.get("ca_breach_role") or None,
     )
 
 
@@ -411,6 +502,8 @@ def _assess(answers: dict, org: dict | None) -> _Outcome:
         outcome.tokens.add("org:eu_established")
     if profile.public_body:
         outcome.tokens.add("org:public_body")
+    if profile.public_authority:
+        outcome.tokens.add("org:public_authority")
     return outcome
 
 
@@ -439,6 +532,8 @@ def _assess_ai_act(a: _Answers, out: _Outcome) -> None:
                 "annex_iii_points",
                 "art_6_3_derogations",
                 "transparency_triggers",
+                "emotion_recognition_setting",
+                "biometric_categorisation_sensitive_traits",
             )
             if getattr(a, name)
         ]
@@ -499,6 +594,8 @@ def _system_rules(a: _Answers, out: _Outcome, note: str) -> list[str]:
         )
         tiers.append("prohibited")
 
+    tiers += _art5_cross_checks(a, out, note)
+
     if a.annex_i_safety_component:
         tokens.add("annex_i")
         reasons.append(
@@ -525,6 +622,78 @@ def _system_rules(a: _Answers, out: _Outcome, note: str) -> list[str]:
             f"{holder} has a transparency duty, which is listed whatever the tier" + note
         )
         tiers.append("limited")
+    return tiers
+
+
+def _art5_cross_checks(a: _Answers, out: _Outcome, note: str) -> list[str]:
+    """Annex III 1(c) and 1(b) name uses that Art 5(1)(f) and (g) prohibit in part: the
+    setting and purpose decide between high-risk and prohibited, so check them here."""
+    reasons, tokens = out.ai_act_reasons, out.tokens
+    tiers: list[str] = []
+
+    emotion = "1(c)" in a.annex_iii_points or a.emotion_recognition_setting is not None
+    setting = a.emotion_recognition_setting
+    if emotion and "5(1)(f)" not in a.prohibited_practices:
+        if setting in ("workplace", "education"):
+            where = EMOTION_SETTINGS[setting]
+            if a.emotion_recognition_medical_or_safety:
+                reasons.append(
+                    f"Emotion recognition {where} is put in place for medical or safety reasons "
+                    "only, so the exception in Art. 5(1)(f) applies and the practice is not "
+                    "prohibited; Annex III point 1(c) and Art. 50(3) still apply to it" + note
+                )
+            else:
+                tokens.add("prohibited:5(1)(f)")
+                reasons.append(
+                    f"Art. 5(1)(f) prohibits inferring emotions {where}, except for medical or "
+                    "safety reasons, which were not given: the system may not be placed on "
+                    "the market, put into service or used for this purpose, whatever Annex III "
+                    "point 1(c) says" + note
+                )
+                tiers.append("prohibited")
+        elif setting == "other":
+            reasons.append(
+                "Emotion recognition is used outside the workplace and education institutions, "
+                "so the Art. 5(1)(f) prohibition does not reach it"
+            )
+        else:
+            reasons.append(
+                "The setting of the emotion recognition was not given: Art. 5(1)(f) prohibits "
+                "inferring emotions in the workplace and in education institutions except for "
+                "medical or safety reasons, so the question must be answered before the tier "
+                "can be relied on"
+            )
+
+    traits = a.biometric_categorisation_sensitive_traits
+    categorises = "1(b)" in a.annex_iii_points or traits is not None
+    if categorises and "5(1)(g)" not in a.prohibited_practices:
+        listed = ", ".join(ART5_1G_TRAITS[:-1]) + " or " + ART5_1G_TRAITS[-1]
+        if traits and a.biometric_categorisation_exception:
+            reasons.append(
+                "The biometric categorisation infers traits listed in Art. 5(1)(g), but it only "
+                "labels or filters lawfully acquired biometric datasets or is done in the area "
+                "of law enforcement, which the article excepts; Annex III point 1(b) still "
+                "applies" + note
+            )
+        elif traits:
+            tokens.add("prohibited:5(1)(g)")
+            reasons.append(
+                f"Art. 5(1)(g) prohibits biometric categorisation that deduces or infers {listed}; "
+                "the system may not be placed on the market, put into service or used for "
+                "this purpose, whatever Annex III point 1(b) says" + note
+            )
+            tiers.append("prohibited")
+        elif traits is False:
+            reasons.append(
+                f"The biometric categorisation does not infer {listed}, so the Art. 5(1)(g) "
+                "prohibition does not reach it"
+            )
+        else:
+            reasons.append(
+                "Whether the biometric categorisation infers the traits listed in Art. 5(1)(g) "
+                f"({listed}) was not given; that practice is prohibited, so the question must "
+                "be answered before the tier can be relied on"
+            )
     return tiers
 
 
@@ -624,7 +793,11 @@ def _assess_gdpr(a: _Answers, org: _Org, out: _Outcome) -> None:
             )
         return
 
-    eu_subjects = answers["eu_data_subjects"] is not False
+    tokens.add("personal_data")
+    # Art 3: an establishment in the EU (3(1)), or people in the EU offered goods or
+    # services or monitored (3(2)). Unknown stays unknown: an unanswered question is never
+    # read as "people in the EU are concerned".
+    eu_subjects = answers["eu_data_subjects"]
     if org.eu_established:
         reasons.append(
             "Personal data is processed in the context of an establishment in the EU, so the "
@@ -636,6 +809,14 @@ def _assess_gdpr(a: _Answers, org: _Org, out: _Outcome) -> None:
             "organisation outside the EU that offers them goods or services or monitors their "
             "behaviour (Art. 3(2))"
         )
+    elif eu_subjects is None:
+        reasons.append(
+            "Personal data is processed and the organisation is not established in the EU, but "
+            "whether people in the EU are concerned was not answered, so the territorial scope "
+            "of Art. 3(2) cannot be decided and the GDPR is not applied; the question must be "
+            "answered"
+        )
+        return
     else:
         reasons.append(
             "Personal data is processed, but the organisation is not established in the EU and "
@@ -659,6 +840,17 @@ def _assess_gdpr(a: _Answers, org: _Org, out: _Outcome) -> None:
     else:
         reasons.append(
             "The organisation profile does not say whether it acts as controller or processor"
+        )
+    if org.public_authority:
+        reasons.append(
+            "The organisation profile records a public authority or body, so a data protection "
+            "officer is mandatory (Art. 37(1)(a))"
+        )
+    elif org.public_authority is None:
+        reasons.append(
+            "The organisation profile does not say whether the organisation is a public "
+            "authority or body, so whether Art. 37(1)(a) makes a data protection officer "
+            "mandatory cannot be decided; answer it in the profile"
         )
 
     details = {
@@ -702,6 +894,8 @@ def _assess_ccpa(a: _Answers, org: _Org, out: _Outcome) -> None:
             "not apply"
         )
         return
+    tokens.update({"personal_data", "ca:personal_information"})
+    _assess_ca_breach_notice(org, out)
 
     thresholds, source = answers["business_thresholds_met"], "the answers"
     if thresholds is None:
@@ -760,3 +954,91 @@ def _assess_ccpa(a: _Answers, org: _Org, out: _Outcome) -> None:
             "an annual cybersecurity audit is required"
         )
     tokens.update(f"ccpa:{flag}" for flag in out.ccpa_flags)
+
+
+def _assess_ca_breach_notice(org: _Org, out: _Outcome) -> None:
+    """Cal. Civ. Code 1798.82 sits outside the CCPA title and has no size thresholds: it
+    binds any person or business that conducts business in California and owns or licenses
+    (subdivision (a)) or maintains (subdivision (b)) computerized personal information.
+    Unanswered profile questions leave the duty undecided, never assumed."""
+    reasons, tokens = out.ccpa_reasons, out.tokens
+    if org.ca_conducts_business is False:
+        reasons.append(
+            "The organisation profile records that the organisation does not conduct business "
+            "in California, so the breach-notice statute (Cal. Civ. Code 1798.82) does not "
+            "apply"
+        )
+        return
+    if org.ca_conducts_business is None:
+        reasons.append(
+            "California residents' personal information is processed, but the organisation "
+            "profile does not say whether the organisation conducts business in California, so "
+            "whether the breach-notice statute (Cal. Civ. Code 1798.82, which has no size "
+            "threshold) applies cannot be decided; answer it in the profile"
+        )
+        return
+    tokens.add("ca:conducts_business")
+    role = org.ca_breach_role
+    if role in ("owner", "both"):
+        tokens.add("ca:breach_owner")
+        reasons.append(
+            "The organisation conducts business in California and owns or licenses computerized "
+            "personal information, so after a breach it notifies affected California residents "
+            "within 30 calendar days (Cal. Civ. Code 1798.82(a), as amended by SB 446), whether "
+            "or not it is a CCPA business"
+        )
+    if role in ("maintainer", "both"):
+        tokens.add("ca:breach_maintainer")
+        reasons.append(
+            "The organisation maintains computerized personal information it does not own, so "
+            "after a breach it notifies the owner or licensee immediately following discovery "
+            "(Cal. Civ. Code 1798.82(b))"
+        )
+    if role is None:
+        reasons.append(
+            "The organisation conducts business in California, but the organisation profile "
+            "does not say whether it owns or licenses the personal information (1798.82(a)) or "
+            "maintains it for others (1798.82(b)), so which breach-notice duty applies cannot "
+            "be decided; answer it in the profile"
+        )
+
+
+def vocabulary() -> frozenset[str]:
+    """Every fact token the classifier can emit (docs/catalog-format.md). Catalog rules
+    (requirements, controls, threats) may use these tokens and no others: a token outside
+    this set never matches, so the rule would silently never fire."""
+    return frozenset(
+        {
+            "ai_system",
+            "annex_i",
+            "annex_iii",
+            "art_6_3_derogation",
+            "gpai",
+            "gpai-systemic",
+            "org:eu_established",
+            "org:public_body",
+            "org:public_authority",
+            "personal_data",
+            "gdpr:applies",
+            "gdpr:controller",
+            "gdpr:processor",
+            "gdpr:dpia_required",
+            "ccpa:applies",
+            "ccpa:sells_or_shares",
+            "ccpa:sensitive_pi",
+            "ccpa:admt",
+            "ccpa:risk_assessment",
+            "ccpa:cyber_audit",
+            "ca:personal_information",
+            "ca:conducts_business",
+            "ca:breach_owner",
+            "ca:breach_maintainer",
+            *(f"tier:{tier}" for tier in TIERS),
+            *(f"prohibited:{code}" for code in ART5_PRACTICES),
+            *(f"annex_iii:{area}" for area in ANNEX_III_AREAS),
+            *(f"annex_iii:{point}" for point in ANNEX_III_POINTS),
+            *(f"transparency:{code}" for code in TRANSPARENCY_TRIGGERS),
+            *(f"role:{role}" for role in ROLES),
+            *(f"gdpr:{token}" for token in _GDPR_FLAG_TOKENS.values()),
+        }
+    )

