@@ -30,6 +30,7 @@ from riskhub.inventory.models import Asset
 from riskhub.reports import kinds, rendering
 from riskhub.reports import selectors as report_selectors
 from riskhub.reports.models import Kind, Report
+from riskhub.risk import catalog_loader as risk_catalog_loader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +72,7 @@ def _implement(actor: User, code: str, scope: str, asset: Asset | None = None) -
 
 @pytest.fixture
 def system(db: None, officer: User, django_capture_on_commit_callbacks: Any) -> Asset:
+    risk_catalog_loader.load(stdout=io.StringIO())  # the threats controls link to
     catalog_loader.load(stdout=io.StringIO())
     with django_capture_on_commit_callbacks(execute=True):
         system = inventory.asset_create(
@@ -188,6 +190,7 @@ def test_the_dossier_says_when_human_oversight_does_not_apply(
 ) -> None:
     """A GDPR-only system: the GDPR's Art. 14 applies, the AI Act's does not, and the
     dossier must not borrow the former for the latter."""
+    risk_catalog_loader.load(stdout=io.StringIO())  # the threats controls link to
     catalog_loader.load(stdout=io.StringIO())
     with django_capture_on_commit_callbacks(execute=True):
         system = inventory.asset_create(

@@ -17,6 +17,7 @@ from riskhub.compliance.catalog_loader import CATALOG_DIR, normalise_dates, read
 from riskhub.incidents import clocks, services
 from riskhub.incidents.clocks import Code, Facts
 from riskhub.inventory.models import OrganisationProfile
+from riskhub.risk import catalog_loader as risk_catalogs
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 AI_ACT = {str(i["ref"]): i for i in read_yaml(CATALOG_DIR / "eu-ai-act.yaml")["requirements"]}
@@ -183,6 +184,7 @@ def test_an_absent_or_uncertain_california_duty_is_explained(
 
 @pytest.fixture
 def compliance_catalog(db: None) -> None:
+    risk_catalogs.load(stdout=io.StringIO())  # the threats controls link to
     compliance_catalogs.load(stdout=io.StringIO())
 
 
