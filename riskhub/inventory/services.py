@@ -14,7 +14,7 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec, record_event, record_events
 from riskhub.inventory import classification as classifier
-from riskhub.inventory import lineage, signals
+from riskhub.inventory import lineage, model_card, signals
 from riskhub.inventory.models import (
     Asset,
     AssetLink,
@@ -62,6 +62,7 @@ EDITABLE_FIELDS = [
     "placed_on_market_date",
     "public_authority_use",
     "california_consumers",
+    "model_card",
 ]
 
 # Which kinds each relation may join: (upstream kinds, downstream kinds).
@@ -119,6 +120,7 @@ def _clean_kind_fields(asset: Asset) -> None:
         errors["tags"] = "Tags are a list of words."
     if errors:
         raise ValidationError(errors)
+    model_card.clean(asset)
 
 
 def _validate_unique_name(asset: Asset) -> None:
@@ -141,6 +143,7 @@ def asset_create(*, actor: User, **fields: Any) -> Asset:
     _validate_unique_name(asset)
     asset.full_clean()
     _clean_kind_fields(asset)
+    model_card.check_links(asset)
     asset.save()
     record_event(
         actor=actor,
@@ -168,6 +171,7 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: 
     _validate_unique_name(current)
     current.full_clean()
     _clean_kind_fields(current)
+    model_card.check_links(current)
     # The row is locked, so incrementing in Python is safe; an F() expression would reach
     # simple-history's post_save as an unresolved expression and break the history row.
     current.version += 1
