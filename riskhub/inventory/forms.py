@@ -461,8 +461,8 @@ class ImportForm(StyledForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = (
-            "CSV or JSON with the export's columns, or a CycloneDX 1.5/1.6 JSON BOM "
-            f"(.cdx.json). At most {human_size(settings.IMPORT_MAX_BYTES)}."
+            "CSV or JSON with the export's columns, or a CycloneDX 1.5, 1.6 or 1.7 BOM "
+            f"in JSON (.cdx.json) or XML (.cdx.xml). At most {human_size(settings.IMPORT_MAX_BYTES)}."
         )
 
     def clean_file(self) -> Any:

@@ -39,7 +39,6 @@ KEYS = (
     "ethical",
     "fairness",
     "environmental",
-    "energy",
 )
 LABELS = {
     "approach": "Learning approach",
@@ -55,7 +54,6 @@ LABELS = {
     "ethical": "Ethical considerations",
     "fairness": "Fairness assessments",
     "environmental": "Environmental considerations",
-    "energy": "Energy consumption",
 }
 MAX_TEXT = 5000
 MAX_ITEMS = 200
@@ -128,16 +126,12 @@ def normalise(card: Any) -> dict[str, Any]:
                 for i, v in enumerate(_items(value, key))
                 if (r := _record(v, ETHICAL_KEYS, f"ethical[{i}]"))
             ]
-        elif key == "fairness":
+        else:
             result = [
                 r
                 for i, v in enumerate(_items(value, key))
                 if (r := _record(v, FAIRNESS_KEYS, f"fairness[{i}]"))
             ]
-        else:  # energy: CycloneDX energyConsumptions, kept as the BOM said them
-            result = [v for v in _items(value, key) if v]
-            if not all(isinstance(v, dict) for v in result):
-                raise CardError("energy: expected a list of objects")
         if result:
             out[key] = result
     if out.get("approach") and out["approach"] not in APPROACHES:

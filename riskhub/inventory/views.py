@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
@@ -120,11 +120,16 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         name = f"riskhub-inventory-{stamp}.xlsx"
-    elif fmt == "cyclonedx":
+    elif fmt in ("cyclonedx", "cyclonedx-xml"):
+        version = request.GET.get("spec_version") or io.SPEC_VERSION
+        if version not in io.SPEC_VERSIONS:
+            raise BadRequest(io.version_problem(version))
+        xml = fmt == "cyclonedx-xml"
         response = HttpResponse(
-            io.export_cyclonedx(qs), content_type="application/vnd.cyclonedx+json"
+            io.export_cyclonedx(qs, version, "xml" if xml else "json"),
+            content_type=f"application/vnd.cyclonedx+{'xml' if xml else 'json'}",
         )
-        name = f"riskhub-inventory-{stamp}.cdx.json"
+        name = f"riskhub-inventory-{stamp}.cdx.{'xml' if xml else 'json'}"
     else:
         raise Http404("Unknown export format.")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -564,7 +569,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 request,
                 f"Imported {report.created} new and {report.updated} updated assets"
                 + (f", {report.links} lineage links" if report.links else "")
-                + ".",
+                + "."
+                + (
+                    f" Not imported (RiskHub does not model them): {report.skipped_summary}."
+                    if report.skipped
+                    else ""
+                ),
             )
             return redirect("inventory:list")
         status = 400

@@ -6,7 +6,14 @@ from django.conf import settings
 
 from riskhub.accounts.models import User
 from riskhub.common.sizes import human_size
-from riskhub.inventory.io.cyclonedx import build_bom, export_cyclonedx, read_bom
+from riskhub.inventory.io.cyclonedx import (
+    SPEC_VERSION,
+    SPEC_VERSIONS,
+    build_bom,
+    export_cyclonedx,
+    read_bom,
+    version_problem,
+)
 from riskhub.inventory.io.importer import ImportReport, RowError, run_import
 from riskhub.inventory.io.tabular import (
     HEADER,
@@ -20,6 +27,8 @@ from riskhub.inventory.io.tabular import (
 
 __all__ = [
     "HEADER",
+    "SPEC_VERSION",
+    "SPEC_VERSIONS",
     "ImportReport",
     "RowError",
     "build_bom",
@@ -30,6 +39,7 @@ __all__ = [
     "file_format",
     "human_size",
     "import_file",
+    "version_problem",
 ]
 
 

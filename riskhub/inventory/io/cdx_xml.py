@@ -19,6 +19,7 @@ NS = "http://cyclonedx.org/schema/bom/"
 # wrapper element -> its item element
 WRAPPED = {
     "components": "component",
+    "services": "service",
     "properties": "property",
     "tags": "tag",
     "inputs": "input",
@@ -39,14 +40,14 @@ WRAPPED = {
     "authors": "author",
     "collection": "graphic",
     "energyConsumptions": "energyConsumption",
-    "energyProviders": "energyProvider",
 }
 # Elements that repeat without a wrapper, by parent (None: anywhere).
 REPEATED = {
     "data": {"component"},
     "sensitiveData": None,
-    "url": {"supplier", "manufacturer", "organization", "energyProvider"},
-    "contact": {"supplier", "manufacturer", "organization", "energyProvider"},
+    "energyProviders": {"energyConsumption"},
+    "url": {"supplier", "manufacturer", "organization"},
+    "contact": {"supplier", "manufacturer", "organization"},
 }
 # Keys written as XML attributes, by element.
 ATTRIBUTES = {
@@ -58,6 +59,10 @@ ATTRIBUTES = {
     "hash": {"alg"},
     "dependency": {"ref"},
 }
+# JSON key -> XML element where the encodings name a thing differently, by element.
+RENAMED = {party: {"contact": "individual"} for party in ("custodian", "steward", "owner")}
+# attachedText elements: attributes content-type and encoding, the content as text.
+ATTACHED = {"image", "attachment", "text"}
 ORDER = {
     "bom": ["metadata", "components", "services", "externalReferences", "dependencies"],
     "metadata": ["timestamp", "lifecycles", "tools", "authors", "component"],
@@ -176,7 +181,7 @@ def _children(element: Any, tag: str, value: dict[str, Any], ns: str) -> None:
         if key in attributes:
             element.set(key, _text(item))
             continue
-        _add(element, tag, key, item, ns)
+        _add(element, tag, RENAMED.get(tag, {}).get(key, key), item, ns)
 
 
 def _text(value: Any) -> str:
@@ -230,7 +235,13 @@ def _add(parent: Any, parent_tag: str, key: str, value: Any, ns: str) -> None:
 
 def _value(parent: Any, tag: str, value: Any, ns: str) -> None:
     node = etree.SubElement(parent, ns + tag)
-    if isinstance(value, dict):
+    if tag in ATTACHED and isinstance(value, dict):
+        if value.get("contentType"):
+            node.set("content-type", value["contentType"])
+        if value.get("encoding"):
+            node.set("encoding", value["encoding"])
+        node.text = value.get("content", "")
+    elif isinstance(value, dict):
         _children(node, tag, value, ns)
     else:
         node.text = _text(value)
@@ -295,11 +306,14 @@ def _object(node: Any, tag: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if tag != "bom":
         out.update(dict(node.attrib))
+    json_key = {xml: key for key, xml in RENAMED.get(tag, {}).items()}
     for child in node:
         if not isinstance(child.tag, str):
             continue
         key = _local(child)
-        if key == "properties":
+        if key in json_key:
+            out[json_key[key]] = _value_of(child, json_key[key])
+        elif key == "properties":
             out[key] = [
                 {"name": p.get("name", ""), "value": (p.text or "").strip()}
                 for p in child
@@ -343,6 +357,13 @@ def _object(node: Any, tag: str) -> dict[str, Any]:
 
 
 def _value_of(node: Any, tag: str) -> Any:
+    if tag in ATTACHED and not len(node):
+        attached = {"content": (node.text or "").strip()}
+        if node.get("content-type"):
+            attached["contentType"] = node.get("content-type")
+        if node.get("encoding"):
+            attached["encoding"] = node.get("encoding")
+        return attached
     if len(node) or node.attrib:
         value = _object(node, tag)
         text = (node.text or "").strip()

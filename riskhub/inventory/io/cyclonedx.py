@@ -40,7 +40,6 @@ SPEC_VERSIONS = ("1.5", "1.6", "1.7")
 PREFIX = "riskhub:"
 METRIC_DATASET = PREFIX + "metric_dataset."  # + the metric's index: the dataset's UUID
 ENVIRONMENTAL = PREFIX + "environmental"  # the notes (1.5 has no environmentalConsiderations)
-ENERGY = PREFIX + "energy"  # JSON of energyConsumptions, in 1.5
 COMPONENT_TYPE = {
     Asset.Kind.DATASET: "data",
     Asset.Kind.MODEL: "machine-learning-model",
@@ -202,13 +201,10 @@ def _model_card(card: dict[str, Any], trained_on: list[str], version: str) -> di
             }
             for e in card["ethical"]
         ]
-    if version != "1.5" and (card.get("environmental") or card.get("energy")):
-        environmental: dict[str, Any] = {}
-        if card.get("energy"):
-            environmental["energyConsumptions"] = card["energy"]
-        if card.get("environmental"):
-            environmental["properties"] = [{"name": ENVIRONMENTAL, "value": card["environmental"]}]
-        considerations["environmentalConsiderations"] = environmental
+    if version != "1.5" and card.get("environmental"):
+        considerations["environmentalConsiderations"] = {
+            "properties": [{"name": ENVIRONMENTAL, "value": card["environmental"]}]
+        }
     if card.get("fairness"):
         considerations["fairnessAssessments"] = [
             {
@@ -236,11 +232,8 @@ def _card_properties(card: dict[str, Any], version: str) -> list[dict[str, str]]
         for index, metric in enumerate(card.get("metrics", []))
         if metric.get("dataset")
     ]
-    if version == "1.5":
-        if card.get("environmental"):
-            properties.append({"name": ENVIRONMENTAL, "value": card["environmental"]})
-        if card.get("energy"):
-            properties.append({"name": ENERGY, "value": json.dumps(card["energy"], sort_keys=True)})
+    if version == "1.5" and card.get("environmental"):
+        properties.append({"name": ENVIRONMENTAL, "value": card["environmental"]})
     return properties
 
 
@@ -517,6 +510,9 @@ def _apply_data(row: dict[str, Any], data: dict[str, Any]) -> None:
         )
     for prop in contents.get("properties") or []:
         description = _append(description, f"{prop.get('name')}: {prop.get('value', '')}")
+    graphics = _graphics(data.get("graphics"))
+    if graphics:
+        description = _append(description, graphics)
     governance = data.get("governance") or {}
     owners = [_entity_name(o) for o in governance.get("owners") or []]
     if owners and owners[0]:
@@ -526,6 +522,18 @@ def _apply_data(row: dict[str, Any], data: dict[str, Any]) -> None:
         if people:
             description = _append(description, f"Data {role}: " + "; ".join(people))
     row["description"] = description
+
+
+def _graphics(graphics: Any) -> str:
+    """A graphics collection as one line: its description and the graphics' names (the
+    images themselves are not kept)."""
+    if not isinstance(graphics, dict):
+        return ""
+    names = [str(g.get("name")) for g in graphics.get("collection") or [] if g.get("name")]
+    text = str(graphics.get("description") or "")
+    if names:
+        text = f"{text} ({', '.join(names)})" if text else ", ".join(names)
+    return f"Graphics: {text}" if text else ""
 
 
 def _card_from(component: dict[str, Any]) -> dict[str, Any]:
@@ -588,20 +596,41 @@ def _card_from(component: dict[str, Any]) -> dict[str, Any]:
         for p in environmental.get("properties") or []
         if p.get("name") != ENVIRONMENTAL
     ]
-    card["environmental"] = "\n".join(notes + others) or properties.get(ENVIRONMENTAL, "")
-    energy = environmental.get("energyConsumptions") or []
-    if not energy and properties.get(ENERGY):
-        try:
-            energy = safejson.loads(properties[ENERGY])
-        except json.JSONDecodeError:
-            energy = []
-    card["energy"] = energy
+    energy = [_energy_line(e) for e in environmental.get("energyConsumptions") or []]
+    card["environmental"] = "\n".join(notes + energy + others) or properties.get(ENVIRONMENTAL, "")
     try:
         return model_card.normalise(card)
     except model_card.CardError as exc:
         raise FileError(
             f"The model card of “{component.get('name')}” cannot be read: {exc}"
         ) from None
+
+
+def _quantity(value: Any) -> str:
+    if not isinstance(value, dict) or value.get("value") in (None, ""):
+        return ""
+    return f"{value.get('value')} {value.get('unit', '')}".strip()
+
+
+def _energy_line(consumption: dict[str, Any]) -> str:
+    """One CycloneDX energyConsumption as a sentence of the environmental notes."""
+    parts = [f"Energy for {consumption.get('activity', 'an activity')}"]
+    cost = _quantity(consumption.get("activityEnergyCost"))
+    if cost:
+        parts.append(cost)
+    sources = []
+    for provider in consumption.get("energyProviders") or []:
+        organisation = _entity_name(provider.get("organization") or {})
+        provided = _quantity(provider.get("energyProvided"))
+        source = provider.get("energySource", "")
+        sources.append(" ".join(x for x in (organisation, source, provided) if x))
+    if sources:
+        parts.append("from " + "; ".join(sources))
+    for key, label in (("co2CostEquivalent", "CO2 equivalent"), ("co2CostOffset", "offset")):
+        amount = _quantity(consumption.get(key))
+        if amount:
+            parts.append(f"{label} {amount}")
+    return ", ".join(parts)
 
 
 def _source(component: dict[str, Any], vendor: str) -> str | None:
@@ -662,6 +691,10 @@ def _row(component: dict[str, Any]) -> dict[str, Any]:
         row["model_card"] = _card_from(component)
         if parameters.get("task") and parameters.get("task") not in TASKS.values():
             row["description"] = _append(row["description"], f"Task: {parameters['task']}")
+        analysis = (component.get("modelCard") or {}).get("quantitativeAnalysis") or {}
+        graphics = _graphics(analysis.get("graphics"))
+        if graphics:
+            row["description"] = _append(row["description"], graphics)
     elif kind == "dataset":
         for data in component.get("data") or []:
             _apply_data(row, data)
@@ -671,7 +704,7 @@ def _row(component: dict[str, Any]) -> dict[str, Any]:
         if isinstance(p, dict)
         and str(p.get("name", "")).startswith(PREFIX)
         and not str(p.get("name")).startswith(METRIC_DATASET)
-        and p.get("name") not in (ENVIRONMENTAL, ENERGY)
+        and p.get("name") != ENVIRONMENTAL
     }
     if own:
         # RiskHub's own BOM: its properties say every field exactly.
