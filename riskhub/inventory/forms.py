@@ -627,9 +627,14 @@ class MetricForm(forms.Form):
         return data
 
 
+_SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
+
+
 class EthicalForm(forms.Form):
     name = forms.CharField(label="Consideration", required=False, max_length=1000)
-    mitigation = forms.CharField(label="Mitigation", required=False, max_length=2000)
+    mitigation = forms.CharField(
+        label="Mitigation", required=False, max_length=2000, widget=_SHORT_TEXT
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -638,9 +643,13 @@ class EthicalForm(forms.Form):
 
 class FairnessForm(forms.Form):
     group_at_risk = forms.CharField(label="Group at risk", required=False, max_length=1000)
-    benefits = forms.CharField(label="Benefits", required=False, max_length=2000)
-    harms = forms.CharField(label="Harms", required=False, max_length=2000)
-    mitigation = forms.CharField(label="Mitigation", required=False, max_length=2000)
+    benefits = forms.CharField(
+        label="Benefits", required=False, max_length=2000, widget=_SHORT_TEXT
+    )
+    harms = forms.CharField(label="Harms", required=False, max_length=2000, widget=_SHORT_TEXT)
+    mitigation = forms.CharField(
+        label="Mitigation", required=False, max_length=2000, widget=_SHORT_TEXT
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

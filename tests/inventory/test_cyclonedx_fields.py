@@ -88,6 +88,7 @@ def _model(version: str) -> dict[str, Any]:
         "licenses": [{"license": {"id": "Apache-2.0"}}],
         "purl": "pkg:huggingface/acme/support-llm@1.4",
         "modelCard": {
+            "bom-ref": "card-1",
             "modelParameters": {
                 "approach": {"type": "self-supervised"},
                 "task": "text-generation",
@@ -109,6 +110,7 @@ def _model(version: str) -> dict[str, Any]:
                 "graphics": GRAPHICS,
             },
             "considerations": considerations,
+            "properties": [{"name": "hf:downloads", "value": "1000"}],
         },
         **({"tags": ["llm"]} if version != "1.5" else {}),
     }
@@ -120,8 +122,18 @@ def _bom(version: str) -> dict[str, Any]:
         "bom-ref": "data-1",
         "name": "Support tickets 2024",
         "version": "2024.2",
-        "data": [{**copy.deepcopy(COMPONENT_DATA), "name": "tickets"}],
+        "data": [{**copy.deepcopy(COMPONENT_DATA), "name": "tickets", "bom-ref": "data-1-0"}],
     }
+    if version != "1.5":  # the 1.5 XSD allows one `data` per component
+        data_component["data"].append(
+            {
+                "type": "configuration",
+                "name": "prompt",
+                "contents": {
+                    "attachment": {"contentType": "text/plain", "content": "You are kind."}
+                },
+            }
+        )
     return {
         "bomFormat": "CycloneDX",
         "specVersion": version,
@@ -163,7 +175,11 @@ def test_every_model_card_field_lands_where_a_reader_expects_it(officer, version
     assert model.licence == "Apache-2.0"
     assert model.framework == ""  # the architecture is not a framework
     assert model.tags == ([] if version == "1.5" else ["llm"])
-    assert model.description.splitlines() == ["Answers support tickets", "Graphics: Curves (ROC)"]
+    assert model.description.splitlines() == [
+        "Answers support tickets",
+        "Graphics: Curves (ROC)",
+        "Model card hf:downloads: 1000",
+    ]
     card = model.model_card
     assert card["approach"] == "self-supervised"
     assert card["architecture_family"] == "llama"
@@ -221,6 +237,9 @@ def test_every_data_field_lands_on_the_dataset(officer, version, fmt) -> None:  
         "Graphics: Curves (ROC)",
     ):
         assert line in tickets.description.splitlines()
+    if version != "1.5":
+        assert "Data type: configuration" in tickets.description.splitlines()
+        assert "Contents: attached text/plain" in tickets.description.splitlines()
     # The inline dataset has no bom-ref: it becomes a dataset the model is trained on.
     inline = Asset.objects.get(kind="dataset", name="Training Data")
     assert inline.data_origin == "Support department"
@@ -263,7 +282,7 @@ def test_an_unsupported_version_is_a_version_limit_in_xml_too(officer) -> None: 
 
 
 def test_an_invalid_xml_bom_is_refused_with_the_xsd_error(officer) -> None:  # type: ignore[no-untyped-def]
-    text = cdx_xml.to_xml(_bom("1.6")).replace("<modelCard>", "<modelCard><robot/>")
+    text = cdx_xml.to_xml(_bom("1.6")).replace("<modelParameters>", "<robot/><modelParameters>")
     report = io.import_file(actor=officer, name="bad.cdx.xml", data=text.encode())
     assert "does not match the CycloneDX 1.6 schema" in report.errors[0].reason
     assert not Asset.objects.exists()

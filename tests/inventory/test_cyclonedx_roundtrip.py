@@ -8,8 +8,11 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 
+from riskhub.accounts.policy import Role
 from riskhub.inventory import io, selectors, services
 from riskhub.inventory.io.cyclonedx import build_bom, export_cyclonedx, validate, validate_xml
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
@@ -217,3 +220,54 @@ def test_the_export_command_writes_xml_and_the_asked_version(register, capsys) -
     assert validate_xml(text, "1.5") is None
     call_command("export_inventory", "--format", "cyclonedx", "--spec-version", "1.7")
     assert json.loads(capsys.readouterr().out)["specVersion"] == "1.7"
+
+
+def test_the_import_page_names_what_it_did_not_import(client, officer) -> None:  # type: ignore[no-untyped-def]
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.7",
+        "version": 1,
+        "components": [
+            {"type": "machine-learning-model", "name": "ranker"},
+            {"type": "library", "name": "torch"},
+            {"type": "library", "name": "numpy"},
+        ],
+    }
+    client.force_login(officer)
+    upload = SimpleUploadedFile("ml.cdx.json", json.dumps(bom).encode())
+    response = client.post(reverse("inventory:import"), {"file": upload}, follow=True)
+    text = response.content.decode()
+    assert "Imported 1 new and 0 updated assets." in text
+    assert "Not imported (RiskHub does not model them): 2 library." in text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "version", "marker"),
+    [
+        ("cyclonedx-xml", "1.7", 'xmlns="http://cyclonedx.org/schema/bom/1.7"'),
+        ("cyclonedx", "1.5", '"specVersion": "1.5"'),
+    ],
+)
+def test_the_export_button_downloads_the_asked_format_and_version(  # type: ignore[no-untyped-def]
+    client_for, register, fmt, version, marker
+) -> None:
+    url = reverse("inventory:export", args=[fmt]) + f"?spec_version={version}"
+    response = client_for(Role.AUDITOR).get(url)
+    assert response.status_code == 200
+    assert marker in response.content.decode()
+    suffix = "xml" if fmt.endswith("xml") else "json"
+    assert response["Content-Disposition"].endswith(f'.cdx.{suffix}"')
+
+
+def test_an_unknown_spec_version_is_a_bad_request(client_for) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("inventory:export", args=["cyclonedx"]) + "?spec_version=1.2"
+    assert client_for(Role.AUDITOR).get(url).status_code == 400
+
+
+def test_the_import_command_reads_xml_and_reports_skipped_components(  # type: ignore[no-untyped-def]
+    officer, register, tmp_path, capsys
+) -> None:
+    path = tmp_path / "riskhub.cdx.xml"
+    path.write_text(export_cyclonedx(selectors.assets(EVERYTHING), "1.6", "xml"))
+    call_command("import_inventory", str(path), "--as", officer.email)
+    assert "0 created, 0 updated, 7 unchanged" in capsys.readouterr().out

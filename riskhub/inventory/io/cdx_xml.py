@@ -53,6 +53,7 @@ REPEATED = {
 ATTRIBUTES = {
     "component": {"type", "bom-ref", "mime-type", "isExternal"},
     "dataset": {"bom-ref"},
+    "data": {"bom-ref"},
     "modelCard": {"bom-ref"},
     "license": {"bom-ref", "acknowledgement"},
     "reference": {"type"},

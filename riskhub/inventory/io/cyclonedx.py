@@ -695,6 +695,10 @@ def _row(component: dict[str, Any]) -> dict[str, Any]:
         graphics = _graphics(analysis.get("graphics"))
         if graphics:
             row["description"] = _append(row["description"], graphics)
+        for prop in (component.get("modelCard") or {}).get("properties") or []:
+            row["description"] = _append(
+                row["description"], f"Model card {prop.get('name')}: {prop.get('value', '')}"
+            )
     elif kind == "dataset":
         for data in component.get("data") or []:
             _apply_data(row, data)
