@@ -271,3 +271,12 @@ def test_the_import_command_reads_xml_and_reports_skipped_components(  # type: i
     path.write_text(export_cyclonedx(selectors.assets(EVERYTHING), "1.6", "xml"))
     call_command("import_inventory", str(path), "--as", officer.email)
     assert "0 created, 0 updated, 7 unchanged" in capsys.readouterr().out
+
+
+def test_text_xml_cannot_carry_is_replaced_rather_than_failing_the_export(  # type: ignore[no-untyped-def]
+    officer, make_asset
+) -> None:
+    make_asset("dataset", "Bell", description="ring\x07ring")
+    text = export_cyclonedx(selectors.assets(), "1.6", "xml")
+    assert validate_xml(text, "1.6") is None
+    assert "ring\ufffdring" in text

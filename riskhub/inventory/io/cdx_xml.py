@@ -8,6 +8,7 @@ Reading refuses DTDs and never resolves entities or fetches anything.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -185,10 +186,14 @@ def _children(element: Any, tag: str, value: dict[str, Any], ns: str) -> None:
         _add(element, tag, RENAMED.get(tag, {}).get(key, key), item, ns)
 
 
+# Characters XML 1.0 cannot carry at all (a JSON BOM can): written as U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _add(parent: Any, parent_tag: str, key: str, value: Any, ns: str) -> None:
@@ -196,14 +201,14 @@ def _add(parent: Any, parent_tag: str, key: str, value: Any, ns: str) -> None:
     if key == "properties":
         wrapper = sub(parent, ns + "properties")
         for prop in value:
-            node = sub(wrapper, ns + "property", name=prop["name"])
-            node.text = prop.get("value", "")
+            node = sub(wrapper, ns + "property", name=_text(prop["name"]))
+            node.text = _text(prop.get("value", ""))
         return
     if key == "licenses":
         wrapper = sub(parent, ns + "licenses")
         for choice in value:
             if "expression" in choice:
-                sub(wrapper, ns + "expression").text = choice["expression"]
+                sub(wrapper, ns + "expression").text = _text(choice["expression"])
             else:
                 _value(wrapper, "license", choice["license"], ns)
         return
@@ -211,7 +216,7 @@ def _add(parent: Any, parent_tag: str, key: str, value: Any, ns: str) -> None:
         wrapper = sub(parent, ns + "datasets")
         for dataset in value:
             if set(dataset) == {"ref"}:
-                sub(wrapper, ns + "ref").text = dataset["ref"]
+                sub(wrapper, ns + "ref").text = _text(dataset["ref"])
             else:
                 _value(wrapper, "dataset", dataset, ns)
         return
@@ -241,7 +246,7 @@ def _value(parent: Any, tag: str, value: Any, ns: str) -> None:
             node.set("content-type", value["contentType"])
         if value.get("encoding"):
             node.set("encoding", value["encoding"])
-        node.text = value.get("content", "")
+        node.text = _text(value.get("content", ""))
     elif isinstance(value, dict):
         _children(node, tag, value, ns)
     else:
