@@ -619,11 +619,22 @@ class MetricForm(forms.Form):
         self.fields["dataset"].choices = [("", "—")] + datasets
         _style(self)
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        _style(self)
+        for name in self._errors or {}:
+            if name in self.fields:  # a formset row's ids carry its prefix
+                self.fields[name].widget.attrs["aria-describedby"] = (
+                    f"id_{self.add_prefix(name)}_error"
+                )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        filled = any(data.get(k) for k in mc.METRIC_KEYS)
-        if filled and not (data.get("type") and data.get("value")):
-            raise ValidationError("A metric needs a name and a value.")
+        if any(data.get(k) for k in mc.METRIC_KEYS):
+            if not data.get("type"):
+                self.add_error("type", "Name the metric.")
+            if not data.get("value"):
+                self.add_error("value", "Give the metric's value.")
         return data
 
 

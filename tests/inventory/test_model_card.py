@@ -187,7 +187,11 @@ def test_a_metric_without_a_value_is_shown_next_to_its_row(officer, model, clien
         },
     )
     assert response.status_code == 400
-    assert "A metric needs a name and a value." in response.content.decode()
+    text = response.content.decode()
+    assert "Give the metric&#x27;s value." in text
+    # The message is tied to its field for screen readers.
+    assert 'aria-describedby="id_metrics-0-value_error"' in text
+    assert 'id="id_metrics-0-value_error"' in text
     assert Asset.objects.get(pk=model.pk).model_card == {}
 
 
