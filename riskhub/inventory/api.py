@@ -79,6 +79,18 @@ class AssetSerializer(serializers.ModelSerializer):
             "updated_at",
             "version",
         ]
+        extra_kwargs = {
+            "model_card": {
+                "help_text": "Models only. An object with any of: approach (supervised, "
+                "unsupervised, reinforcement-learning, semi-supervised, self-supervised), "
+                "architecture_family, model_architecture, environmental (text); inputs, "
+                "outputs, users, use_cases, limitations, tradeoffs (lists of text); "
+                "metrics (list of {type, value, slice, lower_bound, upper_bound, dataset: "
+                "the UUID of a dataset linked to the model}); ethical (list of {name, "
+                "mitigation}); fairness (list of {group_at_risk, benefits, harms, "
+                "mitigation}). Empty values are dropped; CycloneDX modelCard carries it."
+            }
+        }
         read_only_fields = [
             "tier",
             "gdpr_applies",

@@ -12,6 +12,7 @@ from django.db import models
 from django.forms.models import fields_for_model
 
 from riskhub.inventory import classification as q
+from riskhub.inventory import model_card as mc
 from riskhub.inventory import selectors, tiers
 from riskhub.inventory.io import human_size
 from riskhub.inventory.models import Asset, AssetLink, OrganisationProfile
@@ -39,6 +40,7 @@ KIND_FIELDS: dict[str, list[str]] = {
         "subjects_elsewhere",
         "licence",
         "provenance_verified",
+        "model_version",
     ],
     Asset.Kind.MODEL: [
         "model_type",
@@ -47,6 +49,7 @@ KIND_FIELDS: dict[str, list[str]] = {
         "training_flops",
         "general_purpose",
         "open_weights",
+        "licence",
     ],
     Asset.Kind.ENDPOINT: ["url", "exposure", "authentication", "rate_limited"],
     Asset.Kind.SYSTEM: [
@@ -509,8 +512,8 @@ class ImportForm(StyledForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = (
-            "CSV or JSON with the export's columns, or a CycloneDX 1.5/1.6 JSON BOM "
-            f"(.cdx.json). At most {human_size(settings.IMPORT_MAX_BYTES)}."
+            "CSV or JSON with the export's columns, or a CycloneDX 1.5, 1.6 or 1.7 BOM "
+            f"in JSON (.cdx.json) or XML (.cdx.xml). At most {human_size(settings.IMPORT_MAX_BYTES)}."
         )
 
     def clean_file(self) -> Any:
@@ -572,3 +575,154 @@ class FilterForm(StyledForm):
             lifecycle=data["lifecycle"] or "",
             archived=data["archived"] or "active",
         )
+
+
+# --- model card ----------------------------------------------------------------------------
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class ModelCardForm(StyledForm):
+    """The model card's text parts; metrics and considerations are formsets beside it."""
+
+    approach = forms.ChoiceField(
+        label="Learning approach",
+        required=False,
+        choices=[("", "Not stated")]
+        + [(a, a.replace("-", " ").capitalize()) for a in mc.APPROACHES],
+    )
+    architecture_family = forms.CharField(
+        label="Architecture family", required=False, max_length=200,
+        help_text="For example: transformer, gradient boosted trees.",
+    )  # fmt: skip
+    model_architecture = forms.CharField(
+        label="Model architecture", required=False, max_length=500,
+        help_text="The specific architecture, for example LlamaForCausalLM.",
+    )  # fmt: skip
+    inputs = forms.CharField(
+        label="Inputs", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One input format per line.",
+    )  # fmt: skip
+    outputs = forms.CharField(
+        label="Outputs", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One output format per line.",
+    )  # fmt: skip
+    users = forms.CharField(
+        label="Intended users", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line.",
+    )  # fmt: skip
+    use_cases = forms.CharField(
+        label="Use cases", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line.",
+    )  # fmt: skip
+    limitations = forms.CharField(
+        label="Technical limitations", required=False,
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="One per line.",
+    )  # fmt: skip
+    tradeoffs = forms.CharField(
+        label="Performance trade-offs", required=False,
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="One per line.",
+    )  # fmt: skip
+    environmental = forms.CharField(
+        label="Environmental considerations", required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Energy used for training and inference, its source, CO2 equivalent.",
+    )  # fmt: skip
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    LINE_FIELDS = ("inputs", "outputs", "users", "use_cases", "limitations", "tradeoffs")
+
+    @classmethod
+    def initial_from(cls, asset: Asset) -> dict[str, Any]:
+        card = asset.model_card or {}
+        initial: dict[str, Any] = {"version": asset.version}
+        for name in ("approach", "architecture_family", "model_architecture", "environmental"):
+            initial[name] = card.get(name, "")
+        for name in cls.LINE_FIELDS:
+            initial[name] = "\n".join(card.get(name, []))
+        return initial
+
+    def card_fields(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data.get(name) or "" for name in self.fields}
+        data.pop("version")
+        for name in self.LINE_FIELDS:
+            data[name] = _lines(data[name])
+        return data
+
+
+class MetricForm(forms.Form):
+    type = forms.CharField(label="Metric", required=False, max_length=200)
+    value = forms.CharField(label="Value", required=False, max_length=200)
+    slice = forms.CharField(
+        label="Slice", required=False, max_length=500, help_text="The subset measured, if any."
+    )
+    lower_bound = forms.CharField(label="Lower bound", required=False, max_length=100)
+    upper_bound = forms.CharField(label="Upper bound", required=False, max_length=100)
+    dataset = forms.ChoiceField(label="Measured on", required=False)
+
+    def __init__(self, *args: Any, datasets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = [("", "—")] + datasets
+        _style(self)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        _style(self)
+        for name in self._errors or {}:
+            if name in self.fields:  # a formset row's ids carry its prefix
+                self.fields[name].widget.attrs["aria-describedby"] = (
+                    f"id_{self.add_prefix(name)}_error"
+                )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if any(data.get(k) for k in mc.METRIC_KEYS):
+            if not data.get("type"):
+                self.add_error("type", "Name the metric.")
+            if not data.get("value"):
+                self.add_error("value", "Give the metric's value.")
+        return data
+
+
+_SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
+
+
+class EthicalForm(forms.Form):
+    name = forms.CharField(label="Consideration", required=False, max_length=1000)
+    mitigation = forms.CharField(
+        label="Mitigation", required=False, max_length=2000, widget=_SHORT_TEXT
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class FairnessForm(forms.Form):
+    group_at_risk = forms.CharField(label="Group at risk", required=False, max_length=1000)
+    benefits = forms.CharField(
+        label="Benefits", required=False, max_length=2000, widget=_SHORT_TEXT
+    )
+    harms = forms.CharField(label="Harms", required=False, max_length=2000, widget=_SHORT_TEXT)
+    mitigation = forms.CharField(
+        label="Mitigation", required=False, max_length=2000, widget=_SHORT_TEXT
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+MetricFormSet = forms.formset_factory(MetricForm, extra=2, max_num=mc.MAX_ITEMS)
+EthicalFormSet = forms.formset_factory(EthicalForm, extra=1, max_num=mc.MAX_ITEMS)
+FairnessFormSet = forms.formset_factory(FairnessForm, extra=1, max_num=mc.MAX_ITEMS)
+
+
+def formset_rows(formset: forms.BaseFormSet, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    return [
+        {k: (f.cleaned_data.get(k) or "") for k in keys}
+        for f in formset.forms
+        if f.cleaned_data and any(f.cleaned_data.get(k) for k in keys)
+    ]

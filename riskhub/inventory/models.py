@@ -273,6 +273,9 @@ class Asset(models.Model):
     )
     general_purpose = models.BooleanField("General-purpose model", default=False)
     open_weights = models.BooleanField(default=False)
+    # The model card (riskhub.inventory.model_card holds its shape): metrics, users, use
+    # cases, limitations, ethical, fairness and environmental considerations.
+    model_card = models.JSONField(default=dict, blank=True)
 
     # endpoint
     url = models.URLField("URL", max_length=500, blank=True)

@@ -298,3 +298,45 @@ def links(asset_uuid: uuid_lib.UUID | None = None) -> QuerySet[AssetLink]:
     if asset_uuid is not None:
         qs = qs.filter(Q(upstream__uuid=asset_uuid) | Q(downstream__uuid=asset_uuid))
     return qs
+
+
+def model_card(asset: Asset) -> dict[str, Any]:
+    """The model card as the asset page shows it: each metric with the name of the
+    dataset it was measured on, and whether that dataset is still linked."""
+    card = dict(asset.model_card or {})
+    wanted = [m["dataset"] for m in card.get("metrics", []) if m.get("dataset")]
+    linked = set()
+    names: dict[str, str] = {}
+    if wanted:
+        names = {
+            str(u): n for u, n in Asset.objects.filter(uuid__in=wanted).values_list("uuid", "name")
+        }
+        linked = {
+            str(u)
+            for u in AssetLink.objects.filter(
+                downstream=asset, upstream__uuid__in=wanted
+            ).values_list("upstream__uuid", flat=True)
+        }
+    card["metrics"] = [
+        {
+            **metric,
+            "dataset_name": names.get(metric.get("dataset", ""), ""),
+            "dataset_linked": metric.get("dataset", "") in linked,
+        }
+        for metric in card.get("metrics", [])
+    ]
+    return card
+
+
+def linked_datasets(asset: Asset) -> list[tuple[str, str]]:
+    """(uuid, name) of the datasets linked upstream of the asset, for choosing the
+    dataset a metric was measured on."""
+    return [
+        (str(u), n)
+        for u, n in Asset.objects.filter(
+            kind=Asset.Kind.DATASET, downstream_links__downstream=asset
+        )
+        .distinct()
+        .order_by("name")
+        .values_list("uuid", "name")
+    ]

@@ -15,7 +15,7 @@ from riskhub.audit.services import EventSpec, record_event, record_events
 from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import diff, guarded_update
 from riskhub.inventory import classification as classifier
-from riskhub.inventory import lineage, selectors, signals
+from riskhub.inventory import lineage, model_card, selectors, signals
 from riskhub.inventory.models import (
     Asset,
     AssetLink,
@@ -63,6 +63,7 @@ EDITABLE_FIELDS = [
     "placed_on_market_date",
     "public_authority_use",
     "california_consumers",
+    "model_card",
 ]
 
 # What an edit may change: the kind is chosen once, at registration.
@@ -114,6 +115,7 @@ def _clean_kind_fields(asset: Asset) -> None:
         errors["tags"] = "Tags are a list of words."
     if errors:
         raise ValidationError(errors)
+    model_card.clean(asset)
 
 
 def _validate_unique_name(asset: Asset) -> None:
@@ -136,6 +138,7 @@ def asset_create(*, actor: User, **fields: Any) -> Asset:
     _validate_unique_name(asset)
     asset.full_clean()
     _clean_kind_fields(asset)
+    model_card.check_links(asset)
     asset.save()
     record_event(
         actor=actor,
@@ -146,6 +149,13 @@ def asset_create(*, actor: User, **fields: Any) -> Asset:
         after=asset_snapshot(asset),
     )
     return asset
+
+
+def _validate_asset(current: Asset) -> None:
+    """What an edit must satisfy beyond the model's own rules: the kind's fields, and
+    a model card whose metrics name datasets linked to the model."""
+    _clean_kind_fields(current)
+    model_card.check_links(current)
 
 
 @transaction.atomic
@@ -167,7 +177,7 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: 
         action="asset.update",
         snapshot=asset_snapshot,
         prepare=prepare,
-        validate=_clean_kind_fields,
+        validate=_validate_asset,
     ).instance
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<uuid:asset_uuid>/", views.detail, name="detail"),
     path("<uuid:asset_uuid>/edit/", views.edit, name="edit"),
     path("<uuid:asset_uuid>/archive/", views.archive, name="archive"),
+    path("<uuid:asset_uuid>/model-card/", views.model_card_edit, name="model_card_edit"),
     path("<uuid:asset_uuid>/classification/", views.classify, name="classify"),
     path("<uuid:asset_uuid>/links/", views.link_add, name="link_add"),
     path(

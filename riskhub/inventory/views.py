@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
@@ -26,15 +26,20 @@ from riskhub.accounts.policy import has_perm, requires
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.common.updates import EditConflict
-from riskhub.inventory import io, selectors, services
+from riskhub.inventory import io, model_card, selectors, services
 from riskhub.inventory.forms import (
     KIND_FIELDS,
     AssetForm,
+    EthicalFormSet,
+    FairnessFormSet,
     FilterForm,
     ImportForm,
     LinkForm,
+    MetricFormSet,
+    ModelCardForm,
     OrganisationForm,
     QuestionnaireForm,
+    formset_rows,
 )
 from riskhub.inventory.models import Asset, AssetLink
 
@@ -121,11 +126,16 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         name = f"riskhub-inventory-{stamp}.xlsx"
-    elif fmt == "cyclonedx":
+    elif fmt in ("cyclonedx", "cyclonedx-xml"):
+        version = request.GET.get("spec_version") or io.SPEC_VERSION
+        if version not in io.SPEC_VERSIONS:
+            raise BadRequest(io.version_problem(version))
+        xml = fmt == "cyclonedx-xml"
         response = HttpResponse(
-            io.export_cyclonedx(qs), content_type="application/vnd.cyclonedx+json"
+            io.export_cyclonedx(qs, version, "xml" if xml else "json"),
+            content_type=f"application/vnd.cyclonedx+{'xml' if xml else 'json'}",
         )
-        name = f"riskhub-inventory-{stamp}.cdx.json"
+        name = f"riskhub-inventory-{stamp}.cdx.{'xml' if xml else 'json'}"
     else:
         raise Http404("Unknown export format.")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -255,6 +265,71 @@ def archive(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
     return redirect("inventory:detail", asset.uuid)
 
 
+@requires("inventory.edit")
+def model_card_edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+    """The model card of a model: text parts, metrics and considerations."""
+    asset = _asset_or_404(asset_uuid)
+    if asset.kind != Asset.Kind.MODEL:
+        raise Http404("Only a model has a model card.")
+    card = asset.model_card or {}
+    datasets = selectors.linked_datasets(asset)
+    data = request.POST if request.method == "POST" else None
+    form = ModelCardForm(data, initial=ModelCardForm.initial_from(asset))
+    metrics = MetricFormSet(
+        data,
+        prefix="metrics",
+        initial=card.get("metrics", []),
+        form_kwargs={"datasets": datasets},
+    )
+    ethical = EthicalFormSet(data, prefix="ethical", initial=card.get("ethical", []))
+    fairness = FairnessFormSet(data, prefix="fairness", initial=card.get("fairness", []))
+    status = 200
+    if data is not None:
+        valid = [f.is_valid() for f in (form, metrics, ethical, fairness)]
+        if all(valid):
+            new_card = {
+                **form.card_fields(),
+                "metrics": formset_rows(metrics, model_card.METRIC_KEYS),
+                "ethical": formset_rows(ethical, model_card.ETHICAL_KEYS),
+                "fairness": formset_rows(fairness, model_card.FAIRNESS_KEYS),
+            }
+            try:
+                asset = services.asset_update(
+                    actor=request.user,
+                    asset=asset,
+                    expected_version=form.cleaned_data.get("version") or 0,
+                    model_card=new_card,
+                )
+            except services.EditConflict as exc:
+                form.add_error(
+                    None,
+                    f"Someone else saved this model (now version {exc.current.version}) "
+                    "after you opened this page; reload it to see their changes.",
+                )
+                status = 409
+            except ValidationError as exc:
+                for message in exc.message_dict.get("model_card", exc.messages):
+                    form.add_error(None, message)
+            else:
+                messages.success(request, f"The model card of “{asset.name}” was saved.")
+                return redirect("inventory:detail", asset.uuid)
+        if status == 200:
+            status = 400
+    return render(
+        request,
+        "inventory/model_card_form.html",
+        {
+            "asset": asset,
+            "form": form,
+            "metrics": metrics,
+            "ethical": ethical,
+            "fairness": fairness,
+            "datasets": datasets,
+        },
+        status=status,
+    )
+
+
 # --- the asset page ------------------------------------------------------------------------
 
 NODE_W, NODE_H, COL_GAP, ROW_GAP, PAD = 190, 46, 70, 18, 12
@@ -353,6 +428,7 @@ def _detail_context(request: HttpRequest, asset: Asset, **extra: Any) -> dict[st
         "link_form": link_form,
         "candidates": candidates,
         "relations": AssetLink.Relation.choices,
+        "model_card": selectors.model_card(asset) if asset.kind == Asset.Kind.MODEL else None,
         **extra,
     }
 
@@ -567,7 +643,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 request,
                 f"Imported {report.created} new and {report.updated} updated assets"
                 + (f", {report.links} lineage links" if report.links else "")
-                + ".",
+                + "."
+                + (
+                    f" Not imported (RiskHub does not model them): {report.skipped_summary}."
+                    if report.skipped
+                    else ""
+                ),
             )
             return redirect("inventory:list")
         status = 400

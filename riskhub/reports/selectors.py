@@ -74,6 +74,7 @@ ASSET_FIELDS = [
     "training_flops",
     "general_purpose",
     "open_weights",
+    "model_card",  # the Annex IV dossier's section 2(g), 3 and 4 material (issue 17)
     "url",
     "exposure",
     "authentication",

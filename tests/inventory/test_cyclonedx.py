@@ -24,7 +24,10 @@ def test_a_real_ml_bom_imports_models_and_datasets_with_lineage(officer, version
     assert report.created == 3  # the library component is not an AI asset
     llm = Asset.objects.get(name="acme/support-llm")
     assert (llm.kind, llm.model_type, llm.model_version) == ("model", "generative-llm", "1.4")
-    assert llm.vendor == "Acme AI" and llm.framework == "LlamaForCausalLM"
+    assert llm.vendor == "Acme AI"
+    # The architecture is the model card's, not the framework's (issue 17).
+    assert llm.framework == ""
+    assert llm.model_card["model_architecture"] == "LlamaForCausalLM"
     tickets = Asset.objects.get(name="Support tickets 2024")
     assert tickets.kind == "dataset" and tickets.personal_data
     links = {(link.upstream.name, link.relation) for link in llm.upstream_links.all()}
@@ -46,7 +49,7 @@ def test_an_invalid_bom_is_refused_with_the_schema_error(officer) -> None:  # ty
     document = json.loads((DATA / "mlbom-1.6.cdx.json").read_text())
     document["components"][0]["type"] = "robot"
     report = io.import_file(actor=officer, name="bad.cdx.json", data=json.dumps(document).encode())
-    assert "does not match the CycloneDX schema" in report.errors[0].reason
+    assert "does not match the CycloneDX 1.6 schema" in report.errors[0].reason
     assert "/components/0/type" in report.errors[0].reason
     assert not Asset.objects.exists()
 
@@ -54,7 +57,9 @@ def test_an_invalid_bom_is_refused_with_the_schema_error(officer) -> None:  # ty
 def test_an_unsupported_spec_version_is_named(officer) -> None:  # type: ignore[no-untyped-def]
     document = {"bomFormat": "CycloneDX", "specVersion": "1.2", "version": 1}
     report = io.import_file(actor=officer, name="x.cdx.json", data=json.dumps(document).encode())
-    assert "1.2" in report.errors[0].reason and "1.5 or 1.6" in report.errors[0].reason
+    reason = report.errors[0].reason
+    assert "1.2" in reason and "1.5, 1.6 and 1.7" in reason and "version limit" in reason
+    assert "schema" not in reason
 
 
 def test_the_export_is_a_valid_strict_bom_with_lineage_as_dependencies(chain) -> None:  # type: ignore[no-untyped-def]

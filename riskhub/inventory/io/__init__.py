@@ -6,7 +6,14 @@ from django.conf import settings
 
 from riskhub.accounts.models import User
 from riskhub.common.sizes import human_size
-from riskhub.inventory.io.cyclonedx import build_bom, export_cyclonedx, read_bom
+from riskhub.inventory.io.cyclonedx import (
+    SPEC_VERSION,
+    SPEC_VERSIONS,
+    build_bom,
+    export_cyclonedx,
+    read_bom,
+    version_problem,
+)
 from riskhub.inventory.io.importer import ImportReport, RowError, run_import
 from riskhub.inventory.io.tabular import (
     HEADER,
@@ -20,6 +27,8 @@ from riskhub.inventory.io.tabular import (
 
 __all__ = [
     "HEADER",
+    "SPEC_VERSION",
+    "SPEC_VERSIONS",
     "ImportReport",
     "RowError",
     "build_bom",
@@ -30,16 +39,22 @@ __all__ = [
     "file_format",
     "human_size",
     "import_file",
+    "version_problem",
 ]
 
 
 def file_format(name: str, data: bytes) -> str:
-    """csv | json | cyclonedx | unknown, from the extension (and a BOM's bomFormat)."""
+    """csv | json | cyclonedx | cyclonedx-xml | unknown, from the extension (and a
+    BOM's bomFormat or XML namespace)."""
     lower = name.lower()
     if lower.endswith((".cdx.json", ".bom.json")):
         return "cyclonedx"
     if lower.endswith(".json"):
         return "cyclonedx" if b'"bomFormat"' in data[:4096] else "json"
+    if lower.endswith((".cdx.xml", ".bom.xml")):
+        return "cyclonedx-xml"
+    if lower.endswith(".xml"):
+        return "cyclonedx-xml" if b"cyclonedx.org/schema/bom" in data[:4096] else "unknown"
     if lower.endswith(".csv"):
         return "csv"
     return "unknown"
@@ -60,26 +75,32 @@ def import_file(*, actor: User, name: str, data: bytes) -> ImportReport:
         )
         return report
     fmt = file_format(name, data)
-    line_label = {"cyclonedx": "Component", "json": "Record"}.get(fmt, "Line")
+    bom = fmt.startswith("cyclonedx")
+    line_label = "Component" if bom else {"json": "Record"}.get(fmt, "Line")
+    skipped: dict[str, int] = {}
     try:
         if fmt == "csv":
             header, rows = read_csv(data)
         elif fmt == "json":
             header, rows = read_json(data)
-        elif fmt == "cyclonedx":
-            header, rows = read_bom(data)
+        elif bom:
+            read = read_bom(data, "xml" if fmt == "cyclonedx-xml" else "json")
+            header, rows, skipped = read.header, read.rows, dict(read.skipped)
         else:
             raise FileError(
-                "Unknown file type: upload a .csv, a .json or a CycloneDX .cdx.json file."
+                "Unknown file type: upload a .csv, a .json, or a CycloneDX BOM "
+                "(.cdx.json or .cdx.xml)."
             )
     except FileError as exc:
         report = ImportReport(line_label=line_label)
         report.errors.append(RowError(exc.line, exc.column, exc.reason))
         return report
-    return run_import(
+    report = run_import(
         actor=actor,
         header=header,
         rows=rows,
-        match_by_name=fmt == "cyclonedx",
+        match_by_name=bom,
         line_label=line_label,
     )
+    report.skipped = skipped
+    return report

@@ -22,7 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec
-from riskhub.inventory import lineage, services, signals
+from riskhub.inventory import lineage, model_card, services, signals
 from riskhub.inventory.io.tabular import (
     ASSET_FIELDS,
     BY_NAME,
@@ -54,10 +54,17 @@ class ImportReport:
     links: int = 0
     links_removed: int = 0
     line_label: str = "Line"
+    # Components of a BOM that RiskHub does not model, by CycloneDX type.
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def skipped_summary(self) -> str:
+        """“3 library, 1 service”: what a BOM held that is not an AI asset."""
+        return ", ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items()))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +74,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "links_created": self.links,
             "links_removed": self.links_removed,
+            "skipped": dict(sorted(self.skipped.items())),
             "errors": [e.__dict__ for e in self.errors],
         }
 
@@ -264,9 +272,45 @@ def _validate(
 # --- lineage -------------------------------------------------------------------------------
 
 
+def _check_metric_datasets(
+    parsed: list[_Row], linked: dict[int, set[str]], errors: list[RowError]
+) -> None:
+    """A metric's dataset must be linked to the model, as `model_card.check_links` says
+    for single edits; `linked` holds each row's upstream dataset UUIDs after the import."""
+    for index, row in enumerate(parsed):
+        missing = sorted(model_card.metric_datasets(row.asset.model_card) - linked[index])
+        if missing:
+            errors.append(
+                RowError(
+                    row.line,
+                    "model_card",
+                    f"a metric names dataset {missing[0]}, which is not linked to this "
+                    "model; link it (for example trained_on)",
+                )
+            )
+
+
+def _existing_dataset_links(
+    parsed: list[_Row], replaced: list[str] | None = None
+) -> dict[int, set[str]]:
+    """Each row's linked dataset UUIDs in the register, leaving out the relations the
+    file replaces."""
+    pks = {row.asset.pk: i for i, row in enumerate(parsed) if row.existing}
+    linked: dict[int, set[str]] = {i: set() for i in range(len(parsed))}
+    for down, up in (
+        AssetLink.objects.filter(downstream_id__in=list(pks), upstream__kind="dataset")
+        .exclude(relation__in=replaced or [])
+        .values_list("downstream_id", "upstream__uuid")
+    ):
+        linked[pks[down]].add(str(up))
+    return linked
+
+
 def _check_lineage(parsed: list[_Row], header: list[str], errors: list[RowError]) -> None:
     relations = [r for r in RELATIONS if r in header]
     if not relations:
+        if any(model_card.metric_datasets(row.asset.model_card) for row in parsed):
+            _check_metric_datasets(parsed, _existing_dataset_links(parsed), errors)
         return
     refs_needed = {ref for row in parsed for r in relations for ref in row.refs[r]}
     row_keys: dict[int, tuple[str, int]] = {}
@@ -349,6 +393,20 @@ def _check_lineage(parsed: list[_Row], header: list[str], errors: list[RowError]
         wanted[index] = links
     if errors:
         return
+    if any(model_card.metric_datasets(row.asset.model_card) for row in parsed):
+        uuid_of_key = {row_keys[i]: str(row.asset.uuid) for i, row in enumerate(parsed)}
+        for ref, keys in by_ref.items():
+            for key in keys:
+                if key not in uuid_of_key and len(ref) == 36:
+                    uuid_of_key[key] = ref
+        db_links = _existing_dataset_links(parsed, relations)
+        linked = {
+            i: {uuid_of_key.get(k, "") for k, _ in wanted[i] if kinds[k] == "dataset"} | db_links[i]
+            for i in range(len(parsed))
+        }
+        _check_metric_datasets(parsed, linked, errors)
+        if errors:
+            return
     # Cycle check over the whole lineage as it would be after the import.
     replaced = {
         (row_keys[i][1], r) for i, row in enumerate(parsed) if row.existing for r in relations

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 
 from riskhub.common import safejson
 from riskhub.common.exports import csv_stream, neutralise, restore
+from riskhub.inventory import model_card
 from riskhub.inventory.models import Asset, AssetLink
 
 RELATIONS = [r.value for r in AssetLink.Relation]
@@ -29,7 +30,8 @@ RELATIONS = [r.value for r in AssetLink.Relation]
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # text | enum | bool | int | float | date | tags | refs | uuid | email | unit
+    # text | enum | bool | int | float | date | tags | refs | uuid | email | unit | json
+    type: str
     enum: tuple[str, ...] = ()
 
 
@@ -65,6 +67,7 @@ COLUMNS: list[Column] = [
     Column("training_flops", "float"),
     Column("general_purpose", "bool"),
     Column("open_weights", "bool"),
+    Column("model_card", "json"),
     Column("url", "text"),
     _enum("exposure", Asset.Exposure),
     _enum("authentication", Asset.Authentication),
@@ -159,6 +162,18 @@ def parse_cell(column: Column, value: Any) -> Any:
         return list(dict.fromkeys(items))
     if kind == "refs":
         return _list(value, ";")
+    if kind == "json":
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = safejson.loads(value)
+            except (json.JSONDecodeError, ValueError) as exc:
+                raise CellError(f"expected JSON: {exc}") from None
+        try:
+            return model_card.normalise(value)
+        except model_card.CardError as exc:
+            raise CellError(str(exc)) from None
     if kind == "uuid":
         if value is None or str(value).strip() == "":
             return None
@@ -227,6 +242,8 @@ def csv_cell(column: Column, value: Any) -> str:
         return ", ".join(value)
     if column.type == "refs":
         return "; ".join(value)
+    if column.type == "json":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
     if value is None:
         return ""
     if column.type == "float":

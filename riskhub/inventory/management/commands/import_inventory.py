@@ -13,7 +13,8 @@ from riskhub.inventory import io
 
 class Command(BaseCommand):
     help = (
-        "Import assets from FILE (.csv, .json, or a CycloneDX .cdx.json). Every row is "
+        "Import assets from FILE (.csv, .json, or a CycloneDX 1.5-1.7 .cdx.json or "
+        ".cdx.xml). Every row is "
         "validated first; nothing is imported if any row is bad."
     )
 
@@ -49,6 +50,11 @@ class Command(BaseCommand):
                     f"Imported {path}: {report.created} created, {report.updated} updated, "
                     f"{report.unchanged} unchanged, {report.links} links added, "
                     f"{report.links_removed} removed."
+                    + (
+                        f" Not imported (not AI assets): {report.skipped_summary}."
+                        if report.skipped
+                        else ""
+                    )
                 )
             )
 
