@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 
 class Role(models.TextChoices):
@@ -120,7 +121,7 @@ def require(user: Any, permission: str) -> None:
         raise PermissionDenied(f"Your role may not do this ({permission}).")
 
 
-V = TypeVar("V", bound=Callable[..., HttpResponse])
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
 OTP_REQUIRED_SESSION_KEY = "riskhub_otp_required"
@@ -188,7 +189,7 @@ def requires(permission: str, *, allow_unverified: bool = False) -> Callable[[V]
 
     def decorator(view: V) -> V:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 from django.contrib.auth.views import redirect_to_login
 

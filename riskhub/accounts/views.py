@@ -23,6 +23,7 @@ from riskhub.accounts.policy import (
     requires,
     second_factor_step,
 )
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.audit.middleware import client_ip
 from riskhub.common.forms import apply_service_errors
 
@@ -37,7 +38,7 @@ logout_view = public(auth_views.LogoutView.as_view())
 
 
 @requires("account.self")
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.user_change_password(
@@ -98,7 +99,7 @@ def password_set(request: HttpRequest, user_uuid: UUID, token: str) -> HttpRespo
 
 
 @requires("account.self")
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user)
     form = ApiTokenForm()
     return render(
@@ -110,7 +111,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @requires("account.self")
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         tokens = ApiToken.objects.filter(user=request.user)
@@ -134,7 +135,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @requires("account.self")
 @require_POST
-def token_revoke(request: HttpRequest, token_uuid: UUID) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_uuid: UUID) -> HttpResponse:
     token = get_object_or_404(ApiToken, uuid=token_uuid, user=request.user)
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” was revoked.")
@@ -159,7 +160,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 
 @requires("account.self")
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     # An admin sent here by REQUIRE_2FA_FOR_ADMINS goes back where they were going.
     required = second_factor_step(request) == SecondFactorStep.ENROL
     next_url = _safe_next(request, reverse("accounts:profile"))
@@ -201,7 +202,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 @requires("account.self")
 @require_POST
-def otp_disable(request: HttpRequest) -> HttpResponse:
+def otp_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.totp_disable(actor=request.user)
     request.session[OTP_REQUIRED_SESSION_KEY] = False
     messages.success(request, "Two-factor authentication is off.")
@@ -209,7 +210,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 
 
 @requires("account.self", allow_unverified=True)
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     next_url = _safe_next(request, "/")
     form = TotpTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.audit import selectors, tasks
 from riskhub.audit.changes import difference
 from riskhub.audit.forms import AuditFilterForm
@@ -104,7 +105,7 @@ def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
 @requires("audit.view")
 @require_GET
 @organisation_time
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     page = Paginator(audit_events(filters) if filters else AuditEvent.objects.none(), PAGE_SIZE)
     current = page.get_page(request.GET.get("page"))
@@ -128,7 +129,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @requires("audit.view")
 @require_GET
-def actor_options(request: HttpRequest) -> HttpResponse:
+def actor_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     """`<option>`s for the "who" filter's suggestions (htmx, as the person types):
     at most 10 people whose email or name contains the text."""
     term = request.GET.get("actor", "")[:254]
@@ -166,7 +167,7 @@ def _refused(form: AuditFilterForm) -> HttpResponse:
 @requires("audit.view")
 @require_GET
 @organisation_time
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     if filters is None:
         return _refused(form)
@@ -183,7 +184,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @requires("audit.view")
 @require_GET
 @organisation_time
-def export_json(request: HttpRequest) -> HttpResponse:
+def export_json(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     if filters is None:
         return _refused(form)
@@ -204,7 +205,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
 
 @requires("audit.verify")
 @require_POST
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a verification of the whole chain in the background."""
     run = str(uuid.uuid4())
     runs = dict(request.session.get(RUNS_SESSION_KEY, {}))
@@ -219,7 +220,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @requires("audit.verify")
 @require_GET
 @organisation_time
-def verify_result(request: HttpRequest, run: uuid.UUID) -> HttpResponse:
+def verify_result(request: AuthenticatedHttpRequest, run: uuid.UUID) -> HttpResponse:
     """The outcome of a verification run; while it runs, a page that checks again
     every two seconds (htmx swaps in the result)."""
     event = selectors.verification_result(str(run))

@@ -9,11 +9,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.compliance import selectors, services, uploads
 from riskhub.compliance.forms import EvidenceForm, ImplementationForm
@@ -32,7 +34,7 @@ def _today_context() -> dict[str, Any]:
 
 @requires("compliance.view")
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     coverage = selectors.overall_coverage()
     return render(
         request,
@@ -52,7 +54,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @requires("compliance.view")
 @require_GET
-def framework_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def framework_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     framework = get_object_or_404(Framework.objects.select_related("coverage"), slug=slug)
     rows = selectors.framework_requirements(framework)
     return render(
@@ -64,7 +66,7 @@ def framework_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @requires("compliance.view")
 @require_GET
-def control_list(request: HttpRequest) -> HttpResponse:
+def control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     theme = request.GET.get("theme", "")
     query = request.GET.get("q", "").strip()
     controls = selectors.control_list(theme=theme, query=query)
@@ -83,7 +85,7 @@ def control_list(request: HttpRequest) -> HttpResponse:
 
 @requires("compliance.view")
 @require_GET
-def control_detail(request: HttpRequest, control_uuid: UUID) -> HttpResponse:
+def control_detail(request: AuthenticatedHttpRequest, control_uuid: UUID) -> HttpResponse:
     control = get_object_or_404(selectors.control_list(), uuid=control_uuid)
     implementations = selectors.implementation_list().filter(control=control)
     return render(
@@ -99,7 +101,7 @@ def control_detail(request: HttpRequest, control_uuid: UUID) -> HttpResponse:
 
 @requires("compliance.view")
 @require_GET
-def threat(request: HttpRequest, code: str) -> HttpResponse:
+def threat(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     info = selectors.threat(code)
     if info is None:
         raise Http404("Unknown threat code")
@@ -111,14 +113,14 @@ def threat(request: HttpRequest, code: str) -> HttpResponse:
 
 @requires("compliance.view")
 @require_GET
-def crosswalk(request: HttpRequest) -> HttpResponse:
+def crosswalk(request: AuthenticatedHttpRequest) -> HttpResponse:
     frameworks, rows = selectors.crosswalk()
     return render(request, "compliance/crosswalk.html", {"frameworks": frameworks, "rows": rows})
 
 
 @requires("compliance.view")
 @require_GET
-def gaps(request: HttpRequest) -> HttpResponse:
+def gaps(request: AuthenticatedHttpRequest) -> HttpResponse:
     frameworks = selectors.frameworks()
     slug = request.GET.get("framework") or (frameworks[0].slug if frameworks else "")
     framework = next((f for f in frameworks if f.slug == slug), None)
@@ -132,7 +134,7 @@ def gaps(request: HttpRequest) -> HttpResponse:
 
 @requires("compliance.view")
 @require_GET
-def asset_tab(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def asset_tab(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     """The asset page's compliance tab (an htmx partial; a full page when opened directly)."""
     asset = get_object_or_404(Asset, uuid=asset_uuid)
     today = selectors.local_today()
@@ -160,7 +162,7 @@ def asset_tab(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
 
 @requires("compliance.view")
 @require_GET
-def implementation_list(request: HttpRequest) -> HttpResponse:
+def implementation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     scope = request.GET.get("scope", "")
     review = request.GET.get("review") == "1"
@@ -193,7 +195,9 @@ def _get_implementation(implementation_uuid: UUID) -> ControlImplementation:
 
 @requires("compliance.view")
 @require_GET
-def implementation_detail(request: HttpRequest, implementation_uuid: UUID) -> HttpResponse:
+def implementation_detail(
+    request: AuthenticatedHttpRequest, implementation_uuid: UUID
+) -> HttpResponse:
     implementation = _get_implementation(implementation_uuid)
     return render(
         request,
@@ -213,12 +217,13 @@ def implementation_detail(request: HttpRequest, implementation_uuid: UUID) -> Ht
 
 @requires("compliance.edit")
 @require_http_methods(["GET", "POST"])
-def implementation_create(request: HttpRequest) -> HttpResponse:
+def implementation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {"owner": request.user, "status": "in-progress"}
-    control = Control.objects.filter(uuid=_uuid_or_none(request.GET.get("control"))).first()
+    # A missing or malformed uuid is None, which matches no row.
+    control = Control.objects.filter(uuid=_uuid_or_none(request.GET.get("control"))).first()  # type: ignore[misc]
     if control:
         initial.update(control=control, scope=control.default_scope)
-    asset = Asset.objects.filter(uuid=_uuid_or_none(request.GET.get("asset"))).first()
+    asset = Asset.objects.filter(uuid=_uuid_or_none(request.GET.get("asset"))).first()  # type: ignore[misc]
     if asset:
         initial["asset"] = asset
         if asset.kind == Asset.Kind.SYSTEM and initial.get("scope") != "organisation":
@@ -228,7 +233,7 @@ def implementation_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             implementation = services.implementation_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 control=data["control"],
                 scope=data["scope"],
                 asset=data.get("asset"),
@@ -257,14 +262,16 @@ def _uuid_or_none(value: str | None) -> UUID | None:
 
 @requires("compliance.edit")
 @require_http_methods(["GET", "POST"])
-def implementation_edit(request: HttpRequest, implementation_uuid: UUID) -> HttpResponse:
+def implementation_edit(
+    request: AuthenticatedHttpRequest, implementation_uuid: UUID
+) -> HttpResponse:
     implementation = _get_implementation(implementation_uuid)
     initial = {name: getattr(implementation, name) for name in services.IMPLEMENTATION_FIELDS}
     form = ImplementationForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
             services.implementation_update(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 implementation=implementation,
                 **form.cleaned_data,
             )
@@ -286,7 +293,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 @requires("compliance.edit")
 @require_POST
-def evidence_upload(request: HttpRequest, implementation_uuid: UUID) -> HttpResponse:
+def evidence_upload(request: AuthenticatedHttpRequest, implementation_uuid: UUID) -> HttpResponse:
     """Multipart upload (plain form, or XMLHttpRequest with progress from compliance.js)."""
     implementation = _get_implementation(implementation_uuid)
     form = EvidenceForm(request.POST, request.FILES)
@@ -297,7 +304,7 @@ def evidence_upload(request: HttpRequest, implementation_uuid: UUID) -> HttpResp
             if data.get("file"):
                 upload = data["file"]
                 services.evidence_add_file(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     implementation=implementation,
                     file=upload,
                     name=upload.name,
@@ -307,7 +314,7 @@ def evidence_upload(request: HttpRequest, implementation_uuid: UUID) -> HttpResp
                 )
             else:
                 services.evidence_add_link(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     implementation=implementation,
                     url=data["url"],
                     description=data["description"],
@@ -342,10 +349,10 @@ def evidence_upload(request: HttpRequest, implementation_uuid: UUID) -> HttpResp
 
 @requires("compliance.view")
 @require_GET
-def evidence_download(request: HttpRequest, evidence_uuid: UUID) -> HttpResponse:
+def evidence_download(request: AuthenticatedHttpRequest, evidence_uuid: UUID) -> HttpResponseBase:
     try:
         evidence = selectors.evidence_for_download(evidence_uuid)
     except Evidence.DoesNotExist:
         raise Http404("No such evidence file") from None
-    services.evidence_record_download(actor=request.user, evidence=evidence)  # type: ignore[arg-type]
+    services.evidence_record_download(actor=request.user, evidence=evidence)
     return uploads.download_response(evidence)

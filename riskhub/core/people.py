@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from riskhub.accounts import selectors, services
 from riskhub.accounts.models import ApiToken, User
 from riskhub.accounts.policy import Role, requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.core.offboarding import open_work_of, user_offboard
@@ -37,9 +38,9 @@ class OffboardForm(forms.Form):
 
     def __init__(self, *args: object, leaving: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["successor"].queryset = User.objects.filter(is_active=True).exclude(
-            pk=leaving.pk
-        )  # type: ignore[attr-defined]
+        self.fields["successor"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).exclude(pk=leaving.pk)
 
 
 class InviteForm(forms.Form):
@@ -74,7 +75,7 @@ class PeopleFilterForm(forms.Form):
 
 
 @requires("users.manage")
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = PeopleFilterForm(request.GET)
     values = filters.cleaned_data if filters.is_valid() else {}
     users = selectors.user_list(
@@ -91,7 +92,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 @requires("users.manage")
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,13 +132,13 @@ def _person_page(
 
 
 @requires("users.manage")
-def person(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
+def person(request: AuthenticatedHttpRequest, user_uuid: UUID) -> HttpResponse:
     return _person_page(request, get_object_or_404(User, uuid=user_uuid))
 
 
 @requires("users.manage")
 @require_POST
-def person_role(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
+def person_role(request: AuthenticatedHttpRequest, user_uuid: UUID) -> HttpResponse:
     target = get_object_or_404(User, uuid=user_uuid)
     form = RoleForm(request.POST)
     if form.is_valid():
@@ -157,7 +158,7 @@ def person_role(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
 
 @requires("users.manage")
 @require_POST
-def person_password_link(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
+def person_password_link(request: AuthenticatedHttpRequest, user_uuid: UUID) -> HttpResponse:
     target = get_object_or_404(User, uuid=user_uuid)
     try:
         purpose = services.user_send_password_reset(actor=request.user, user=target)
@@ -171,7 +172,7 @@ def person_password_link(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
 
 @requires("users.manage")
 @require_POST
-def person_reactivate(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
+def person_reactivate(request: AuthenticatedHttpRequest, user_uuid: UUID) -> HttpResponse:
     target = get_object_or_404(User, uuid=user_uuid)
     try:
         services.user_reactivate(actor=request.user, user=target)
@@ -188,7 +189,9 @@ def person_reactivate(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
 
 @requires("users.manage")
 @require_POST
-def person_token_revoke(request: HttpRequest, user_uuid: UUID, token_uuid: UUID) -> HttpResponse:
+def person_token_revoke(
+    request: AuthenticatedHttpRequest, user_uuid: UUID, token_uuid: UUID
+) -> HttpResponse:
     token = get_object_or_404(ApiToken, uuid=token_uuid, user__uuid=user_uuid)
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” was revoked.")
@@ -196,7 +199,7 @@ def person_token_revoke(request: HttpRequest, user_uuid: UUID, token_uuid: UUID)
 
 
 @requires("users.manage")
-def offboard(request: HttpRequest, user_uuid: UUID) -> HttpResponse:
+def offboard(request: AuthenticatedHttpRequest, user_uuid: UUID) -> HttpResponse:
     leaving = get_object_or_404(User, uuid=user_uuid)
     form = OffboardForm(request.POST if request.method == "POST" else None, leaving=leaving)
     if request.method == "POST" and form.is_valid():

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from riskhub.accounts.policy import requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.dashboard import charts, selectors
 from riskhub.dashboard.forms import FilterForm
 from riskhub.inventory.models import Asset
@@ -39,7 +40,7 @@ def _inventory_url(board: selectors.Dashboard, tier: str) -> str:
 
 
 @requires("dashboard.view")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, board = build(request)
     figures = charts.figures(board)
     kinds = dict(Asset.Kind.choices)

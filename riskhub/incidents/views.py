@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.incidents import selectors, services
@@ -51,7 +52,7 @@ def org_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 @requires("incidents.view")
 @org_time
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
     filters = selectors.IncidentFilters()
     if form.is_valid():
@@ -86,14 +87,14 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @requires("incidents.edit")
 @org_time
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = IncidentForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 incident = services.incident_create(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     title=data["title"],
                     description=data["description"],
                     aware_at=data["aware_at"],
@@ -149,7 +150,7 @@ def _detail_context(request: HttpRequest, uuid: UUID, **forms: Form) -> dict[str
 
 @requires("incidents.view")
 @org_time
-def detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     return render(request, "incidents/detail.html", _detail_context(request, uuid))
 
 
@@ -178,7 +179,7 @@ def _detail_form_post(
 @requires("incidents.edit")
 @require_POST
 @org_time
-def notify(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def notify(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     incident = selectors.incident_get(uuid)
     clocks = selectors.incident_detail(uuid).clocks
     form = NotificationForm(request.POST, clocks=clocks)
@@ -188,7 +189,7 @@ def notify(request: HttpRequest, uuid: UUID) -> HttpResponse:
         form,
         "notification_form",
         lambda data: services.notification_record(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             incident=incident,
             clock=data["clock"],
             recipient=data["recipient"],
@@ -203,7 +204,7 @@ def notify(request: HttpRequest, uuid: UUID) -> HttpResponse:
 @requires("incidents.edit")
 @require_POST
 @org_time
-def action(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def action(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     incident = selectors.incident_get(uuid)
     return _detail_form_post(
         request,
@@ -211,7 +212,7 @@ def action(request: HttpRequest, uuid: UUID) -> HttpResponse:
         ActionForm(request.POST),
         "action_form",
         lambda data: services.timeline_add_action(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             incident=incident,
             summary=data["summary"],
             at=data["at"],
@@ -223,7 +224,7 @@ def action(request: HttpRequest, uuid: UUID) -> HttpResponse:
 @requires("incidents.edit")
 @require_POST
 @org_time
-def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def status(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     incident = selectors.incident_get(uuid)
     return _detail_form_post(
         request,
@@ -231,7 +232,7 @@ def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
         StatusForm(request.POST),
         "status_form",
         lambda data: services.incident_set_status(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             incident=incident,
             status=data["status"],
             note=data["note"],
@@ -242,7 +243,7 @@ def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 @requires("incidents.edit")
 @org_time
-def close(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def close(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     incident = selectors.incident_get(uuid)
     if incident.is_closed:
         messages.info(request, "This incident is already closed.")
@@ -251,7 +252,7 @@ def close(request: HttpRequest, uuid: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.incident_close(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 incident=incident,
                 what_failed=form.cleaned_data["what_failed"],
                 what_changes=form.cleaned_data["what_changes"],

@@ -18,11 +18,13 @@ from django.http import (
     HttpResponseNotAllowed,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.common.updates import EditConflict
@@ -72,7 +74,7 @@ def _list_params(request: HttpRequest) -> tuple[FilterForm, selectors.AssetFilte
 
 
 @requires("inventory.view")
-def asset_list(request: HttpRequest) -> HttpResponse:
+def asset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters, sort = _list_params(request)
     page = Paginator(selectors.assets(filters, sort), PAGE_SIZE).get_page(request.GET.get("page"))
     base = query_without(request.GET, "page", "sort")
@@ -107,13 +109,13 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires("inventory.view")
-def export(request: HttpRequest, fmt: str) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
     """The filtered list as CSV, JSON or XLSX; the inventory as a CycloneDX BOM."""
     _, filters, sort = _list_params(request)
     qs = selectors.assets(filters, sort)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":
-        response: HttpResponse = StreamingHttpResponse(
+        response: HttpResponseBase = StreamingHttpResponse(
             io.export_csv(qs), content_type="text/csv; charset=utf-8"
         )
         name = f"riskhub-inventory-{stamp}.csv"
@@ -142,7 +144,9 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
-def _resolve_business_unit(request: HttpRequest, form: AssetForm, fields: dict[str, Any]) -> None:
+def _resolve_business_unit(
+    request: AuthenticatedHttpRequest, form: AssetForm, fields: dict[str, Any]
+) -> None:
     name = (fields.pop("business_unit") or "").strip()
     fields["business_unit"] = (
         services.business_unit_get_or_create(actor=request.user, name=name) if name else None
@@ -150,7 +154,7 @@ def _resolve_business_unit(request: HttpRequest, form: AssetForm, fields: dict[s
 
 
 @requires("inventory.edit")
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
     if kind not in Asset.Kind.values:
         return render(request, "inventory/choose_kind.html", {"kinds": Asset.Kind.choices})
@@ -206,7 +210,7 @@ def _conflict_rows(form: AssetForm, current: Asset) -> list[dict[str, Any]]:
 
 
 @requires("inventory.edit")
-def edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     asset = _asset_or_404(asset_uuid)
     form = AssetForm(request.POST or None, instance=asset, kind=asset.kind)
     conflict: EditConflict | None = None
@@ -257,7 +261,7 @@ def edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
 
 @requires("inventory.edit")
 @require_POST
-def archive(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def archive(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     asset = _asset_or_404(asset_uuid)
     restore = request.POST.get("action") == "restore"
     services.asset_archive(actor=request.user, asset=asset, archived=not restore)
@@ -266,7 +270,7 @@ def archive(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
 
 
 @requires("inventory.edit")
-def model_card_edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def model_card_edit(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     """The model card of a model: text parts, metrics and considerations."""
     asset = _asset_or_404(asset_uuid)
     if asset.kind != Asset.Kind.MODEL:
@@ -300,10 +304,10 @@ def model_card_edit(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
                     expected_version=form.cleaned_data.get("version") or 0,
                     model_card=new_card,
                 )
-            except services.EditConflict as exc:
+            except EditConflict as exc:
                 form.add_error(
                     None,
-                    f"Someone else saved this model (now version {exc.current.version}) "
+                    f"Someone else saved this model (now version {exc.version}) "
                     "after you opened this page; reload it to see their changes.",
                 )
                 status = 409
@@ -411,7 +415,8 @@ def _detail_context(request: HttpRequest, asset: Asset, **extra: Any) -> dict[st
         choices=[(str(a.uuid), _option_label(a)) for a in candidates]
     )
     fields = [
-        (Asset._meta.get_field(name).verbose_name, _display(asset, name))
+        # KIND_FIELDS names the asset's own fields, never a reverse relation.
+        (Asset._meta.get_field(name).verbose_name, _display(asset, name))  # type: ignore[union-attr]
         for name in KIND_FIELDS.get(asset.kind, [])
     ]
     return {
@@ -448,7 +453,7 @@ def _display(asset: Asset, name: str) -> Any:
 
 
 @requires("inventory.view")
-def detail(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     asset = _asset_or_404(asset_uuid)
     return render(request, "inventory/detail.html", _detail_context(request, asset))
 
@@ -472,7 +477,7 @@ def _resolve_other(value: str) -> Asset | None:
 
 
 @requires("inventory.edit")
-def link_add(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def link_add(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     asset = _asset_or_404(asset_uuid)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -512,7 +517,9 @@ def link_add(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
 
 @requires("inventory.edit")
 @require_POST
-def link_delete(request: HttpRequest, asset_uuid: UUID, link_uuid: UUID) -> HttpResponse:
+def link_delete(
+    request: AuthenticatedHttpRequest, asset_uuid: UUID, link_uuid: UUID
+) -> HttpResponse:
     asset = _asset_or_404(asset_uuid)
     link = get_object_or_404(
         AssetLink.objects.select_related("upstream", "downstream").filter(
@@ -526,7 +533,7 @@ def link_delete(request: HttpRequest, asset_uuid: UUID, link_uuid: UUID) -> Http
 
 
 @requires("inventory.view")
-def asset_options(request: HttpRequest) -> HttpResponse:
+def asset_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     """`<option>`s for the link form's suggestions (htmx, as the person types)."""
     term = request.GET.get("other", "")[:100]
     exclude = request.GET.get("asset", "")
@@ -546,7 +553,7 @@ def asset_options(request: HttpRequest) -> HttpResponse:
 
 
 @requires("inventory.edit")
-def classify(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def classify(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     asset = _asset_or_404(asset_uuid)
     if not asset.classifiable:
         messages.info(
@@ -591,7 +598,7 @@ def classify(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
 
 
 @requires("inventory.view")
-def organisation(request: HttpRequest) -> HttpResponse:
+def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "inventory/organisation.html",
@@ -603,7 +610,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
 
 
 @requires("org.edit")
-def organisation_edit(request: HttpRequest) -> HttpResponse:
+def organisation_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = selectors.organisation()
     form = OrganisationForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
@@ -631,7 +638,7 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
 
 
 @requires("inventory.edit")
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     report: io.ImportReport | None = None
     status = 200

@@ -10,10 +10,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.querystrings import query_without
 from riskhub.reports import selectors, services, verification
 from riskhub.reports.api import pdf_response
@@ -33,18 +35,14 @@ def _report(uuid: UUID) -> Report:
         raise Http404("No such report.") from None
 
 
-def _schedules(request: HttpRequest) -> dict[str, Any]:
+def _schedules(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     """The schedules, and which of them this user may delete (the button shows only
     for those)."""
     schedules = list(selectors.scheduled_reports())
     user = request.user
     return {
         "schedules": schedules,
-        "deletable_schedules": {
-            s.uuid
-            for s in schedules
-            if services.schedule_may_delete(user, s)  # type: ignore[arg-type]
-        },
+        "deletable_schedules": {s.uuid for s in schedules if services.schedule_may_delete(user, s)},
     }
 
 
@@ -96,7 +94,7 @@ def _report_list(request: HttpRequest) -> dict[str, Any]:
 
 @requires("reports.view")
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     choices = selectors.scope_choices()
     context = _report_list(request)
     return render(
@@ -115,12 +113,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @requires("reports.request")
 @require_POST
-def request_report(request: HttpRequest) -> HttpResponse:
+def request_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ReportRequestForm(request.POST, choices=selectors.scope_choices())
     if form.is_valid():
         try:
             report = services.report_request(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 kind=form.cleaned_data["kind"],
                 parameters=form.parameters(),
             )
@@ -146,13 +144,13 @@ def request_report(request: HttpRequest) -> HttpResponse:
 
 @requires("reports.view")
 @require_GET
-def detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     return render(request, "reports/detail.html", {"report": _report(uuid)})
 
 
 @requires("reports.view")
 @require_GET
-def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def status(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     """The htmx partial polled every 2 s while the report renders."""
     template = (
         "reports/partials/status_card.html"
@@ -164,31 +162,31 @@ def status(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 @requires("reports.download")
 @require_GET
-def download(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
     report = _report(uuid)
     if not report.has_file:
         raise Http404("This report has no file (not finished, failed or expired).")
-    services.report_record_download(actor=request.user, report=report)  # type: ignore[arg-type]
+    services.report_record_download(actor=request.user, report=report)
     return pdf_response(report)
 
 
 @requires("reports.request")
 @require_POST
-def rerun(request: HttpRequest, uuid: UUID) -> HttpResponse:
-    report = services.report_rerun(actor=request.user, report=_report(uuid))  # type: ignore[arg-type]
+def rerun(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
+    report = services.report_rerun(actor=request.user, report=_report(uuid))
     messages.success(request, f"“{report.title}” is queued again as a new report.")
     return redirect("reports:index")
 
 
 @requires("reports.request")
 @require_POST
-def schedule_create(request: HttpRequest) -> HttpResponse:
+def schedule_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ScheduleForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
             services.schedule_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 name=data["name"],
                 kind=data["kind"],
                 parameters={"framework": data.get("framework") or ""},
@@ -206,19 +204,19 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
 
 @requires("reports.request")
 @require_POST
-def schedule_delete(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def schedule_delete(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     try:
         schedule = ScheduledReport.objects.get(uuid=uuid)
     except ScheduledReport.DoesNotExist:
         raise Http404("No such schedule.") from None
-    services.schedule_delete(actor=request.user, schedule=schedule)  # type: ignore[arg-type]
+    services.schedule_delete(actor=request.user, schedule=schedule)
     messages.success(request, f"Schedule “{schedule.name}” deleted.")
     return redirect("reports:index")
 
 
 @requires("reports.verify")
 @require_http_methods(["GET", "POST"])
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     verdict = None
     form = VerifyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import has_perm, requires
+from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.exports import csv_stream
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
@@ -54,7 +55,7 @@ def _flash(request: HttpRequest, exc: ValidationError) -> None:
 
 
 @requires("risk.view")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = IndexFilterForm(request.GET or None)
     status = q = ""
     if form.is_valid():
@@ -78,7 +79,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @requires("risk.review")
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.review_queue(viewer=request.user), 50).get_page(
         request.GET.get("page")
     )
@@ -99,7 +100,7 @@ def _register_filters(request: HttpRequest) -> tuple[RegisterFilterForm, selecto
 
 
 @requires("risk.view")
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _register_filters(request)
     page = Paginator(selectors.register(filters), 50).get_page(request.GET.get("page"))
     return render(
@@ -143,7 +144,7 @@ REGISTER_COLUMNS = [
 
 
 @requires("risk.view")
-def register_csv(request: HttpRequest) -> StreamingHttpResponse:
+def register_csv(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     _, filters = _register_filters(request)
     rows = (
         [
@@ -189,25 +190,25 @@ def _asset_context(request: HttpRequest, asset_uuid: UUID) -> dict[str, Any]:
 
 
 @requires("risk.view")
-def asset_tab(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def asset_tab(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     """The asset page's risk tab (loaded by htmx into the inventory's asset page)."""
     return render(request, "risk/partials/asset_tab.html", _asset_context(request, asset_uuid))
 
 
 @requires("risk.view")
-def asset_risk(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def asset_risk(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     """The same content as a full page (linked from the register and the assessments)."""
     return render(request, "risk/asset.html", _asset_context(request, asset_uuid))
 
 
 @requires("risk.edit")
-def assessment_start(request: HttpRequest, asset_uuid: UUID) -> HttpResponse:
+def assessment_start(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpResponse:
     asset = get_object_or_404(Asset, uuid=asset_uuid)
     form = StartForm(request.POST or None, initial={"matrix": selectors.default_matrix()})
     if request.method == "POST" and form.is_valid():
         try:
             assessment = services.assessment_start(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 asset=asset,
                 matrix=form.cleaned_data["matrix"],
             )
@@ -235,7 +236,7 @@ def _assessment(uuid: UUID) -> Assessment:
 
 
 @requires("risk.view")
-def assessment(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def assessment(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     item = _assessment(uuid)
     user = request.user
     contributions = list(item.contributions.all())
@@ -312,7 +313,7 @@ def _initial_rows(item: Assessment) -> tuple[list[dict[str, Any]], int, dict[int
 
 
 @requires("risk.edit")
-def assessment_edit(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def assessment_edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     item = _assessment(uuid)
     if not item.is_editable:
         messages.info(
@@ -345,7 +346,7 @@ def assessment_edit(request: HttpRequest, uuid: UUID) -> HttpResponse:
                 risks.append(row)
             try:
                 services.assessment_save(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     assessment=item,
                     expected_revision=form.cleaned_data["revision"],
                     summary=form.cleaned_data["summary"],
@@ -360,7 +361,7 @@ def assessment_edit(request: HttpRequest, uuid: UUID) -> HttpResponse:
                     item.refresh_from_db()
                     try:
                         services.assessment_submit(
-                            actor=request.user,  # type: ignore[arg-type]
+                            actor=request.user,
                             assessment=item,
                             expected_revision=item.revision,
                         )
@@ -403,10 +404,10 @@ def assessment_edit(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 @requires("risk.edit")
 @require_POST
-def assessment_submit(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def assessment_submit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     item = get_object_or_404(Assessment, uuid=uuid)
     try:
-        services.assessment_submit(actor=request.user, assessment=item)  # type: ignore[arg-type]
+        services.assessment_submit(actor=request.user, assessment=item)
     except ValidationError as exc:
         _flash(request, exc)
         return redirect("risk:edit" if item.is_editable else "risk:assessment", uuid=item.uuid)
@@ -416,10 +417,10 @@ def assessment_submit(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 @requires("risk.edit")
 @require_POST
-def assessment_discard(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def assessment_discard(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     item = get_object_or_404(Assessment.objects.select_related("asset"), uuid=uuid)
     try:
-        services.assessment_delete(actor=request.user, assessment=item)  # type: ignore[arg-type]
+        services.assessment_delete(actor=request.user, assessment=item)
     except ValidationError as exc:
         _flash(request, exc)
         return redirect("risk:assessment", uuid=item.uuid)
@@ -427,16 +428,16 @@ def assessment_discard(request: HttpRequest, uuid: UUID) -> HttpResponse:
     return redirect("risk:asset", asset_uuid=item.asset.uuid)
 
 
-def _decide(request: HttpRequest, uuid: UUID, approve: bool) -> HttpResponse:
+def _decide(request: AuthenticatedHttpRequest, uuid: UUID, approve: bool) -> HttpResponse:
     item = get_object_or_404(Assessment, uuid=uuid)
     form = ReviewForm(request.POST)
     comments = form.cleaned_data["comments"] if form.is_valid() else ""
     try:
         if approve:
-            services.assessment_approve(actor=request.user, assessment=item, comments=comments)  # type: ignore[arg-type]
+            services.assessment_approve(actor=request.user, assessment=item, comments=comments)
             messages.success(request, "Approved. The asset's effective risk is being updated.")
         else:
-            services.assessment_return(actor=request.user, assessment=item, comments=comments)  # type: ignore[arg-type]
+            services.assessment_return(actor=request.user, assessment=item, comments=comments)
             messages.success(request, "Returned to the author with your comments.")
     except PermissionDenied as exc:
         messages.error(request, str(exc))
@@ -447,13 +448,13 @@ def _decide(request: HttpRequest, uuid: UUID, approve: bool) -> HttpResponse:
 
 @requires("risk.review")
 @require_POST
-def assessment_approve(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def assessment_approve(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     return _decide(request, uuid, approve=True)
 
 
 @requires("risk.review")
 @require_POST
-def assessment_return(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def assessment_return(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     return _decide(request, uuid, approve=False)
 
 
@@ -461,7 +462,7 @@ def assessment_return(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 
 @requires("risk.accept")
-def acceptance_create(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def acceptance_create(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     risk = get_object_or_404(
         Risk.objects.select_related("assessment__asset", "assessment__matrix", "owner"), uuid=uuid
     )
@@ -469,7 +470,7 @@ def acceptance_create(request: HttpRequest, uuid: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.acceptance_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 risk=risk,
                 rationale=form.cleaned_data["rationale"],
                 expires_on=form.cleaned_data["expires_on"],
@@ -491,12 +492,12 @@ def acceptance_create(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 @requires("risk.accept")
 @require_POST
-def acceptance_revoke(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def acceptance_revoke(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     acceptance = get_object_or_404(
         RiskAcceptance.objects.select_related("risk__assessment"), uuid=uuid
     )
     try:
-        services.acceptance_revoke(actor=request.user, acceptance=acceptance)  # type: ignore[arg-type]
+        services.acceptance_revoke(actor=request.user, acceptance=acceptance)
         messages.success(request, "Acceptance revoked; the risk is open again.")
     except ValidationError as exc:
         _flash(request, exc)
@@ -507,7 +508,7 @@ def acceptance_revoke(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 
 @requires("risk.view")
-def matrix_list(request: HttpRequest) -> HttpResponse:
+def matrix_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "risk/matrix_list.html",
@@ -520,7 +521,7 @@ def matrix_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires("risk.view")
-def matrix_detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def matrix_detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     matrix = get_object_or_404(RiskMatrix, uuid=uuid)
     return render(
         request,
@@ -534,11 +535,11 @@ def matrix_detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 
 @requires("catalog.manage")
-def matrix_create(request: HttpRequest) -> HttpResponse:
+def matrix_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MatrixForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            matrix = services.matrix_create(actor=request.user, **form.definition())  # type: ignore[arg-type]
+            matrix = services.matrix_create(actor=request.user, **form.definition())
         except ValidationError as exc:
             for field, msgs in exc.message_dict.items():
                 target = {
@@ -554,15 +555,15 @@ def matrix_create(request: HttpRequest) -> HttpResponse:
 
 @requires("catalog.manage")
 @require_POST
-def matrix_make_default(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def matrix_make_default(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     matrix = get_object_or_404(RiskMatrix, uuid=uuid)
-    services.matrix_set_default(actor=request.user, matrix=matrix)  # type: ignore[arg-type]
+    services.matrix_set_default(actor=request.user, matrix=matrix)
     messages.success(request, f"“{matrix.name}” is now the default matrix for new assessments.")
     return redirect("risk:matrix", uuid=matrix.uuid)
 
 
 @requires("risk.view")
-def score_preview(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def score_preview(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     """htmx: the score and band of a cell, computed by the server."""
     matrix = get_object_or_404(RiskMatrix, uuid=uuid)
     try:
@@ -575,7 +576,7 @@ def score_preview(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 
 @requires("risk.view")
-def threat_list(request: HttpRequest) -> HttpResponse:
+def threat_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     items = selectors.threats()
     if q:

@@ -195,6 +195,33 @@ def test_a_metric_without_a_value_is_shown_next_to_its_row(officer, model, clien
     assert Asset.objects.get(pk=model.pk).model_card == {}
 
 
+def test_a_card_saved_from_a_stale_page_is_refused_with_a_conflict(officer, model, client) -> None:  # type: ignore[no-untyped-def]
+    """Someone saved the model after the page was opened: the officer is told so, and
+    neither card is overwritten (this was a server error before)."""
+    stale_version = model.version
+    _save(officer, model, {"approach": "supervised"})
+    client.force_login(officer)
+    url = reverse("inventory:model_card_edit", args=[model.uuid])
+    response = client.post(
+        url,
+        {
+            "version": stale_version,
+            "approach": "unsupervised",
+            "metrics-TOTAL_FORMS": "0",
+            "metrics-INITIAL_FORMS": "0",
+            "ethical-TOTAL_FORMS": "0",
+            "ethical-INITIAL_FORMS": "0",
+            "fairness-TOTAL_FORMS": "0",
+            "fairness-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 409
+    text = response.content.decode()
+    current = Asset.objects.get(pk=model.pk)
+    assert f"Someone else saved this model (now version {current.version})" in text
+    assert current.model_card == {"approach": "supervised"}
+
+
 @pytest.mark.parametrize("role", [Role.EXECUTIVE, Role.AUDITOR])
 def test_readers_cannot_edit_the_card(client_for, model, role) -> None:  # type: ignore[no-untyped-def]
     url = reverse("inventory:model_card_edit", args=[model.uuid])
