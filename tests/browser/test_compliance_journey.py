@@ -30,7 +30,13 @@ ANSWERS = {
         "admt_significant_decisions": True,
     },
 }
-ORG = {"eu_established": True, "gdpr_role": "controller", "ccpa_business": True}
+ORG = {
+    "eu_established": True,
+    "gdpr_role": "controller",
+    "ccpa_business": True,
+    "ca_conducts_business": True,
+    "ca_breach_role": "owner",
+}
 
 
 def _coverage() -> dict[str, tuple[int, int, int]]:

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from riskhub.compliance.catalog_loader import CATALOG_DIR, THREATS_FILE, read_yaml
+from riskhub.compliance.catalog_loader import CATALOG_DIR, read_yaml
 from riskhub.inventory import classification
 from riskhub.inventory.classification import facts, vocabulary
+from riskhub.risk.catalog_loader import CATALOG_DIR as RISK_CATALOG_DIR
 
 FRAMEWORKS = ("eu-ai-act", "gdpr", "ccpa")
 
@@ -38,7 +39,7 @@ def _catalog_tokens() -> list[tuple[str, str]]:
         # Controls carry no rule today; if one is added it is held to the same vocabulary.
         used += _rule_tokens(item["code"], item)
         used += [(item["code"], token) for token in item.get("classification") or ()]
-    for item in read_yaml(THREATS_FILE)["threats"]:
+    for item in read_yaml(RISK_CATALOG_DIR / "threats.yaml")["threats"]:
         used += [(item["code"], token) for token in item.get("classification") or ()]
     return used
 

@@ -38,7 +38,7 @@ def test_a_nul_in_a_posted_form_is_a_400_not_a_500() -> None:
 
 
 def test_ordinary_unicode_passes(client_for) -> None:  # type: ignore[no-untyped-def]
-    response = client_for(Role.AUDITOR).get("/audit/?action=%C3%A9v%C3%A9nement")
+    response = client_for(Role.AUDITOR).get("/audit/?object_id=%C3%A9v%C3%A9nement")
     assert response.status_code == 200
 
 

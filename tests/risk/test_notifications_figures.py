@@ -15,6 +15,7 @@ from riskhub.compliance import catalog_loader as compliance_catalogs
 from riskhub.compliance import services as compliance_services
 from riskhub.compliance.models import Control, ControlImplementation, Evidence
 from riskhub.dashboard import selectors as dashboard
+from riskhub.risk import catalog_loader as risk_catalogs
 from riskhub.risk import notifications
 from riskhub.risk.models import Risk, RiskAcceptance, RiskMatrix
 from tests.dashboard.factories import make_assessment, make_asset, make_risk
@@ -68,6 +69,7 @@ def test_the_acceptance_email_uses_the_dashboards_window(
 def test_the_evidence_email_announces_the_dashboards_expiring_evidence(
     officer: Any, settings: Any
 ) -> None:
+    risk_catalogs.load(stdout=io.StringIO())  # the threats controls link to
     compliance_catalogs.load(stdout=io.StringIO())
     today = timezone.localdate()
     implementation = ControlImplementation.objects.create(

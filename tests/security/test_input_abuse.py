@@ -313,6 +313,7 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "inventory:edit": {"asset_uuid": w.system.uuid},
         "inventory:archive": {"asset_uuid": w.system.uuid},
         "inventory:classify": {"asset_uuid": w.system.uuid},
+        "inventory:model_card_edit": {"asset_uuid": w.model.uuid},
         "inventory:link_add": {"asset_uuid": w.model.uuid},
         "inventory:link_delete": {"asset_uuid": w.model.uuid, "link_uuid": o["link"].uuid},
         "risk:asset_tab": {"asset_uuid": w.model.uuid},
@@ -342,6 +343,8 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "incidents:status": {"uuid": o["incident"].uuid},
         "incidents:close": {"uuid": o["incident"].uuid},
         "reports:schedule_delete": None,  # no schedule in this world: POST-only anyway
+        # A chain check's result page shows counts and the verifier's reasons, no user text.
+        "audit:verify_result": None,
         "reports:detail": {"uuid": o["report"].uuid},
         "reports:status": {"uuid": o["report"].uuid},
         "reports:rerun": {"uuid": o["report"].uuid},
