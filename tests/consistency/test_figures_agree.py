@@ -29,6 +29,7 @@ from riskhub.dashboard import api as dashboard_api
 from riskhub.dashboard import selectors as dashboard
 from riskhub.dashboard import services as snapshots
 from riskhub.dashboard.models import COVERAGE_COLUMNS, DailySnapshot
+from riskhub.inventory import services as inventory_services
 from riskhub.reports import kinds
 from riskhub.reports.models import Kind
 from riskhub.risk import catalog_loader as risk_catalogs
@@ -254,7 +255,7 @@ def compare_dossiers(built: gen.Built) -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=15,
     deadline=None,
     # Each example writes to the database: no shrinking, the failing example is printed.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -292,7 +293,7 @@ def _move_history_back(days: int) -> None:
 
 
 @settings(
-    max_examples=4,
+    max_examples=6,
     deadline=None,
     # Each example writes to the database: no shrinking, the failing example is printed.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -368,9 +369,7 @@ def test_archived_asset_risks_count_the_same_on_the_dashboard_and_in_the_reports
     ]
     with django_capture_on_commit_callbacks(execute=True):
         built = gen.build(specs, officer=people["officer"], executive=people["executive"])
-        from riskhub.inventory import services as inventory
-
-        inventory.asset_archive(actor=people["officer"], asset=built.assets[1])
+        inventory_services.asset_archive(actor=people["officer"], asset=built.assets[1])
     board = dashboard_api.summary(dashboard.dashboard(dashboard.DashboardFilters()))
     summary = kinds.build(Kind.EXECUTIVE_SUMMARY, {}, quiet)
     assert summary["kpis"]["open_risks"] == board["risks"]["open"]
