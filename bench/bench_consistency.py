@@ -63,7 +63,8 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     client = Client()
-    client.force_login(User.objects.filter(role=Role.AUDITOR).first())
+    users = {u.role: u for u in User.objects.all()}
+    client.force_login(users[Role.AUDITOR])
     start = time.perf_counter()
     snapshots.snapshot_take(day=timezone.localdate())
     snapshot_seconds = time.perf_counter() - start
@@ -80,8 +81,11 @@ def main() -> None:
         try:
             compare_scope(client, built, unit)
             result = "all figures agree"
-        except AssertionError:
-            result = "DISAGREE: " + traceback.format_exc().strip().splitlines()[-1][:200]
+        except AssertionError as exc:
+            # Name the figure that differs: the failing comparison and its values.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            result = f"DISAGREE at `{where.line}`: {(str(exc).splitlines() or [''])[0][:160]}"
+            traceback.print_exc()
             verdict = "FAIL"
         seconds = time.perf_counter() - start
         rows.append(f"| {label} | {seconds:.1f} s | {result} |")

@@ -101,8 +101,11 @@ def page_figures(client: Client, unit: Any, day: dt.date | None = None) -> dict[
     response = client.get("/dashboard/", query)
     assert response.status_code == 200
     tables = gen.page_tables(response.content.decode())
-    trend = tables["Open risks by band per day (daily snapshots)"]
-    point = trend[-1]
+    # The table lists the days newest first; the day shown is the one to read.
+    shown = (day or timezone.localdate()).isoformat()
+    (point,) = [
+        row for row in tables["Open risks by band per day (daily snapshots)"] if row[0] == shown
+    ]
     heatmap_total = sum(
         gen.first_int(cell)
         for caption, rows in tables.items()
