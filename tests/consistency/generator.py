@@ -154,6 +154,21 @@ def build(specs: list[AssetSpec], *, officer: User, executive: User) -> Built:
                     description=f"Procedure {n}",
                     valid_until=today + dt.timedelta(days=offset) if offset is not None else None,
                 )
+    # One organisation-wide control with valid evidence: GDPR Art. 24 is met for every
+    # asset the GDPR applies to (an implementation counts for everything in its scope).
+    accountability = compliance_services.implementation_create(
+        actor=officer,
+        control=Control.objects.get(code="CTL-ACCOUNTABILITY"),
+        scope="organisation",
+        status="implemented",
+    )
+    compliance_services.evidence_add_link(
+        actor=officer,
+        implementation=accountability,
+        url="https://wiki.example.com/accountability",
+        description="Accountability framework",
+        valid_until=today + dt.timedelta(days=365),
+    )
     # Acceptances that ran out: the nightly sweep reopens their risks.
     risk_services.acceptances_expire(today=today)
     for asset, spec in zip(assets, specs, strict=True):
