@@ -19,6 +19,9 @@ from riskhub.accounts.policy import Role
 from riskhub.accounts.services import api_token_create, user_create
 from riskhub.wsgi import application
 
+# Schema-driven fuzzing is thorough and slow: CI runs it; `make test-fast` leaves it out.
+pytestmark = pytest.mark.fuzz
+
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
