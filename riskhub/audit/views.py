@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.core.paginator import Paginator
@@ -29,6 +28,7 @@ from riskhub.audit.models import AuditEvent
 from riskhub.audit.selectors import AuditFilters, actor_labels, audit_events, event_row
 from riskhub.common.exports import csv_stream
 from riskhub.common.querystrings import query_without
+from riskhub.common.timezones import zone_named
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
@@ -64,11 +64,8 @@ def organisation_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             profile = apps.get_model("inventory", "OrganisationProfile").objects.first()
         except LookupError:
             profile = None
-        if profile is not None and getattr(profile, "time_zone", ""):
-            try:
-                zone = ZoneInfo(profile.time_zone)
-            except (KeyError, ValueError):
-                pass
+        if profile is not None:
+            zone = zone_named(getattr(profile, "time_zone", ""), zone)
         with timezone.override(zone):
             return view(request, *args, **kwargs)
 

@@ -45,6 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from riskhub.common.timezones import zone_named
 from riskhub.compliance.applicability import DateEntry, applies_from
 
 
@@ -203,10 +204,7 @@ def add_calendar_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
 
 def zone_or_utc(name: str) -> ZoneInfo:
     """The organisation's time zone, or UTC when the name is empty or unknown."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(name, ZoneInfo("UTC"))
 
 
 def law_date(
