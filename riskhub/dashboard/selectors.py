@@ -127,18 +127,15 @@ class Scope:
         return self.src.assets.filter(self.filters.asset_q(), inventory_figures.active_q())
 
     def current_assessments(self) -> QuerySet[Any]:
-        qs = self.src.assessments.filter(is_current=True)
-        if self.filters.asset_filtered:
-            qs = qs.filter(asset_id__in=self.src.assets.filter(self.filters.asset_q()).values("id"))
-        return qs
+        """Current (latest approved) assessments of the active assets in the slice."""
+        return self.src.assessments.filter(is_current=True, asset_id__in=self.assets().values("id"))
 
     def current_risks(self) -> QuerySet[Any]:
-        """Risks of the current (latest approved) assessments: the risk register.
-
-        Archived assets are not excluded, so a heatmap count equals what the register
-        shows when the cell is clicked."""
+        """The risk register's risks (``risk.selectors.register_q``) in the slice, so a
+        heatmap count equals what the register shows when the cell is clicked. The
+        history tables cannot join, so a past day goes through the assets of that day."""
         if not self.src.historical and not self.filters.asset_filtered:
-            return self.src.risks.filter(assessment__is_current=True)
+            return self.src.risks.filter(risk_figures.register_q())
         return self.src.risks.filter(assessment_id__in=self.current_assessments().values("id"))
 
 
@@ -325,9 +322,11 @@ def deadlines(sc: Scope) -> Deadlines:
         evidence_window_days=compliance_figures.evidence_expiry_window(),
     )
     window_end = sc.day + dt.timedelta(days=result.review_window_days)
-    acceptances = sc.src.acceptances.filter(risk_figures.expiring_acceptances_q(sc.day))
-    if sc.filters.asset_filtered or sc.src.historical:
-        acceptances = acceptances.filter(risk_id__in=sc.current_risks().values("id"))
+    # Acceptances of the register's risks only: not of a superseded assessment, not of
+    # an archived asset.
+    acceptances = sc.src.acceptances.filter(
+        risk_figures.expiring_acceptances_q(sc.day), risk_id__in=sc.current_risks().values("id")
+    )
     evidence = sc.src.evidence.filter(compliance_figures.expiring_evidence_q(sc.day))
     if sc.filters.asset_filtered:
         evidence = evidence.filter(implementation__asset_id__in=sc.assets().values("id"))

@@ -61,12 +61,7 @@ def snapshot_rows(
         snap.assets += r["n"]
         snap.unassessed += r["unassessed"]
 
-    if src.historical:
-        risks = src.risks.filter(
-            assessment_id__in=src.assessments.filter(is_current=True).values("id")
-        )
-    else:
-        risks = src.risks.filter(assessment__is_current=True)
+    risks = selectors.Scope(filters=selectors.DashboardFilters(), src=src).current_risks()
     for r in (
         risks.values(
             "assessment__asset__business_unit_id",

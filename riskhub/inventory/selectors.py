@@ -34,8 +34,9 @@ BAND_ORDER = list(Asset.RiskBand.values)
 # (``riskhub.risk.selectors.assessed_asset_ids``); the inventory only applies it.
 
 
-def active_q() -> Q:
-    return Q(archived_at__isnull=True)
+def active_q(prefix: str = "") -> Q:
+    """Not archived; `prefix` reaches the asset from another model ("assessment__asset__")."""
+    return Q(**{f"{prefix}archived_at__isnull": True})
 
 
 def unassessed_q(assessed_asset_ids: Any) -> Q:

@@ -65,7 +65,7 @@ def overdue_treatments(*, today: date | None = None) -> int:
     "overdue" figure, the one the dashboard counts)."""
     today = today or timezone.localdate()
     risks = (
-        Risk.objects.filter(selectors.overdue_q(today), assessment__is_current=True)
+        Risk.objects.filter(selectors.overdue_q(today), selectors.register_q())
         .select_related("assessment__asset", "assessment__author", "owner")
         .order_by("due_date")
     )

@@ -12,6 +12,7 @@ from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from riskhub.accounts.models import User
+from riskhub.inventory import selectors as inventory_figures
 from riskhub.inventory.models import Asset, BusinessUnit
 from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.models import (
@@ -225,9 +226,17 @@ class RegisterFilters:
     today: date | None = None
 
 
+def register_q() -> Q:
+    """A risk of the register: in the current (latest approved) assessment of an asset
+    that is not archived. The register, the dashboard, the snapshots, the emails and
+    every report count these and no others: archiving an asset takes its risks out of
+    all of them at once (DESIGN.md "One truth")."""
+    return Q(assessment__is_current=True) & inventory_figures.active_q("assessment__asset__")
+
+
 def register(filters: RegisterFilters) -> QuerySet[Risk]:
-    """Risks of every asset's current (latest approved) assessment."""
-    qs = Risk.objects.filter(assessment__is_current=True).select_related(
+    """The register's risks (``register_q``), filtered and sorted."""
+    qs = Risk.objects.filter(register_q()).select_related(
         "assessment__asset__business_unit", "assessment__matrix", "owner", "threat"
     )
     prefix = "inherent" if filters.basis == "inherent" else "residual"

@@ -172,10 +172,9 @@ def build(specs: list[AssetSpec], *, officer: User, executive: User) -> Built:
     # Acceptances that ran out: the nightly sweep reopens their risks.
     risk_services.acceptances_expire(today=today)
     for asset, spec in zip(assets, specs, strict=True):
-        # Only assets without an approved assessment are archived here: the risks of an
-        # archived asset are a known disagreement between the dashboard (counts them) and
-        # the reports (leave them out); the rule is still to be settled in one home.
-        if spec.archived and spec.assessment != "approved":
+        # Assessed assets are archived too: their risks must leave every surface at once
+        # (riskhub.risk.selectors.register_q).
+        if spec.archived:
             inventory.asset_archive(actor=officer, asset=asset)
     compliance_services.coverage_recompute()
     risk_services.effective_risk_recompute()
