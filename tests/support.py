@@ -78,3 +78,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def examples(n: int) -> int:
+    """How many examples a property test draws: `n` under `make test` and in CI; a
+    quarter of it (at least 3) in `make test-fast`, the inner loop, which sets
+    RISKHUB_TEST_FAST=1."""
+    if os.environ.get("RISKHUB_TEST_FAST") == "1":
+        return max(3, n // 4)
+    return n

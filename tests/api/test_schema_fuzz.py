@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 from riskhub.accounts.policy import Role
 from riskhub.accounts.services import api_token_create, user_create
 from riskhub.wsgi import application
+from tests.support import examples
 
 # Schema-driven fuzzing is thorough and slow: CI runs it; `make test-fast` leaves it out.
 pytestmark = pytest.mark.fuzz
@@ -49,7 +50,12 @@ def error_shape(ctx, response, case) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=examples(8),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_conforms_to_its_schema(case) -> None:  # type: ignore[no-untyped-def]
     admin = user_create(
         actor=None, email=f"fuzz-{uuid.uuid4().hex}@example.com", role=Role.ADMIN, password="x" * 16

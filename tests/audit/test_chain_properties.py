@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from riskhub.audit.services import chain_problems, record_event
 from tests.audit.tampering import tamper
+from tests.support import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ snapshots = st.none() | json_values | deeply_nested
 events = st.lists(st.tuples(snapshots, snapshots, texts), min_size=1, max_size=5)
 
 PROPERTY_SETTINGS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

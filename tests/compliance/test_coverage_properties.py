@@ -47,6 +47,7 @@ from riskhub.compliance.models import (
 from riskhub.compliance.selectors import local_today
 from riskhub.inventory.models import Asset, AssetLink
 from riskhub.reports import selectors as report_selectors
+from tests.support import examples
 
 TOKENS = ["t:a", "t:b", "t:c"]
 RELATIONS = [r.value for r in AssetLink.Relation]
@@ -57,7 +58,7 @@ FRAMEWORKS = ["fw-one", "fw-two"]
 REFS = ["Art. 1", "Art. 2", "Art. 3"]
 
 PROPERTY_SETTINGS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -33,6 +33,7 @@ from riskhub.reports import kinds
 from riskhub.reports.models import Kind
 from riskhub.risk import catalog_loader as risk_catalogs
 from tests.consistency import generator as gen
+from tests.support import examples
 
 pytestmark = pytest.mark.django_db
 BANDS = ("critical", "high", "medium", "low")
@@ -258,7 +259,7 @@ def compare_dossiers(built: gen.Built) -> None:
 
 
 @settings(
-    max_examples=15,
+    max_examples=examples(15),
     deadline=None,
     # Each example writes to the database: no shrinking, the failing example is printed.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -305,7 +306,7 @@ def _move_history_back(days: int) -> None:
 
 
 @settings(
-    max_examples=6,
+    max_examples=examples(6),
     deadline=None,
     # Each example writes to the database: no shrinking, the failing example is printed.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],

@@ -17,6 +17,7 @@ from riskhub.dashboard.selectors import DashboardFilters
 from riskhub.inventory.models import Asset
 from riskhub.risk.models import Risk, RiskMatrix
 from tests.dashboard.factories import make_assessment, make_asset, make_risk, make_unit
+from tests.support import examples
 
 KINDS = Asset.Kind.values
 TIERS = ["", "high", "limited", "minimal"]
@@ -111,7 +112,7 @@ def in_slice(asset: Asset, f: DashboardFilters) -> bool:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
