@@ -24,7 +24,7 @@ class SectionSerializer(serializers.Serializer):
     title = serializers.CharField()
     laws = serializers.ListField(child=serializers.CharField())
     provisions = serializers.SerializerMethodField()
-    fields = serializers.SerializerMethodField()
+    questions = serializers.SerializerMethodField()
 
     def get_provisions(self, section: catalog.Section) -> list[dict[str, str]]:
         return [
@@ -32,7 +32,7 @@ class SectionSerializer(serializers.Serializer):
             for p in section.provisions
         ]
 
-    def get_fields(self, section: catalog.Section) -> list[dict[str, Any]]:
+    def get_questions(self, section: catalog.Section) -> list[dict[str, Any]]:
         return [
             {
                 "key": f.key,

@@ -105,7 +105,7 @@ class Template:
     control: str
     anchors: tuple[tuple[str, str], ...]
     recommend_first_when_laws: int
-    validity_days: int
+    validity_months: int
     sections: tuple[Section, ...]
 
     @property
@@ -205,7 +205,7 @@ def parse(data: dict[str, Any]) -> Template:
         control=str(data["control"]),
         anchors=anchors,
         recommend_first_when_laws=int(data.get("recommend_first_when_laws") or 2),
-        validity_days=int(data["validity_days"]),
+        validity_months=int(data["validity_months"]),
         sections=tuple(sections),
     )
 

@@ -30,6 +30,7 @@ from riskhub.compliance.models import Control, ControlImplementation, Evidence
 from riskhub.impact import catalog, documents, selectors
 from riskhub.impact.models import ImpactAssessment
 from riskhub.inventory.models import Asset
+from riskhub.risk.services import add_months
 
 NOUN = "impact assessment"
 
@@ -256,7 +257,7 @@ def assessment_approve(
     current.reviewed_at = timezone.now()
     current.review_comments = comments.strip()
     current.approved_on = today
-    current.valid_until = today + dt.timedelta(days=template.validity_days)
+    current.valid_until = add_months(today, template.validity_months)
     current.version += 1
     current.save()
     current.evidence = _file_evidence(actor, current, template)

@@ -182,7 +182,7 @@ def test_approval_files_the_pdf_as_evidence_and_closes_the_three_laws_gaps(
         actor=executive, assessment=item, comments="Approved.", today=today
     )
     assert item.status == "approved"
-    assert item.valid_until == today + dt.timedelta(days=1095)
+    assert item.valid_until == dt.date(2030, 3, 1)  # three years (11 CCR 7155)
     evidence = item.evidence
     assert evidence is not None and evidence.valid_until == item.valid_until
     assert len(evidence.sha256) == 64 and evidence.content_type == "application/pdf"
