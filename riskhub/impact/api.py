@@ -188,28 +188,19 @@ class ImpactAssessmentViewSet(
         )
         return Response(self._fresh(item))
 
-    @extend_schema(request=ReviewSerializer, responses=ImpactAssessmentSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request: Request, uuid: str | None = None) -> Response:
+    def _review(self, request: Request, decide: Any) -> Response:
         data = ReviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.get_object()
-        services.assessment_approve(
-            actor=request.user,  # type: ignore[arg-type]
-            assessment=item,
-            comments=data.validated_data["comments"],
-        )
+        decide(actor=request.user, assessment=item, comments=data.validated_data["comments"])
         return Response(self._fresh(item))
+
+    @extend_schema(request=ReviewSerializer, responses=ImpactAssessmentSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, uuid: str | None = None) -> Response:
+        return self._review(request, services.assessment_approve)
 
     @extend_schema(request=ReviewSerializer, responses=ImpactAssessmentSerializer)
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_for_changes(self, request: Request, uuid: str | None = None) -> Response:
-        data = ReviewSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        item = self.get_object()
-        services.assessment_return(
-            actor=request.user,  # type: ignore[arg-type]
-            assessment=item,
-            comments=data.validated_data["comments"],
-        )
-        return Response(self._fresh(item))
+        return self._review(request, services.assessment_return)

@@ -168,7 +168,7 @@ def edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
             except EditConflict as exc:
                 conflict = exc
                 data = request.POST.copy()
-                data["version"] = str(exc.current.version)
+                data["version"] = str(exc.version)
                 form = AnswersForm(data, sections=context["sections"])
                 form.is_valid()
                 item = _assessment(uuid)
