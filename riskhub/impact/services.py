@@ -35,15 +35,13 @@ from riskhub.risk.services import add_months
 NOUN = "impact assessment"
 
 
-def _event(actor: User | None, action: str, assessment: ImpactAssessment, **data: Any) -> None:
-    record_event(
-        actor=actor,
-        action=action,
-        object_type="impact_assessment",
-        object_id=assessment.uuid,
-        object_repr=str(assessment),
-        **data,
-    )
+def _subject(assessment: ImpactAssessment) -> dict[str, Any]:
+    """What an audit event about the assessment names."""
+    return {
+        "object_type": "impact_assessment",
+        "object_id": assessment.uuid,
+        "object_repr": str(assessment),
+    }
 
 
 def clean_answers(template: catalog.Template, answers: Mapping[str, Any]) -> dict[str, str]:
@@ -108,10 +106,10 @@ def assessment_start(*, actor: User, asset: Asset) -> ImpactAssessment:
         updated_by=actor,
     )
     assessment.contributors.add(actor)
-    _event(
-        actor,
-        "impact_assessment.start",
-        assessment,
+    record_event(
+        actor=actor,
+        action="impact_assessment.start",
+        **_subject(assessment),
         after={
             "status": assessment.status,
             "catalog": row.version,
@@ -180,10 +178,10 @@ def assessment_submit(
     current.save()
     # Submitting vouches for the content: the submitter may not then decide on it.
     current.contributors.add(actor)
-    _event(
-        actor,
-        "impact_assessment.submit",
-        current,
+    record_event(
+        actor=actor,
+        action="impact_assessment.submit",
+        **_subject(current),
         before={"status": before},
         after={"status": current.status, "laws": laws},
     )
@@ -235,10 +233,10 @@ def assessment_return(
     current.review_comments = comments.strip()
     current.version += 1
     current.save()
-    _event(
-        actor,
-        "impact_assessment.return",
-        current,
+    record_event(
+        actor=actor,
+        action="impact_assessment.return",
+        **_subject(current),
         before={"status": ImpactAssessment.Status.IN_REVIEW},
         after={"status": current.status, "comments": current.review_comments},
     )
@@ -262,10 +260,10 @@ def assessment_approve(
     current.save()
     current.evidence = _file_evidence(actor, current, template)
     current.save(update_fields=["evidence"])
-    _event(
-        actor,
-        "impact_assessment.approve",
-        current,
+    record_event(
+        actor=actor,
+        action="impact_assessment.approve",
+        **_subject(current),
         before={"status": ImpactAssessment.Status.IN_REVIEW},
         after={
             "status": current.status,
