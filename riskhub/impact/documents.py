@@ -1,6 +1,7 @@
 """The approved impact assessment as a document: a PDF/A-3b rendered through the
 reports' WeasyPrint path (local static files only, never the network) with the
-assessment's data embedded as JSON, filed as evidence (hashed on upload)."""
+assessment's data embedded as JSON and signed with the reports' certificate, filed as
+evidence (hashed on upload)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 from riskhub.impact import catalog
 from riskhub.impact.models import ImpactAssessment
 from riskhub.inventory import selectors as inventory_selectors
+from riskhub.reports import signing
 from riskhub.reports.pdf import render_pdf
 
 
@@ -63,5 +65,9 @@ def render(assessment: ImpactAssessment) -> bytes:
     }
     html = render_to_string("impact/document.html", context)
     payload = json.dumps(data(assessment), cls=DjangoJSONEncoder, indent=2).encode()
-    pdf, _pages = render_pdf(html, data_json=payload)
-    return pdf
+    pdf, _pages = render_pdf(html, data_json=payload, pdf_identifier=assessment.uuid.hex.encode())
+    # Signed like the reports (PAdES, RiskHub's report-signing certificate).
+    return signing.sign_pdf(
+        pdf,
+        reason=f"RiskHub impact assessment {assessment.uuid}, approved by {assessment.reviewer}",
+    )

@@ -6,6 +6,7 @@ gaps of AI Act Art 27, GDPR Art 35 and 11 CCR 7150-7157 (coverage.py decides).""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from typing import Any
 
@@ -19,6 +20,7 @@ from riskhub.common.updates import EditConflict
 from riskhub.compliance.models import ControlImplementation, RequirementStatus
 from riskhub.impact import services
 from riskhub.impact.models import ImpactAssessment
+from riskhub.reports.signing import check_signature
 
 from .conftest import CREDIT_SCORING, GDPR_ONLY
 
@@ -192,7 +194,10 @@ def test_approval_files_the_pdf_as_evidence_and_closes_the_three_laws_gaps(
     assert implementation.status == ControlImplementation.Status.IMPLEMENTED
     # The document says what was approved, by whom, against which provisions.
     with evidence.file.open("rb") as handle:
-        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages)
+        data = handle.read()
+    assert hashlib.sha256(data).hexdigest() == evidence.sha256
+    assert check_signature(data).valid
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert "Loan scorer" in text and "Art 27(1)(a)" in text and "11 CCR 7152" in text
     assert "Bias testing each quarter" in text and str(executive) in text
     after = statuses()
