@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "riskhub.inventory",
     "riskhub.risk",
     "riskhub.compliance",
+    "riskhub.impact",
     "riskhub.incidents",
     "riskhub.dashboard",
     "riskhub.reports",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("inventory/", include("riskhub.inventory.urls")),
     path("assessments/", include("riskhub.risk.urls")),
     path("compliance/", include("riskhub.compliance.urls")),
+    path("impact/", include("riskhub.impact.urls")),
     path("incidents/", include("riskhub.incidents.urls")),
     path("reports/", include("riskhub.reports.urls")),
     path("audit/", include("riskhub.audit.urls")),

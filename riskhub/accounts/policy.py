@@ -49,6 +49,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # decision makers
     "risk.review": frozenset({_E, _ADM}),
     "risk.accept": frozenset({_E, _ADM}),
+    # Approving or returning an integrated impact assessment (riskhub.impact); nobody
+    # reviews one they contributed to (riskhub.impact.services.review_refusal).
+    "impact.review": frozenset({_E, _ADM}),
     # oversight
     "audit.view": frozenset({_E, _A, _ADM}),
     # Verifying the chain is the auditors' check (and the admins'); executives read

@@ -315,18 +315,65 @@ class GapCloser:
     frameworks: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class Bundle:
+    """A control whose one record meets several laws' duties at once (the integrated
+    impact assessment: AI Act Art 27, GDPR Art 35, 11 CCR 7150-7157). It is recommended
+    first for an asset where at least `minimum` of those laws' duties apply, and not
+    recommended where fewer do: there the single-law control is the proportionate one.
+    `laws` holds, per asset, the laws whose duty applies to it."""
+
+    control: int
+    laws: Mapping[int, frozenset[str]]
+    minimum: int = 2
+
+    def recommended_for(self, asset: int) -> bool:
+        return len(self.laws.get(asset, ())) >= self.minimum
+
+
 def rank_closers(
-    open_items: Iterable[tuple[int, int, str]], mappings: dict[int, RequirementMapping]
+    open_items: Iterable[tuple[int, int, str]],
+    mappings: dict[int, RequirementMapping],
+    bundles: Iterable[Bundle] = (),
 ) -> list[GapCloser]:
     """Controls ranked by how many open (asset, requirement) pairs they would close,
-    across all frameworks. `open_items` holds (asset, requirement, framework slug)."""
+    across all frameworks. `open_items` holds (asset, requirement, framework slug).
+    A bundle counts only the assets it is recommended for, and ranks first when it is
+    recommended for any."""
+    by_control = {bundle.control: bundle for bundle in bundles}
     closers: dict[int, GapCloser] = {}
     for asset_id, requirement_id, framework in open_items:
         mapping = mappings.get(requirement_id)
         if mapping is None:
             continue
         for control in mapping.full:
+            bundle = by_control.get(control)
+            if bundle is not None and not bundle.recommended_for(asset_id):
+                continue
             closer = closers.setdefault(control, GapCloser(control))
             closer.closes.add((asset_id, requirement_id))
             closer.frameworks.add(framework)
-    return sorted(closers.values(), key=lambda c: (-len(c.closes), c.control))
+    return sorted(
+        closers.values(), key=lambda c: (c.control not in by_control, -len(c.closes), c.control)
+    )
+
+
+def order_closers(
+    asset: int,
+    controls: Iterable[int],
+    rank_of: Mapping[int, int],
+    bundles: Iterable[Bundle] = (),
+) -> list[int]:
+    """The controls that would close one open requirement of one asset, best first: a
+    bundle recommended for the asset leads, one not recommended for it comes last, the
+    rest follow their overall rank."""
+    by_control = {bundle.control: bundle for bundle in bundles}
+    last = len(rank_of) + 1
+
+    def key(control: int) -> tuple[int, int, int]:
+        bundle = by_control.get(control)
+        if bundle is None:
+            return (1, rank_of.get(control, last), control)
+        return (0 if bundle.recommended_for(asset) else 2, 0, control)
+
+    return sorted(controls, key=key)

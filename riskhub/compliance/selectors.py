@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +16,12 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.compliance import applicability
 from riskhub.compliance.coverage import (
+    Bundle,
     Catalog,
     GapCloser,
     ImplementationFacts,
     RequirementMapping,
+    order_closers,
     rank_closers,
 )
 from riskhub.compliance.models import (
@@ -365,6 +367,20 @@ class GapReport:
     ranked: list[tuple[Control, int, list[str]]]
 
 
+# Providers of the controls that integrate several laws' duties (coverage.Bundle); an
+# app that owns such a control registers one in its AppConfig.ready (riskhub.impact).
+_BUNDLE_PROVIDERS: list[Callable[[], Bundle | None]] = []
+
+
+def register_bundles(provider: Callable[[], Bundle | None]) -> None:
+    if provider not in _BUNDLE_PROVIDERS:
+        _BUNDLE_PROVIDERS.append(provider)
+
+
+def gap_bundles() -> list[Bundle]:
+    return [bundle for provider in _BUNDLE_PROVIDERS if (bundle := provider()) is not None]
+
+
 def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
     """Open requirements by asset for one framework, each with the controls that would
     close it, and the controls ranked by how many open requirements they close across
@@ -373,7 +389,8 @@ def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
     controls = {c.pk: c for c in Control.objects.filter(retired=False)}
     open_statuses = RequirementStatus.objects.filter(status__in=["gap", "partial"])
     all_open = open_statuses.values_list("asset_id", "requirement_id", "framework__slug")
-    ranked = rank_closers(all_open.iterator(chunk_size=5000), mappings)
+    bundles = gap_bundles()
+    ranked = rank_closers(all_open.iterator(chunk_size=5000), mappings, bundles)
     framework_rows = (
         open_statuses.filter(framework=framework)
         .select_related("asset", "requirement")
@@ -384,10 +401,11 @@ def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
     rows = []
     for status in framework_rows[:limit]:
         mapping = mappings.get(status.requirement_id, RequirementMapping())
-        closers = sorted(
-            (controls[c] for c in mapping.full if c in controls),
-            key=lambda c: rank_of.get(c.pk, 10**9),
-        )
+        closers = [
+            controls[c]
+            for c in order_closers(status.asset_id, mapping.full, rank_of, bundles)
+            if c in controls
+        ]
         rows.append(
             GapRow(
                 status.asset_id,

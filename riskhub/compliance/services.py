@@ -297,8 +297,11 @@ def implementation_create(
     due_date: dt.date | None = None,
     last_verified: dt.date | None = None,
     next_verification: dt.date | None = None,
+    permission: str = "compliance.edit",
 ) -> ControlImplementation:
-    require(actor, "compliance.edit")
+    """`permission`: the one the actor needs; a workflow that files its own evidence
+    (the impact assessment's approval, "impact.review") names its own."""
+    require(actor, permission)
     implementation = ControlImplementation(
         control=control,
         scope=scope,
@@ -328,11 +331,16 @@ def implementation_create(
 
 @transaction.atomic
 def implementation_update(
-    *, actor: User, implementation: ControlImplementation, **fields: Any
+    *,
+    actor: User,
+    implementation: ControlImplementation,
+    permission: str = "compliance.edit",
+    **fields: Any,
 ) -> ControlImplementation:
     """Change an implementation's status and follow-up; `reviewed=True` clears the
-    "needs review" flag. Other fields (the control, the scope) never change here."""
-    require(actor, "compliance.edit")
+    "needs review" flag. Other fields (the control, the scope) never change here.
+    `permission` as in `implementation_create`."""
+    require(actor, permission)
     changes = {k: v for k, v in fields.items() if k in IMPLEMENTATION_FIELDS}
     if isinstance(changes.get("justification"), str):
         changes["justification"] = changes["justification"].strip()
@@ -434,10 +442,12 @@ def evidence_add_file(
     description: str,
     valid_until: dt.date | None = None,
     size: int | None = None,
+    permission: str = "compliance.edit",
 ) -> Evidence:
     """Validate the file by its content, then store it under an unguessable name.
-    A refused file raises ValidationError and nothing is stored."""
-    require(actor, "compliance.edit")
+    A refused file raises ValidationError and nothing is stored. `permission` as in
+    `implementation_create`."""
+    require(actor, permission)
     _validate_evidence_fields(description, valid_until)
     try:
         checked = uploads.check_upload(file, name, size)

@@ -30,6 +30,8 @@ from riskhub.accounts.services import api_token_create, user_create
 from riskhub.compliance import catalog_loader as compliance_catalogs
 from riskhub.compliance import services as compliance_services
 from riskhub.compliance.models import Control, Evidence
+from riskhub.impact import catalog_loader as impact_catalogs
+from riskhub.impact import services as impact_services
 from riskhub.incidents import services as incident_services
 from riskhub.inventory import services as inventory
 from riskhub.inventory.models import Asset
@@ -118,6 +120,7 @@ def world(
     services the views and API use."""
     risk_catalogs.load(stdout=io.StringIO())
     compliance_catalogs.load(stdout=io.StringIO())
+    impact_catalogs.load(stdout=io.StringIO())
     f: dict[str, str] = {}
 
     def p(label: str) -> str:
@@ -258,6 +261,14 @@ def world(
             description=p("evidence_link.description"),
         )
         objects.update(control=control, implementation=implementation, evidence=evidence)
+        # Impact assessment: answers to free-text questions.
+        impact = impact_services.assessment_start(actor=officer, asset=system)
+        objects["impact"] = impact_services.assessment_save(
+            actor=officer,
+            assessment=impact,
+            expected_version=impact.version,
+            answers={"purpose": p("impact.purpose"), "harms": p("impact.harms")},
+        )
         # Incidents: title, description and a timeline entry.
         incident = incident_services.incident_create(
             actor=officer,
@@ -337,6 +348,13 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "compliance:implementation_detail": {"implementation_uuid": o["implementation"].uuid},
         "compliance:implementation_edit": {"implementation_uuid": o["implementation"].uuid},
         "compliance:evidence_upload": {"implementation_uuid": o["implementation"].uuid},
+        "impact:asset": {"asset_uuid": w.system.uuid},
+        "impact:start": {"asset_uuid": w.system.uuid},
+        "impact:detail": {"uuid": o["impact"].uuid},
+        "impact:edit": {"uuid": o["impact"].uuid},
+        "impact:submit": {"uuid": o["impact"].uuid},
+        "impact:approve": {"uuid": o["impact"].uuid},
+        "impact:return": {"uuid": o["impact"].uuid},
         "incidents:detail": {"uuid": o["incident"].uuid},
         "incidents:notify": {"uuid": o["incident"].uuid},
         "incidents:action": {"uuid": o["incident"].uuid},
@@ -387,6 +405,7 @@ def _page_urls(w: World) -> list[str]:
         "compliance:controls",
         "compliance:implementations",
         "compliance:gaps",
+        "impact:index",
         "incidents:index",
         "reports:index",
         "audit:list",
@@ -1057,6 +1076,7 @@ def test_a_list_where_an_object_is_expected_is_a_400_in_the_error_shape(client_f
     for url in (
         "/api/v1/assets/",
         "/api/v1/assessments/",
+        "/api/v1/impact-assessments/",
         "/api/v1/incidents/",
         "/api/v1/reports/",
     ):
@@ -1238,3 +1258,24 @@ def test_an_ordinary_multipart_upload_with_unicode_still_works(
     evidence = Evidence.objects.get()
     assert evidence.description == "Prüfbericht – Größe ✓"
     assert evidence.original_name == "Prüfbericht.pdf"
+
+
+def test_wrong_types_and_bad_characters_in_impact_answers_are_a_400(world: World) -> None:
+    """Answers are keyed text: a list, a number, a NUL byte or an unknown question is a
+    400 in the one error shape, and the draft keeps what it had."""
+    client = Client()
+    client.force_login(world.officer)
+    item = world.objects["impact"]
+    url = f"/api/v1/impact-assessments/{item.uuid}/"
+    for body in (
+        {"version": item.version, "answers": ["purpose"]},
+        {"version": item.version, "answers": {"purpose": ["a"]}},
+        {"version": item.version, "answers": {"purpose": "a\u0000b"}},
+        {"version": item.version, "answers": {"no_such_question": "x"}},
+        {"version": "one", "answers": {}},
+    ):
+        response = client.patch(url, body, content_type="application/json")
+        assert response.status_code == 400, (body, response.content)
+        assert set(response.json()) == {"error"}
+    item.refresh_from_db()
+    assert item.answers["purpose"] == world.fields["impact.purpose"]

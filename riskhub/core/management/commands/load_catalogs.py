@@ -12,7 +12,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-LOADERS = ["riskhub.risk.catalog_loader", "riskhub.compliance.catalog_loader"]
+LOADERS = [
+    "riskhub.risk.catalog_loader",
+    "riskhub.compliance.catalog_loader",
+    "riskhub.impact.catalog_loader",  # names compliance requirements and a control
+]
 
 
 class Command(BaseCommand):
