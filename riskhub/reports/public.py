@@ -94,11 +94,12 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     _switched_on()
     verdict = None
     status = 200
+    refused = ""
     form = PublicVerifyForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        if not PublicVerifyThrottle().allow_request(request, None):
+        if not PublicVerifyThrottle().allow_request(request, None):  # type: ignore[arg-type]
             form = PublicVerifyForm()
-            form.add_error(None, "Too many checks from your address. Wait and try again.")
+            refused = "Too many checks from your address. Wait an hour and try again."
             status = 429
         elif form.is_valid():
             verdict = verification.verify_bytes(form.cleaned_data["file"].read())
@@ -109,6 +110,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
         "reports/public_verify.html",
         {
             "form": form,
+            "refused": refused,
             "verdict": verdict,
             "public": verdict.public_dict() if verdict else None,
             "max_mb": settings.REPORT_PUBLIC_VERIFY_MAX_BYTES // (1024 * 1024),
@@ -146,7 +148,7 @@ def verify_api(request: Request) -> Response:
     return Response(verification.verify_bytes(upload.read()).public_dict())
 
 
-verify_api.cls.riskhub_permission = None  # public: no role, no login
+verify_api.cls.riskhub_permission = None  # type: ignore[attr-defined]  # public: no login
 
 
 def certificate_facts() -> dict[str, Any]:
@@ -201,4 +203,4 @@ def signing_certificate_api(request: Request) -> Response:
     return Response(certificate_facts())
 
 
-signing_certificate_api.cls.riskhub_permission = None  # public: no role, no login
+signing_certificate_api.cls.riskhub_permission = None  # type: ignore[attr-defined]  # public

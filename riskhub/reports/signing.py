@@ -406,6 +406,11 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "RiskHub") -> bytes:
         HTTPTimeStamper(tsa_url, timeout=settings.REPORT_TSA_TIMEOUT_SECONDS) if tsa_url else None
     )
     ltv = bool(tsa_url) and settings.REPORT_SIGNING_LTV
+    if ltv and not settings.REPORT_TSA_TRUST:
+        raise ImproperlyConfigured(
+            "REPORT_SIGNING_LTV needs REPORT_TSA_TRUST: the time-stamping authority's root "
+            "certificate(s), to validate the timestamp's chain."
+        )
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=SigSeedSubFilter.PADES,
