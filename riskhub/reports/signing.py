@@ -390,6 +390,41 @@ def _mtime(found: SigningMaterial) -> float:
     return path.stat().st_mtime if path is not None else 0.0
 
 
+def _keep_pdfa_consistent(writer: Any) -> None:
+    """The signing revision keeps the document PDF/A-3b: pyHanko writes its own name as
+    the XMP producer and appends it to the document-information producer, and stamps
+    both modification dates from separate clock reads. Give both the same producer and
+    the same dates to the second, and list the embedded data file once in /AF (the
+    renderer lists it twice)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.metadata import model
+
+    try:
+        info = writer.trailer["/Info"]
+    except KeyError:
+        info = None
+    if info is not None:
+        info["/Producer"] = generic.TextStringObject(model.VENDOR)
+        try:
+            writer.document_meta.created = generic.parse_pdf_date(str(info["/CreationDate"]))
+        except (KeyError, ValueError):
+            pass
+    writer.document_meta.last_modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    files = writer.root.get("/AF")
+    if files is not None:
+        unique: list[Any] = []
+        for entry in files:
+            key = entry.reference if isinstance(entry, generic.IndirectObject) else entry
+            if all(
+                key != (e.reference if isinstance(e, generic.IndirectObject) else e)
+                for e in unique
+            ):
+                unique.append(entry)
+        if len(unique) != len(files):
+            writer.root["/AF"] = generic.ArrayObject(unique)
+            writer.update_root()
+
+
 def sign_pdf(data: bytes, *, reason: str, location: str = "RiskHub") -> bytes:
     """Sign `data` (the final PDF) and return the signed bytes: PAdES B-B, or B-T with a
     timestamp from REPORT_TSA_URL, and B-LT (validation data added) with REPORT_SIGNING_LTV."""
@@ -430,6 +465,7 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "RiskHub") -> bytes:
 
     def work() -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(data))
+        _keep_pdfa_consistent(writer)
         out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
         return out.getvalue()  # type: ignore[no-any-return]
 
