@@ -135,7 +135,14 @@ def report_context() -> dict[str, str]:
     from riskhub.common.mail import absolute_url
 
     found = material()
+    if not settings.REPORT_TSA_URL:
+        profile = "PAdES B-B (signing time from this deployment's clock)"
+    elif settings.REPORT_SIGNING_LTV:
+        profile = "PAdES B-LT (RFC 3161 timestamp, validation data embedded)"
+    else:
+        profile = "PAdES B-T (RFC 3161 timestamp)"
     return {
+        "signing_profile": profile,
         "signing_subject": found.subject,
         "signing_fingerprint": fingerprint_display(found.fingerprint),
         "signing_certificate_url": absolute_url(reverse("reports:signing_certificate")),
@@ -416,8 +423,7 @@ def _keep_pdfa_consistent(writer: Any) -> None:
         for entry in files:
             key = entry.reference if isinstance(entry, generic.IndirectObject) else entry
             if all(
-                key != (e.reference if isinstance(e, generic.IndirectObject) else e)
-                for e in unique
+                key != (e.reference if isinstance(e, generic.IndirectObject) else e) for e in unique
             ):
                 unique.append(entry)
         if len(unique) != len(files):

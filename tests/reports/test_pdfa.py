@@ -12,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 
 from riskhub.reports import pdf
 from tests.reports.pdfa import pdfa3b_problems
-from tests.reports.tsa import serve_tsa
+from tests.reports.tsa import configured_tsa
 
 KINDS = {
     "framework-compliance": {"framework": "eu-ai-act"},
@@ -39,9 +39,7 @@ def test_every_signed_kind_passes_the_pdfa3b_checks(world: Any, render: Any, kin
 def test_a_timestamped_b_lt_report_still_passes(
     world: Any, render: Any, settings: Any, tmp_path: Path
 ) -> None:
-    with serve_tsa(tmp_path) as tsa:
-        settings.REPORT_TSA_URL = tsa.url
-        settings.REPORT_TSA_TRUST = str(tsa.root_pem)
+    with configured_tsa(settings, tmp_path):
         data = _bytes(render("executive-summary"))
     assert "/DSS" in PdfReader(io.BytesIO(data)).trailer["/Root"]
     assert pdfa3b_problems(data) == []

@@ -4,7 +4,6 @@ printed on each report and published, and the public check page and API."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 import subprocess
@@ -15,9 +14,8 @@ import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,7 +28,7 @@ from pypdf import PdfReader
 from riskhub.accounts.policy import Role
 from riskhub.reports import pdf, signing
 from riskhub.reports.models import Report
-from tests.reports.tsa import serve_tsa
+from tests.reports.tsa import asn1, configured_tsa, issue, serve_tsa
 
 SMALL_HTML = "<html><head><title>Signed</title></head><body><p>Signed text</p></body></html>"
 
@@ -47,55 +45,20 @@ def own_var(settings: Any, tmp_path: Path) -> Path:
     return settings.VAR_DIR
 
 
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
 def _org_pki(*, leaf_ca: bool = False, code_signing: bool = False) -> dict[str, Any]:
     """An organisation's CA and a certificate it issued."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Example Corp Issuing CA"))
-        .issuer_name(_name("Example Corp Issuing CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=90))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
-        )
-        .sign(ca_key, hashes.SHA256())
+    ca = issue("Example Corp Issuing CA", ca=True, days=90)
+    leaf = issue(
+        "Example Corp document signing",
+        by=ca,
+        ca=leaf_ca,
+        eku=[ExtendedKeyUsageOID.CODE_SIGNING] if code_signing else None,
     )
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Example Corp document signing"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=leaf_ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, leaf_ca, False, False, False), True
-        )
-    )
-    if code_signing:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
-        )
-    return {"ca": ca, "key": key, "cert": builder.sign(ca_key, hashes.SHA256())}
+    return {"ca": ca.cert, "key": leaf.key, "cert": leaf.cert}
 
 
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def _signed_small_pdf() -> bytes:
@@ -106,7 +69,10 @@ def _signed_small_pdf() -> bytes:
 def _pyhanko_status(data: bytes, roots: list[asn1_x509.Certificate]) -> Any:
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    return validate_pdf_signature(reader.embedded_signatures[-1], context)
+    # Off any event loop a browser test's Playwright left running in this process.
+    return signing._off_loop(
+        lambda: validate_pdf_signature(reader.embedded_signatures[-1], context)
+    )
 
 
 def _tampered(data: bytes) -> bytes:
@@ -148,11 +114,11 @@ def test_a_signature_validates_with_pyhanko_against_the_local_ca_as_trust_root(
 ) -> None:
     signed = _signed_small_pdf()
     ca = x509.load_pem_x509_certificate(signing.material().chain_pem[0])
-    status = _pyhanko_status(signed, [_asn1(ca)])
+    status = _pyhanko_status(signed, [asn1(ca)])
     assert status.bottom_line, status.pretty_print_details()
     # A verifier who trusts some other root does not trust it.
     stranger = _org_pki()["ca"]
-    assert not _pyhanko_status(signed, [_asn1(stranger)]).trusted
+    assert not _pyhanko_status(signed, [asn1(stranger)]).trusted
 
 
 def test_the_organisations_pkcs12_signs_and_validates_against_its_ca(
@@ -172,8 +138,8 @@ def test_the_organisations_pkcs12_signs_and_validates_against_its_ca(
     settings.REPORT_SIGNING_PKCS12 = str(bundle)
     settings.REPORT_SIGNING_PKCS12_PASSWORD = "s3cret"
     signed = _signed_small_pdf()
-    status = _pyhanko_status(signed, [_asn1(pki["ca"])])
-    assert status.bottom_line and status.signing_cert.subject == _asn1(pki["cert"]).subject
+    status = _pyhanko_status(signed, [asn1(pki["ca"])])
+    assert status.bottom_line and status.signing_cert.subject == asn1(pki["cert"]).subject
     check = signing.check_signature(signed)
     assert check.valid and "Example Corp document signing" in check.signer
     assert signing.material().fingerprint == pki["cert"].fingerprint(hashes.SHA256()).hex()
@@ -197,7 +163,7 @@ def test_the_organisations_pem_files_with_an_encrypted_key_and_a_chain(
     settings.REPORT_SIGNING_KEY_PASSWORD = "pw"
     settings.REPORT_SIGNING_CHAIN = str(tmp_path / "chain.pem")
     signed = _signed_small_pdf()
-    assert _pyhanko_status(signed, [_asn1(pki["ca"])]).bottom_line
+    assert _pyhanko_status(signed, [asn1(pki["ca"])]).bottom_line
     assert signing.check_signature(signed).valid
     assert signing.material().bundle_pem == _pem(pki["cert"]) + _pem(pki["ca"])
 
@@ -230,9 +196,7 @@ def test_a_ca_or_code_signing_certificate_is_refused(
 def test_a_report_carries_a_timestamp_from_the_tsa_and_b_lt_validation_data(
     world: Any, render: Any, settings: Any, tmp_path: Path
 ) -> None:
-    with serve_tsa(tmp_path) as tsa:
-        settings.REPORT_TSA_URL = tsa.url
-        settings.REPORT_TSA_TRUST = str(tsa.root_pem)
+    with configured_tsa(settings, tmp_path) as tsa:
         report = render("executive-summary")
         assert report.status == Report.Status.SUCCEEDED, report.error
         assert tsa.requests, "the TSA was never asked"
@@ -246,7 +210,7 @@ def test_a_report_carries_a_timestamp_from_the_tsa_and_b_lt_validation_data(
             serialization.Encoding.DER
         )
     )
-    local_ca = _asn1(x509.load_pem_x509_certificate(signing.material().chain_pem[0]))
+    local_ca = asn1(x509.load_pem_x509_certificate(signing.material().chain_pem[0]))
     status = _pyhanko_status(data, [local_ca, tsa_root])
     assert status.bottom_line
     stamp = status.timestamp_validity
@@ -262,9 +226,7 @@ def test_a_report_carries_a_timestamp_from_the_tsa_and_b_lt_validation_data(
 def test_without_ltv_the_signature_is_timestamped_but_has_no_dss(
     own_var: Path, settings: Any, tmp_path: Path
 ) -> None:
-    with serve_tsa(tmp_path) as tsa:
-        settings.REPORT_TSA_URL = tsa.url
-        settings.REPORT_TSA_TRUST = str(tsa.root_pem)
+    with configured_tsa(settings, tmp_path):
         settings.REPORT_SIGNING_LTV = False
         signed = _signed_small_pdf()
     check = signing.check_signature(signed)

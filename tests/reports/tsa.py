@@ -38,59 +38,60 @@ def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def _certificates() -> tuple[x509.Certificate, x509.Certificate, Any]:
+@dataclass
+class Issued:
+    cert: x509.Certificate
+    key: Any
+
+
+def issue(
+    common: str,
+    *,
+    by: Issued | None = None,
+    ca: bool = False,
+    eku: list[Any] | None = None,
+    days: int = 30,
+) -> Issued:
+    """A test certificate (RSA 2048): a self-signed root when `by` is None. A CA may
+    sign certificates; anything else gets digitalSignature and nonRepudiation."""
     now = dt.datetime.now(dt.UTC)
-    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    root = (
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(_name("Test TSA root"))
-        .issuer_name(_name("Test TSA root"))
-        .public_key(root_key.public_key())
+        .subject_name(_name(common))
+        .issuer_name(by.cert.subject if by else _name(common))
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
+            x509.KeyUsage(not ca, not ca, False, False, False, ca, ca, False, False), critical=True
         )
-        .sign(root_key, hashes.SHA256())
     )
-    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    tsa = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Test TSA"))
-        .issuer_name(root.subject)
-        .public_key(tsa_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), True
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )
-    return root, tsa, tsa_key
+    if eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=True)
+    return Issued(builder.sign(by.key if by else key, hashes.SHA256()), key)
 
 
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+def asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 @contextmanager
 def serve_tsa(folder: Path) -> Iterator[LoopbackTSA]:
-    root, tsa, tsa_key = _certificates()
+    root = issue("Test TSA root", ca=True)
+    tsa = issue("Test TSA", by=root, eku=[ExtendedKeyUsageOID.TIME_STAMPING])
     stamper = DummyTimeStamper(
-        tsa_cert=_asn1(tsa),
+        tsa_cert=asn1(tsa.cert),
         tsa_key=keys.PrivateKeyInfo.load(
-            tsa_key.private_bytes(
+            tsa.key.private_bytes(
                 serialization.Encoding.DER,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
         ),
-        certs_to_embed=[_asn1(root)],
+        certs_to_embed=[asn1(root.cert)],
     )
     seen: list[bytes] = []
 
@@ -118,10 +119,19 @@ def serve_tsa(folder: Path) -> Iterator[LoopbackTSA]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     root_pem = folder / "tsa-root.pem"
-    root_pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    root_pem.write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
     try:
         yield LoopbackTSA(f"http://127.0.0.1:{server.server_address[1]}/tsa", root_pem, seen)
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def configured_tsa(settings: Any, folder: Path) -> Iterator[LoopbackTSA]:
+    """The loopback TSA, named in REPORT_TSA_URL with its root in REPORT_TSA_TRUST."""
+    with serve_tsa(folder) as tsa:
+        settings.REPORT_TSA_URL = tsa.url
+        settings.REPORT_TSA_TRUST = str(tsa.root_pem)
+        yield tsa
