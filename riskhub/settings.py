@@ -368,6 +368,29 @@ ACCEPTANCE_EXPIRY_WINDOW_DAYS = env_int(
 )
 EVIDENCE_EXPIRY_WINDOW_DAYS = env_int("EVIDENCE_EXPIRY_WINDOW_DAYS", 30, minimum=0)
 REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 365, minimum=1)
+# Report signatures (riskhub/reports/signing.py). Either a PEM key and certificate, or a
+# PKCS#12 bundle, from the organisation's CA; REPORT_SIGNING_CHAIN names the CA
+# certificate(s) (PEM) that verifiers trust. Without any, a local CA and a leaf
+# certificate under it are generated into VAR_DIR/report-signing/ on first use.
+REPORT_SIGNING_KEY = env_str("REPORT_SIGNING_KEY")
+REPORT_SIGNING_CERT = env_str("REPORT_SIGNING_CERT")
+REPORT_SIGNING_KEY_PASSWORD = env_str("REPORT_SIGNING_KEY_PASSWORD")
+REPORT_SIGNING_PKCS12 = env_str("REPORT_SIGNING_PKCS12")
+REPORT_SIGNING_PKCS12_PASSWORD = env_str("REPORT_SIGNING_PKCS12_PASSWORD")
+REPORT_SIGNING_CHAIN = env_str("REPORT_SIGNING_CHAIN")
+# RFC 3161 time-stamping authority; with it, PAdES B-T, and B-LT (validation data in the
+# document security store) unless REPORT_SIGNING_LTV is off. REPORT_TSA_TRUST names the
+# TSA's root certificate(s) (PEM) so a verifier can check the timestamp's chain.
+REPORT_TSA_URL = env_str("REPORT_TSA_URL")
+REPORT_TSA_TRUST = env_str("REPORT_TSA_TRUST")
+REPORT_TSA_TIMEOUT_SECONDS = env_int("REPORT_TSA_TIMEOUT_SECONDS", 10, minimum=1)
+REPORT_SIGNING_LTV = env_bool("REPORT_SIGNING_LTV", True)
+# The public verification page and API (/reports/check/, /api/v1/reports/check/): no login.
+REPORT_PUBLIC_VERIFY = env_bool("REPORT_PUBLIC_VERIFY", True)
+REPORT_PUBLIC_VERIFY_RATE = env_str("REPORT_PUBLIC_VERIFY_RATE", "30/hour")
+REPORT_PUBLIC_VERIFY_MAX_BYTES = env_int(
+    "REPORT_PUBLIC_VERIFY_MAX_BYTES", 25 * 1024 * 1024, minimum=1024
+)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 

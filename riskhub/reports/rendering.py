@@ -59,7 +59,7 @@ def html_for(report: Report, data: dict[str, Any]) -> str:
         "band_colours": BAND_COLOURS,
         "generated_at": generated,
         "requested_by": (requester.full_name or requester.email) if requester else "Schedule",
-        "signing_subject": signing.material().subject,
+        **signing.report_context(),
         "toc_template": f"reports/pdf/toc/{report.kind}.html",
         # The executive summary stays within 2 to 4 pages: contents on the cover.
         "compact": report.kind == Kind.EXECUTIVE_SUMMARY,

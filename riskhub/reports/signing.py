@@ -1,10 +1,24 @@
-"""PAdES signatures with the deployment's signing certificate (pyHanko).
+"""PAdES signatures with the deployment's document-signing certificate (pyHanko).
 
-Production names a key and a certificate (PEM) with REPORT_SIGNING_KEY and
-REPORT_SIGNING_CERT. The embedded default generates a self-signed pair under
-VAR_DIR/report-signing/ on first use, so a fresh checkout signs its reports; a
-verifier compares the signer's certificate with this deployment's, which is what makes
-"RiskHub produced it" checkable without a public CA.
+Where the key comes from (settings, documented in .env.example and README):
+
+- REPORT_SIGNING_KEY + REPORT_SIGNING_CERT (PEM; REPORT_SIGNING_KEY_PASSWORD if the key
+  is encrypted), or REPORT_SIGNING_PKCS12 (+ REPORT_SIGNING_PKCS12_PASSWORD): a
+  document-signing certificate from the organisation's CA. REPORT_SIGNING_CHAIN names
+  the CA certificate(s) (PEM) that a verifier trusts; a PKCS#12 bundle's own CA
+  certificates count too. Without a chain, the certificate itself is the trust root.
+- none of them: on first use a local CA and a leaf certificate under it are generated
+  into VAR_DIR/report-signing/local-ca/ (the CA's private key is thrown away once the leaf is
+  signed; its certificate stays beside the leaf as the trust root).
+
+Either way the signing certificate must be a document-signing leaf: digitalSignature and
+nonRepudiation key usage, no code-signing EKU, not a CA. Its SHA-256 fingerprint is
+printed on every report and published at /reports/signing-certificate/, so an outsider
+compares the certificate in a PDF with the one the deployment publishes.
+
+With REPORT_TSA_URL, each signature carries an RFC 3161 timestamp from that authority
+(PAdES B-T) and, unless REPORT_SIGNING_LTV is off, the certificates and any revocation
+data of both chains in the document security store (PAdES B-LT).
 """
 
 from __future__ import annotations
@@ -13,7 +27,8 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
-import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,8 +38,6 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-
-from riskhub.env import env_str
 
 SIGNATURE_FIELD = "RiskHubSignature"
 T = TypeVar("T")
@@ -41,134 +54,428 @@ def _off_loop(work: Callable[[], T]) -> T:
         return pool.submit(work).result()
 
 
+def fingerprint_display(fingerprint: str) -> str:
+    """A SHA-256 fingerprint as printed on reports and the public page: upper case, in
+    eight groups of eight, so it wraps between groups and never inside one."""
+    value = fingerprint.replace(":", "").replace(" ", "").upper()
+    return " ".join(value[i : i + 8] for i in range(0, len(value), 8))
+
+
 @dataclass(frozen=True)
 class SigningMaterial:
-    key_path: Path
-    cert_path: Path
+    """The signing certificate, its CA chain and where the private key is."""
 
-    @property
-    def cert_pem(self) -> bytes:
-        return self.cert_path.read_bytes()
+    cert_pem: bytes
+    chain_pem: tuple[bytes, ...]
+    key_path: Path | None = None
+    cert_path: Path | None = None
+    chain_paths: tuple[Path, ...] = ()
+    key_password: str = ""
+    pkcs12_path: Path | None = None
+    pkcs12_password: str = ""
+
+    def _cert(self) -> Any:
+        from cryptography import x509
+
+        return x509.load_pem_x509_certificate(self.cert_pem)
 
     @property
     def fingerprint(self) -> str:
-        from cryptography import x509
         from cryptography.hazmat.primitives import hashes
 
-        cert = x509.load_pem_x509_certificate(self.cert_pem)
-        return cert.fingerprint(hashes.SHA256()).hex()
+        return str(self._cert().fingerprint(hashes.SHA256()).hex())
 
     @property
     def subject(self) -> str:
-        from cryptography import x509
+        return str(self._cert().subject.rfc4514_string())
 
-        return x509.load_pem_x509_certificate(self.cert_pem).subject.rfc4514_string()
+    @property
+    def issuer(self) -> str:
+        return str(self._cert().issuer.rfc4514_string())
+
+    @property
+    def not_after(self) -> dt.datetime:
+        return self._cert().not_valid_after_utc  # type: ignore[no-any-return]
+
+    @property
+    def trust_roots_pem(self) -> tuple[bytes, ...]:
+        """What a verifier trusts: the CA chain, or the certificate itself without one."""
+        return self.chain_pem or (self.cert_pem,)
+
+    @property
+    def bundle_pem(self) -> bytes:
+        """The signing certificate followed by its CA chain, one PEM file."""
+        return b"".join((self.cert_pem, *self.chain_pem))
+
+    def signer(self) -> Any:
+        from pyhanko.sign import signers
+
+        if self.pkcs12_path is not None:
+            found = signers.SimpleSigner.load_pkcs12(
+                str(self.pkcs12_path),
+                ca_chain_files=[str(p) for p in self.chain_paths] or None,
+                passphrase=self.pkcs12_password.encode() or None,
+            )
+        else:
+            found = signers.SimpleSigner.load(
+                str(self.key_path),
+                str(self.cert_path),
+                ca_chain_files=[str(p) for p in self.chain_paths] or None,
+                key_passphrase=self.key_password.encode() or None,
+            )
+        if found is None:
+            raise ImproperlyConfigured("The report signing key could not be loaded.")
+        return found
 
 
-def _generate_self_signed(key_path: Path, cert_path: Path) -> None:
+def report_context() -> dict[str, str]:
+    """What a report prints about its signature (the PDF base template's About block)."""
+    from django.urls import reverse
+
+    from riskhub.common.mail import absolute_url
+
+    found = material()
+    if not settings.REPORT_TSA_URL:
+        profile = "PAdES B-B (signing time from this deployment's clock)"
+    elif settings.REPORT_SIGNING_LTV:
+        profile = "PAdES B-LT (RFC 3161 timestamp, validation data embedded)"
+    else:
+        profile = "PAdES B-T (RFC 3161 timestamp)"
+    return {
+        "signing_profile": profile,
+        "signing_subject": found.subject,
+        "signing_fingerprint": fingerprint_display(found.fingerprint),
+        "signing_certificate_url": absolute_url(reverse("reports:signing_certificate")),
+    }
+
+
+def document_signing_problems(cert_pem: bytes) -> list[str]:
+    """Why a certificate is not fit to sign reports (empty when it is)."""
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    problems = []
+    try:
+        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        if basic.ca:
+            problems.append("it is a CA certificate (basicConstraints CA:TRUE)")
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not (usage.digital_signature and usage.content_commitment):
+            problems.append("its key usage lacks digitalSignature and nonRepudiation")
+        if usage.key_cert_sign:
+            problems.append("its key usage allows signing certificates")
+    except x509.ExtensionNotFound:
+        problems.append("it has no key usage extension")
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        if ExtendedKeyUsageOID.CODE_SIGNING in eku:
+            problems.append("its extended key usage is code signing")
+    except x509.ExtensionNotFound:
+        pass
+    return problems
+
+
+def _leaf_extensions(builder: Any, *, ca: bool) -> Any:
+    from cryptography import x509
+
+    usage = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    if ca:
+        usage.update(key_cert_sign=True, crl_sign=True)
+    else:
+        usage.update(digital_signature=True, content_commitment=True)
+    return builder.add_extension(
+        x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True
+    ).add_extension(x509.KeyUsage(**usage), critical=True)
+
+
+def _generate_local_ca_and_leaf(folder: Path) -> None:
+    """A local CA (its key discarded after use) and a document-signing leaf under it."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.x509.oid import NameOID
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "RiskHub report signing"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "RiskHub deployment"),
-        ]
-    )
+    def name(common: str) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "RiskHub deployment"),
+            ]
+        )
+
     now = dt.datetime.now(dt.UTC)
-    cert = (
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    ca_name = name("RiskHub local report-signing CA")
+    ca_builder = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=7300))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+    )
+    ca_cert = _leaf_extensions(ca_builder, ca=True).sign(ca_key, hashes.SHA256())
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    leaf_builder = (
+        x509.CertificateBuilder()
+        .subject_name(name("RiskHub report signing"))
+        .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-        .sign(key, hashes.SHA256())
     )
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_key = key_path.with_suffix(f".{os.getpid()}.tmp")
-    tmp_key.write_bytes(
-        key.private_bytes(
+    cert = _leaf_extensions(leaf_builder, ca=False).sign(ca_key, hashes.SHA256())
+    files = {
+        "signing-key.pem": key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )
+        ),
+        "signing-cert.pem": cert.public_bytes(serialization.Encoding.PEM),
+        "ca-cert.pem": ca_cert.public_bytes(serialization.Encoding.PEM),
+    }
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".local-", dir=folder.parent))
+    for name_, content in files.items():
+        (staging / name_).write_bytes(content)
+        (staging / name_).chmod(0o600 if name_ == "signing-key.pem" else 0o644)
+    # Two workers may start at once: the first to rename its folder wins for both.
+    try:
+        staging.rename(folder)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def default_folder() -> Path:
+    """Where the generated local CA and leaf live (the CA's key is never stored)."""
+    return Path(settings.VAR_DIR) / "report-signing" / "local-ca"
+
+
+def _existing(value: str, what: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise ImproperlyConfigured(f"{what} {path} does not exist.")
+    return path
+
+
+def _split_pem(data: bytes) -> tuple[bytes, ...]:
+    from asn1crypto import pem
+
+    return tuple(
+        pem.armor("CERTIFICATE", der)
+        for kind, _, der in pem.unarmor(data, multiple=True)
+        if kind == "CERTIFICATE"
     )
-    tmp_key.chmod(0o600)
-    tmp_cert = cert_path.with_suffix(f".{os.getpid()}.tmp")
-    tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    # Two workers may start at once: the first rename wins for both files together.
-    if not key_path.exists():
-        tmp_key.replace(key_path)
-        tmp_cert.replace(cert_path)
-    else:
-        tmp_key.unlink(missing_ok=True)
-        tmp_cert.unlink(missing_ok=True)
+
+
+def _pkcs12_material(path: Path, password: str, chain_paths: tuple[Path, ...]) -> SigningMaterial:
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+
+    try:
+        bundle = pkcs12.load_pkcs12(path.read_bytes(), password.encode() or None)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"REPORT_SIGNING_PKCS12 {path}: {exc}") from None
+    if bundle.cert is None or bundle.key is None:
+        raise ImproperlyConfigured(f"REPORT_SIGNING_PKCS12 {path} holds no key and certificate.")
+    chain = tuple(c.certificate.public_bytes(Encoding.PEM) for c in bundle.additional_certs)
+    for extra in chain_paths:
+        chain += _split_pem(extra.read_bytes())
+    return SigningMaterial(
+        cert_pem=bundle.cert.certificate.public_bytes(Encoding.PEM),
+        chain_pem=chain,
+        chain_paths=chain_paths,
+        pkcs12_path=path,
+        pkcs12_password=password,
+    )
 
 
 def material() -> SigningMaterial:
-    key = env_str("REPORT_SIGNING_KEY")
-    cert = env_str("REPORT_SIGNING_CERT")
+    """The configured signing material, or the generated local default."""
+    key = settings.REPORT_SIGNING_KEY
+    cert = settings.REPORT_SIGNING_CERT
+    pkcs12 = settings.REPORT_SIGNING_PKCS12
+    chain_setting = settings.REPORT_SIGNING_CHAIN
     if bool(key) != bool(cert):
         raise ImproperlyConfigured("Set both REPORT_SIGNING_KEY and REPORT_SIGNING_CERT, or none.")
-    if key:
-        found = SigningMaterial(Path(key), Path(cert))
-        for path in (found.key_path, found.cert_path):
-            if not path.is_file():
-                raise ImproperlyConfigured(f"Report signing file {path} does not exist.")
-        return found
-    folder = Path(settings.VAR_DIR) / "report-signing"
-    found = SigningMaterial(folder / "signing-key.pem", folder / "signing-cert.pem")
-    if not (found.key_path.exists() and found.cert_path.exists()):
-        _generate_self_signed(found.key_path, found.cert_path)
+    if key and pkcs12:
+        raise ImproperlyConfigured(
+            "Set REPORT_SIGNING_KEY/CERT or REPORT_SIGNING_PKCS12, not both."
+        )
+    chain_paths = (_existing(chain_setting, "REPORT_SIGNING_CHAIN"),) if chain_setting else ()
+    if pkcs12:
+        found = _pkcs12_material(
+            _existing(pkcs12, "REPORT_SIGNING_PKCS12"),
+            settings.REPORT_SIGNING_PKCS12_PASSWORD,
+            chain_paths,
+        )
+    else:
+        if key:
+            key_path = _existing(key, "REPORT_SIGNING_KEY")
+            cert_path = _existing(cert, "REPORT_SIGNING_CERT")
+        else:
+            folder = default_folder()
+            key_path, cert_path = folder / "signing-key.pem", folder / "signing-cert.pem"
+            if not folder.is_dir():
+                _generate_local_ca_and_leaf(folder)
+            chain_paths = (folder / "ca-cert.pem",)
+        found = SigningMaterial(
+            cert_pem=cert_path.read_bytes(),
+            chain_pem=tuple(c for p in chain_paths for c in _split_pem(p.read_bytes())),
+            key_path=key_path,
+            cert_path=cert_path,
+            chain_paths=chain_paths,
+            key_password=settings.REPORT_SIGNING_KEY_PASSWORD,
+        )
+    problems = document_signing_problems(found.cert_pem)
+    if problems:
+        raise ImproperlyConfigured(
+            "The report signing certificate is not a document-signing certificate: "
+            + "; ".join(problems)
+            + "."
+        )
     return found
 
 
-@lru_cache(maxsize=4)
-def _signer(key_path: str, cert_path: str, mtime: float) -> Any:
-    from pyhanko.sign import signers
+def _certificates(pems: tuple[bytes, ...]) -> list[Any]:
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
 
-    return signers.SimpleSigner.load(key_path, cert_path)
+    return [asn1_x509.Certificate.load(pem.unarmor(one)[2]) for one in pems]
+
+
+def tsa_trust_roots() -> list[Any]:
+    path = settings.REPORT_TSA_TRUST
+    if not path:
+        return []
+    return _certificates(_split_pem(_existing(path, "REPORT_TSA_TRUST").read_bytes()))
+
+
+def validation_context(found: SigningMaterial, *, fetching: bool = False) -> Any:
+    """Trust this deployment's roots and the time-stamping authority's roots only."""
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = _certificates(found.trust_roots_pem) + tsa_trust_roots()
+    return ValidationContext(
+        trust_roots=roots,
+        other_certs=_certificates(found.chain_pem),
+        allow_fetching=fetching,
+        revocation_mode="soft-fail",
+    )
+
+
+@lru_cache(maxsize=4)
+def _signer(found: SigningMaterial, mtime: float) -> Any:
+    return found.signer()
+
+
+def _mtime(found: SigningMaterial) -> float:
+    path = found.pkcs12_path or found.cert_path
+    return path.stat().st_mtime if path is not None else 0.0
+
+
+def _keep_pdfa_consistent(writer: Any) -> None:
+    """The signing revision keeps the document PDF/A-3b: pyHanko writes its own name as
+    the XMP producer and appends it to the document-information producer, and stamps
+    both modification dates from separate clock reads. Give both the same producer and
+    the same dates to the second, and list the embedded data file once in /AF (the
+    renderer lists it twice)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.metadata import model
+
+    try:
+        info = writer.trailer["/Info"]
+    except KeyError:
+        info = None
+    if info is not None:
+        info["/Producer"] = generic.TextStringObject(model.VENDOR)
+        try:
+            writer.document_meta.created = generic.parse_pdf_date(str(info["/CreationDate"]))
+        except (KeyError, ValueError):
+            pass
+    writer.document_meta.last_modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    files = writer.root.get("/AF")
+    if files is not None:
+        unique: list[Any] = []
+        for entry in files:
+            key = entry.reference if isinstance(entry, generic.IndirectObject) else entry
+            if all(
+                key != (e.reference if isinstance(e, generic.IndirectObject) else e) for e in unique
+            ):
+                unique.append(entry)
+        if len(unique) != len(files):
+            writer.root["/AF"] = generic.ArrayObject(unique)
+            writer.update_root()
 
 
 def sign_pdf(data: bytes, *, reason: str, location: str = "RiskHub") -> bytes:
-    """Sign `data` (a PDF) with a PAdES baseline signature; return the signed bytes."""
+    """Sign `data` (the final PDF) and return the signed bytes: PAdES B-B, or B-T with a
+    timestamp from REPORT_TSA_URL, and B-LT (validation data added) with REPORT_SIGNING_LTV."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
+    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+    from pyhanko.sign.timestamps import HTTPTimeStamper
 
     found = material()
-    signer = _signer(str(found.key_path), str(found.cert_path), found.cert_path.stat().st_mtime)
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    signer = _signer(found, _mtime(found))
+    tsa_url = settings.REPORT_TSA_URL
+    timestamper = (
+        HTTPTimeStamper(tsa_url, timeout=settings.REPORT_TSA_TIMEOUT_SECONDS) if tsa_url else None
+    )
+    ltv = bool(tsa_url) and settings.REPORT_SIGNING_LTV
+    if ltv and not settings.REPORT_TSA_TRUST:
+        raise ImproperlyConfigured(
+            "REPORT_SIGNING_LTV needs REPORT_TSA_TRUST: the time-stamping authority's root "
+            "certificate(s), to validate the timestamp's chain."
+        )
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=SigSeedSubFilter.PADES,
         reason=reason[:200],
         location=location,
         md_algorithm="sha256",
+        embed_validation_info=ltv,
+        # A real CA's certificates name where their revocation data is: fetch it then.
+        validation_context=validation_context(found, fetching=True) if ltv else None,
+        # B-LT in the signed revision itself: the signature then covers the whole file,
+        # and a verifier needs no analysis of later revisions.
+        dss_settings=DSSContentSettings(
+            placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+            include_vri=False,
+        ),
     )
-    out = _off_loop(lambda: signers.sign_pdf(writer, meta, signer=signer))
-    return out.getvalue()  # type: ignore[no-any-return]
+
+    def work() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data))
+        _keep_pdfa_consistent(writer)
+        out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+        return out.getvalue()  # type: ignore[no-any-return]
+
+    return _off_loop(work)
 
 
 @dataclass(frozen=True)
@@ -180,20 +487,80 @@ class SignatureCheck:
     signed_at: dt.datetime | None
     covers_whole_file: bool
     message: str
+    trusted: bool = False
+    timestamped: bool = False
+    timestamp_at: dt.datetime | None = None
+    timestamp_valid: bool = False
+    long_term_data: bool = False
 
     @property
     def valid(self) -> bool:
-        return self.present and self.intact and self.by_this_deployment and self.covers_whole_file
+        """Green: the bytes are those signed, by this deployment's certificate, validated
+        up to its trust root, and nothing but validation data was added since."""
+        return (
+            self.present
+            and self.intact
+            and self.trusted
+            and self.by_this_deployment
+            and self.covers_whole_file
+        )
+
+    @property
+    def altered(self) -> bool:
+        """The file was changed after it was signed."""
+        return self.present and (not self.intact or not self.covers_whole_file)
+
+
+def _validation_data_only() -> Any:
+    """pyHanko's diff policy without its metadata and form allowances: after the signed
+    revision, only validation data (the DSS) may be added. A changed title in the
+    document information or XMP counts as an alteration."""
+    from pyhanko.sign.diff_analysis import (
+        CatalogModificationRule,
+        DSSCompareRule,
+        ModificationLevel,
+        ObjectStreamRule,
+        StandardDiffPolicy,
+        XrefStreamRule,
+    )
+
+    level = ModificationLevel.LTA_UPDATES
+    return StandardDiffPolicy(
+        global_rules=[
+            CatalogModificationRule(),
+            XrefStreamRule().as_qualified(level),
+            ObjectStreamRule().as_qualified(level),
+            DSSCompareRule().as_qualified(level),
+        ],
+        form_rule=None,
+    )
+
+
+END_OF_FILE = (b"%%EOF", b"%%EOF\n", b"%%EOF\r\n")
+
+
+def _covers(status: Any, data: bytes) -> bool:
+    """The signature covers the file, or only validation data (DSS) follows it; and no
+    bytes follow the last end-of-file marker."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    if not data.endswith(END_OF_FILE):
+        return False
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    return bool(
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level == ModificationLevel.LTA_UPDATES
+    )
 
 
 def check_signature(data: bytes) -> SignatureCheck:
-    """Validate the PDF's signatures: intact (the bytes are those signed), made with this
-    deployment's certificate, and covering the whole file (nothing appended since)."""
-    from asn1crypto import pem
-    from asn1crypto import x509 as asn1_x509
+    """Validate the PDF's last signature against this deployment's trust roots: intact
+    (the bytes are those signed), made with this deployment's certificate, covering the
+    whole file (nothing but validation data appended since), and its timestamp."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -203,29 +570,46 @@ def check_signature(data: bytes) -> SignatureCheck:
     if not signatures:
         return SignatureCheck(False, False, False, "", None, False, "The PDF carries no signature.")
     found = material()
-    _, _, der = pem.unarmor(found.cert_pem)
-    ours = asn1_x509.Certificate.load(der)
-    context = ValidationContext(trust_roots=[ours], allow_fetching=False)
+    context = validation_context(found)
     signature = signatures[-1]
     try:
-        status = _off_loop(lambda: validate_pdf_signature(signature, context))
+        status = _off_loop(
+            lambda: validate_pdf_signature(signature, context, diff_policy=_validation_data_only())
+        )
     except Exception as exc:  # noqa: BLE001
         return SignatureCheck(True, False, False, "", None, False, f"Validation failed: {exc}")
     signer_cert = status.signing_cert
     by_us = signer_cert is not None and (
         hashlib.sha256(signer_cert.dump()).hexdigest() == found.fingerprint
     )
-    coverage = str(getattr(status, "coverage", ""))
-    whole = "ENTIRE_FILE" in coverage
+    whole = _covers(status, data)
     signer = signer_cert.subject.human_friendly if signer_cert is not None else ""
+    stamp = status.timestamp_validity
+    try:
+        dss = "/DSS" in reader.root
+    except Exception:  # noqa: BLE001
+        dss = False
     if not status.intact:
         message = "The signature is broken: the file was changed after signing."
-    elif not by_us:
-        message = "Signed, but not with this RiskHub deployment's certificate."
     elif not whole:
         message = "The signature is intact but content was appended after signing."
+    elif not by_us:
+        message = "Signed, but not with this RiskHub deployment's certificate."
+    elif not status.trusted:
+        message = "Signed with this deployment's certificate, but its chain does not validate."
     else:
         message = "The signature is intact and was made by this RiskHub deployment."
     return SignatureCheck(
-        True, bool(status.intact), by_us, signer, status.signer_reported_dt, whole, message
+        present=True,
+        intact=bool(status.intact),
+        by_this_deployment=by_us,
+        signer=signer,
+        signed_at=stamp.timestamp if stamp is not None else status.signer_reported_dt,
+        covers_whole_file=whole,
+        message=message,
+        trusted=bool(status.trusted),
+        timestamped=stamp is not None,
+        timestamp_at=stamp.timestamp if stamp is not None else None,
+        timestamp_valid=bool(stamp is not None and stamp.intact and stamp.valid and stamp.trusted),
+        long_term_data=dss,
     )

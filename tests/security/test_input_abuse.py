@@ -366,6 +366,7 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "reports:detail": {"uuid": o["report"].uuid},
         "reports:status": {"uuid": o["report"].uuid},
         "reports:rerun": {"uuid": o["report"].uuid},
+        "reports:signing_certificate_pem": {"which": "chain"},
         "core:offboard": {"user_uuid": w.officer.uuid},
         "core:person": {"user_uuid": w.officer.uuid},
         "core:person_role": {"user_uuid": w.officer.uuid},
