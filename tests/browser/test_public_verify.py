@@ -12,7 +12,8 @@ from riskhub.accounts.policy import Role
 from riskhub.inventory import services as inventory
 from riskhub.reports import pdf, services
 from riskhub.reports.models import Report
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import login, screenshot
+from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +66,16 @@ def test_an_outsider_sees_intact_altered_or_unknown_and_the_certificate(
     fingerprint = page.locator("#fingerprint").inner_text()
     assert fingerprint.replace(" ", "").lower() == report.signer_fingerprint
     screenshot(page, "public-signing-certificate")
+
+    # The signed-in page gives the same headline, then the detail an employee may see.
+    auditor = make_user(Role.AUDITOR)
+    login(page, auditor.email, PASSWORD)
+    page.wait_for_url("**/dashboard/")
+    for outcome in ("intact", "altered"):
+        page.goto("/reports/verify/")
+        page.get_by_label("PDF file").set_input_files(str(tmp_path / f"{outcome}.pdf"))
+        page.get_by_role("button", name="Verify").click()
+        page.locator("#verdict-headline").wait_for(timeout=20_000)
+        assert page.locator("#verdict-headline").inner_text() == expected[outcome]
+        screenshot(page, f"signed-in-verify-{outcome}")
+    assert "The signature is broken" in page.content()

@@ -109,6 +109,17 @@ def test_the_generated_default_is_a_document_signing_leaf_under_a_local_ca(own_v
     assert signing.material().fingerprint == found.fingerprint
 
 
+def test_two_workers_generating_at_once_keep_one_consistent_set(own_var: Path) -> None:
+    folder = signing.default_folder()
+    signing._generate_local_ca_and_leaf(folder)
+    first = signing.material()
+    signing._generate_local_ca_and_leaf(folder)  # the later one loses the rename
+    assert signing.material() == first
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["local-ca"]
+    leaf = x509.load_pem_x509_certificate(first.cert_pem)
+    leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(first.chain_pem[0]))
+
+
 def test_a_signature_validates_with_pyhanko_against_the_local_ca_as_trust_root(
     own_var: Path,
 ) -> None:
