@@ -183,3 +183,26 @@ def test_route_outcome_per_role(
 def _action(route: Route, method: str) -> str | None:
     actions = getattr(route.callback, "actions", None) or {}
     return actions.get(method.lower())
+
+
+def test_the_impact_assessment_routes_are_walked() -> None:
+    """The integrated impact assessment's pages and API are in the walk above (issue 15,
+    item 9): reading for every role, writing for officers and admins, review for
+    executives and admins."""
+    names = {route.name for route in ROUTES}
+    assert {
+        "impact:index",
+        "impact:asset",
+        "impact:start",
+        "impact:detail",
+        "impact:edit",
+        "impact:submit",
+        "impact:approve",
+        "impact:return",
+        "api:impact-assessment-list",
+        "api:impact-assessment-detail",
+        "api:impact-assessment-submit",
+        "api:impact-assessment-approve",
+        "api:impact-assessment-return",
+    } <= names
+    assert PERMISSIONS["impact.review"] == frozenset({Role.EXECUTIVE, Role.ADMIN})

@@ -19,7 +19,7 @@ from riskhub.impact.models import ImpactAssessment
 from riskhub.inventory.models import Asset
 
 
-class SectionSerializer(serializers.Serializer):
+class ImpactSectionSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     laws = serializers.ListField(child=serializers.CharField())
@@ -91,13 +91,13 @@ class ImpactAssessmentSerializer(serializers.ModelSerializer):
     def get_applicable_laws(self, item: ImpactAssessment) -> list[str]:
         return self._laws(item)
 
-    @extend_schema_field(SectionSerializer(many=True))
+    @extend_schema_field(ImpactSectionSerializer(many=True))
     def get_sections(self, item: ImpactAssessment) -> list[dict[str, Any]]:
         sections = item.template.parsed.sections_for(set(self._laws(item)))
-        return [SectionSerializer(s).data for s in sections]
+        return [ImpactSectionSerializer(s).data for s in sections]
 
 
-class AnswersSerializer(serializers.Serializer):
+class ImpactAnswersSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The version you started from.")
     answers = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=10_000),
@@ -105,11 +105,11 @@ class AnswersSerializer(serializers.Serializer):
     )
 
 
-class VersionSerializer(serializers.Serializer):
+class ImpactVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
 
 
-class ReviewSerializer(serializers.Serializer):
+class ImpactReviewSerializer(serializers.Serializer):
     comments = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
@@ -159,10 +159,10 @@ class ImpactAssessmentViewSet(
         )
         return Response(self._fresh(item), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=AnswersSerializer, responses=ImpactAssessmentSerializer)
+    @extend_schema(request=ImpactAnswersSerializer, responses=ImpactAssessmentSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
-        data = AnswersSerializer(data=request.data)
+        data = ImpactAnswersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.assessment_save(
             actor=request.user,  # type: ignore[arg-type]
@@ -175,10 +175,10 @@ class ImpactAssessmentViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.partial_update(request, *args, **kwargs)
 
-    @extend_schema(request=VersionSerializer, responses=ImpactAssessmentSerializer)
+    @extend_schema(request=ImpactVersionSerializer, responses=ImpactAssessmentSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, uuid: str | None = None) -> Response:
-        data = VersionSerializer(data=request.data)
+        data = ImpactVersionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.get_object()
         services.assessment_submit(
@@ -189,18 +189,18 @@ class ImpactAssessmentViewSet(
         return Response(self._fresh(item))
 
     def _review(self, request: Request, decide: Any) -> Response:
-        data = ReviewSerializer(data=request.data)
+        data = ImpactReviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.get_object()
         decide(actor=request.user, assessment=item, comments=data.validated_data["comments"])
         return Response(self._fresh(item))
 
-    @extend_schema(request=ReviewSerializer, responses=ImpactAssessmentSerializer)
+    @extend_schema(request=ImpactReviewSerializer, responses=ImpactAssessmentSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, uuid: str | None = None) -> Response:
         return self._review(request, services.assessment_approve)
 
-    @extend_schema(request=ReviewSerializer, responses=ImpactAssessmentSerializer)
+    @extend_schema(request=ImpactReviewSerializer, responses=ImpactAssessmentSerializer)
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_for_changes(self, request: Request, uuid: str | None = None) -> Response:
         return self._review(request, services.assessment_return)

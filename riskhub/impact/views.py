@@ -225,8 +225,10 @@ def submit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     try:
         services.assessment_submit(actor=request.user, assessment=item)
     except ValidationError as exc:
-        messages.error(request, "Not submitted: answer the questions marked in the form.")
-        if item.is_editable:
+        if item.is_editable and hasattr(exc, "error_dict"):
+            questions = item.template.parsed.fields
+            missing = [questions[key].label for key in exc.message_dict if key in questions]
+            messages.error(request, "Not submitted: answer " + "; ".join(missing) + ".")
             return redirect("impact:edit", uuid=item.uuid)
         _flash(request, exc)
         return redirect("impact:detail", uuid=item.uuid)

@@ -19,7 +19,7 @@ from riskhub.impact import catalog_loader as impact_catalogs
 from riskhub.impact.models import ImpactAssessment
 from riskhub.inventory.models import Asset
 from riskhub.risk import catalog_loader as risk_catalogs
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import axe_violations, login, screenshot
 from tests.compliance.conftest import facts_for
 from tests.conftest import PASSWORD
 from tests.impact.conftest import CREDIT_SCORING
@@ -108,3 +108,31 @@ def test_officer_fills_the_assessment_and_the_cto_signs_it_off(
         RequirementStatus.objects.filter(asset=system).values_list("requirement__ref", "status")
     )
     assert statuses["Art. 27"] == statuses["Art. 35"] == statuses["11 CCR 7152"] == "met"
+
+
+def test_the_form_and_the_list_have_no_serious_accessibility_violations(
+    browser, live_server, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    for loader in (risk_catalogs, compliance_catalogs, impact_catalogs):
+        loader.load(stdout=io.StringIO())
+    officer = make_user(Role.RISK_OFFICER, email="officer-a11y@example.com")
+    system = Asset.objects.create(
+        kind="system", name="Loan scorer", intended_purpose="x", facts=facts_for(CREDIT_SCORING)
+    )
+    compliance_services.coverage_recompute(asset_ids=[system.pk])
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    page = context.new_page()
+    try:
+        login(page, officer.email, PASSWORD)
+        page.goto(f"/impact/asset/{system.uuid}/")
+        page.get_by_role("button", name="Start the integrated impact assessment").click()
+        page.wait_for_url("**/edit/")
+        page.get_by_role("button", name="Save and submit for review").click()
+        expect(page.locator("#id_oversight_error")).to_be_visible()
+        problems = {"form with errors": axe_violations(page)}
+        for url in ("/impact/", f"/impact/asset/{system.uuid}/"):
+            page.goto(url)
+            problems[url] = axe_violations(page)
+        assert {k: v for k, v in problems.items() if v} == {}
+    finally:
+        context.close()

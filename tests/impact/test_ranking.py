@@ -117,3 +117,26 @@ def test_gap_list_query_count_does_not_grow_with_the_bundle(
     assert Control.objects.filter(code="CTL-IMPACT-INTEGRATED").exists()
     with django_assert_max_num_queries(12):
         gap_list(framework)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("answers", "first"), [(TWO_LAWS, True), (GDPR_ONLY, False)])
+def test_the_gap_list_page_shows_it_first_where_two_laws_apply(
+    system_with,
+    client_for,
+    answers,
+    first,  # type: ignore[no-untyped-def]
+) -> None:
+    import re
+
+    from django.urls import reverse
+
+    from riskhub.accounts.policy import Role
+
+    system_with(answers)
+    html = client_for(Role.RISK_OFFICER).get(reverse("compliance:gaps") + "?framework=gdpr")
+    codes = re.findall(r"<code>(CTL-[A-Z-]+)</code></a> closes", html.content.decode())
+    assert codes, "the ranked list is on the page"
+    assert (codes[0] == "CTL-IMPACT-INTEGRATED") is first
+    if not first:
+        assert "CTL-IMPACT-INTEGRATED" not in codes

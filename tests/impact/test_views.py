@@ -163,3 +163,13 @@ def test_api_contributor_cannot_approve(system_with, admin_user, media) -> None:
     response = client.post(f"/api/v1/impact-assessments/{item.uuid}/approve/")
     assert response.status_code == 403
     assert "segregation of duties" in response.json()["error"]["message"]
+
+
+def test_submit_from_the_detail_page_names_the_missing_questions(system_with, officer) -> None:  # type: ignore[no-untyped-def]
+    item = services.assessment_start(actor=officer, asset=system_with(GDPR_ONLY))
+    client = login(officer)
+    response = client.post(reverse("impact:submit", args=[item.uuid]), follow=True)
+    html = response.content.decode()
+    assert "Not submitted: answer" in html and "Necessity and proportionality" in html
+    item.refresh_from_db()
+    assert item.status == "draft"
