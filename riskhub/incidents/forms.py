@@ -114,6 +114,32 @@ class IncidentForm(forms.Form):
         self.fields["threat"].label_from_instance = lambda t: f"{t.code}: {t.name}"  # type: ignore[attr-defined]
 
 
+class IncidentEditForm(IncidentForm):
+    """The same details, with the version the edit started from."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    @classmethod
+    def initial_for(cls, incident: Incident) -> dict[str, Any]:
+        return {
+            "title": incident.title,
+            "description": incident.description,
+            "aware_at": incident.aware_at,
+            "occurred_at": incident.occurred_at,
+            "assets": list(incident.assets.all()),
+            "categories": incident.categories,
+            "threat": incident.threat,
+            "personal_data_breach": incident.personal_data_breach,
+            "breach_risk_unlikely": incident.breach_risk_unlikely,
+            "high_risk_to_individuals": incident.high_risk_to_individuals,
+            "california_residents": incident.california_residents,
+            "serious_incident": incident.serious_incident,
+            "severity": incident.severity,
+            "owner": incident.owner,
+            "version": incident.version,
+        }
+
+
 class NotificationForm(forms.Form):
     clock = forms.ChoiceField(label="Duty this notification satisfies")
     recipient = forms.CharField(

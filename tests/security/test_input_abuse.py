@@ -338,6 +338,7 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "compliance:implementation_edit": {"implementation_uuid": o["implementation"].uuid},
         "compliance:evidence_upload": {"implementation_uuid": o["implementation"].uuid},
         "incidents:detail": {"uuid": o["incident"].uuid},
+        "incidents:edit": {"uuid": o["incident"].uuid},
         "incidents:notify": {"uuid": o["incident"].uuid},
         "incidents:action": {"uuid": o["incident"].uuid},
         "incidents:status": {"uuid": o["incident"].uuid},
