@@ -396,6 +396,7 @@ def _page_urls(w: World) -> list[str]:
     ):
         urls.append(reverse(name) + "?" + _query(q))
     urls.append(reverse("inventory:asset_options") + "?" + _query(q, asset=str(w.model.uuid)))
+    urls.append(reverse("inventory:asset_pick") + "?" + _query(q, field="assets", multiple="1"))
     return urls
 
 
