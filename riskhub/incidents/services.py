@@ -423,7 +423,7 @@ def _edit_snapshot(incident: Incident) -> dict[str, Any]:
     }
 
 
-def _shown(name: str, value: Any) -> str:
+def shown(name: str, value: Any) -> str:
     """A snapshot value as a person reads it on the timeline."""
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -469,8 +469,8 @@ def _change_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[s
             lines.append("description rewritten")
         else:
             lines.append(
-                f"{_field_label(name)}: {_shown(name, before.get(name))} → "
-                f"{_shown(name, after.get(name))}"
+                f"{_field_label(name)}: {shown(name, before.get(name))} → "
+                f"{shown(name, after.get(name))}"
             )
     return lines
 

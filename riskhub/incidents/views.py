@@ -133,6 +133,51 @@ def _details(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _to_the_minute(value: Any) -> Any:
+    return value.replace(second=0, microsecond=0) if value else value
+
+
+def _keep_seconds(details: dict[str, Any], incident: Incident) -> None:
+    """The form shows moments to the minute: an unchanged minute keeps the stored
+    moment, so saving other fields never moves a legal clock's start by seconds."""
+    for name in ("aware_at", "occurred_at"):
+        stored = getattr(incident, name)
+        if stored and details[name] == _to_the_minute(stored):
+            details[name] = stored
+
+
+def _comparable(name: str, value: Any) -> Any:
+    if name == "assets":
+        return sorted(a.pk for a in value)
+    if name in ("owner", "threat"):
+        return value.pk if value else None
+    if name in ("aware_at", "occurred_at"):
+        return _to_the_minute(value)
+    return value or ("" if name == "serious_incident" else value)
+
+
+def _conflict_rows(
+    form: IncidentEditForm, details: dict[str, Any], current: Incident
+) -> list[dict[str, str]]:
+    """The fields where the incident as saved now differs from what this editor sent."""
+    rows = []
+    for name, mine in details.items():
+        theirs = list(current.assets.all()) if name == "assets" else getattr(current, name)
+        if _comparable(name, mine) == _comparable(name, theirs):
+            continue
+        if name == "assets":
+            seen = (
+                ", ".join(sorted(a.name for a in theirs)),
+                ", ".join(sorted(a.name for a in mine)),
+            )
+        elif name in ("owner", "threat"):
+            seen = str(theirs or "none"), str(mine or "none")
+        else:
+            seen = services.shown(name, theirs), services.shown(name, mine)
+        rows.append({"label": str(form[name].label), "theirs": seen[0], "mine": seen[1]})
+    return rows
+
+
 @requires("incidents.view")
 @org_time
 def edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
@@ -145,6 +190,7 @@ def edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
         messages.info(request, "A closed incident cannot be changed.")
         return redirect("incidents:detail", uuid=uuid)
     conflict: EditConflict | None = None
+    conflict_rows: list[dict[str, str]] = []
     status = 200
     if request.method == "POST":
         form = IncidentEditForm(request.POST)
@@ -152,6 +198,7 @@ def edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
             details = _details(form.cleaned_data)
             if not details["owner"]:
                 details["owner"] = incident.owner
+            _keep_seconds(details, incident)
             try:
                 services.incident_update(
                     actor=request.user,
@@ -161,6 +208,7 @@ def edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
                 )
             except EditConflict as exc:
                 conflict, status = exc, 409
+                conflict_rows = _conflict_rows(form, details, selectors.incident_get(uuid))
                 # Keep what was typed; only the version moves on, so saving again is a
                 # deliberate decision to overwrite the other person's change.
                 data = request.POST.copy()
@@ -179,7 +227,7 @@ def edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     return render(
         request,
         "incidents/form.html",
-        {"form": form, "incident": incident, "conflict": conflict},
+        {"form": form, "incident": incident, "conflict": conflict, "conflict_rows": conflict_rows},
         status=status,
     )
 

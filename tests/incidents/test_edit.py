@@ -17,7 +17,7 @@ from riskhub.audit.labels import ACTION_LABELS
 from riskhub.audit.models import AuditEvent
 from riskhub.common.updates import EditConflict
 from riskhub.incidents import services
-from riskhub.incidents.clocks import Code
+from riskhub.incidents.clocks import Code, zone_or_utc
 from riskhub.incidents.models import Incident, TimelineEntry
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +38,17 @@ def _incident(officer: Any, **fields: Any) -> Incident:
     )
 
 
+def _zone() -> Any:
+    return zone_or_utc(services.organisation().time_zone)
+
+
 def _form(incident: Incident, **changes: Any) -> dict[str, Any]:
     """What the edit page posts: the incident as loaded, with changes."""
     incident.refresh_from_db()
     data: dict[str, Any] = {
         "title": incident.title,
         "description": incident.description,
-        "aware_at": timezone.localtime(incident.aware_at).strftime("%Y-%m-%dT%H:%M"),
+        "aware_at": incident.aware_at.astimezone(_zone()).strftime("%Y-%m-%dT%H:%M"),
         "occurred_at": "",
         "assets": [str(a.pk) for a in incident.assets.all()],
         "categories": incident.categories,
@@ -163,6 +167,9 @@ def test_two_editors_at_once_the_second_is_told_and_nothing_is_lost(
     assert "Your changes were not saved." in html
     # What I typed is still in the form, and the version moved on for a deliberate retry.
     assert 'value="critical" selected' in html
+    # The fields the colleague changed are listed: saved now, and mine.
+    assert '<th scope="row">California residents affected</th><td>12</td><td>0</td>' in html
+    assert '<th scope="row">Severity</th><td>Medium</td><td>Critical</td>' in html
     incident.refresh_from_db()
     assert incident.severity == "medium" and incident.california_residents == 12
     assert f'name="version" value="{incident.version}"' in html
@@ -171,6 +178,18 @@ def test_two_editors_at_once_the_second_is_told_and_nothing_is_lost(
     assert retry.status_code == 302
     incident.refresh_from_db()
     assert incident.severity == "critical"
+
+
+def test_saving_other_fields_keeps_the_moment_of_awareness_to_the_second(officer: Any) -> None:
+    incident = _incident(officer)
+    aware = incident.aware_at
+    response = _client(officer).post(
+        reverse("incidents:edit", args=[incident.uuid]), _form(incident, severity="high")
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.aware_at == aware
+    assert _actions(incident) == ["Details changed: severity: Medium → High."]
 
 
 def test_the_service_refuses_a_stale_version_and_writes_nothing(officer: Any) -> None:
