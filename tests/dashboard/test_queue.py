@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import Role
-from riskhub.celery import app as celery_app
 from riskhub.compliance import catalog_loader as compliance_catalogs
 from riskhub.compliance import services as compliance
 from riskhub.compliance.models import Control
@@ -28,16 +27,8 @@ from riskhub.risk import catalog_loader as risk_catalogs
 from riskhub.risk import services as risk
 from riskhub.risk.models import Assessment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 URL = "/dashboard/"
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
