@@ -367,6 +367,10 @@ ACCEPTANCE_EXPIRY_WINDOW_DAYS = env_int(
     minimum=0,
 )
 EVIDENCE_EXPIRY_WINDOW_DAYS = env_int("EVIDENCE_EXPIRY_WINDOW_DAYS", 30, minimum=0)
+# "What waits for me": a treatment due within this many days is listed.
+TREATMENT_DUE_WINDOW_DAYS = env_int("TREATMENT_DUE_WINDOW_DAYS", 14, minimum=0)
+# "What waits for me": a finished report is listed as ready for this many days.
+REPORT_READY_DAYS = env_int("REPORT_READY_DAYS", 7, minimum=0)
 REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 365, minimum=1)
 # Report signatures (riskhub/reports/signing.py). Either a PEM key and certificate, or a
 # PKCS#12 bundle, from the organisation's CA; REPORT_SIGNING_CHAIN names the CA

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
@@ -88,3 +88,14 @@ def _sqlite_audit_triggers(request):  # type: ignore[no-untyped-def]
         with connection.cursor() as cursor:
             for statement in SQLITE_DROP:
                 cursor.execute(statement)
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run in-process (on_commit enqueues execute at once); ask for it by name."""
+    from riskhub.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

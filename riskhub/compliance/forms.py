@@ -10,6 +10,7 @@ from riskhub.common.sizes import human_size
 from riskhub.compliance.models import Control, ControlImplementation
 from riskhub.compliance.uploads import ACCEPTED_HELP
 from riskhub.inventory.models import Asset
+from riskhub.inventory.picker import use_picker
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"})
 
@@ -31,10 +32,10 @@ class ImplementationForm(forms.Form):
         "one for the system and its components.",
     )
     asset = AssetChoiceField(
-        queryset=Asset.objects.filter(archived_at__isnull=True).order_by("kind", "name"),
+        queryset=Asset.objects.filter(archived_at__isnull=True),
         required=False,
-        widget=forms.Select(attrs={"class": "form-select"}),
-        help_text="The AI system (system scope) or asset (asset scope); empty for the organisation.",
+        help_text="The AI system (system scope) or asset (asset scope); none for the "
+        "organisation. Search by name or kind.",
     )
     status = forms.ChoiceField(
         choices=ControlImplementation.Status.choices,
@@ -69,6 +70,7 @@ class ImplementationForm(forms.Form):
                 del self.fields[name]
         else:
             del self.fields["reviewed"]
+            use_picker(self.fields["asset"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
-from riskhub.compliance import selectors, services, uploads
+from riskhub.compliance import evidence_notes, selectors, services, uploads
 from riskhub.compliance.forms import EvidenceForm, ImplementationForm
 from riskhub.compliance.models import (
     Control,
@@ -30,6 +30,15 @@ from riskhub.inventory.models import Asset
 
 def _today_context() -> dict[str, Any]:
     return {"today": selectors.local_today()}
+
+
+def _evidence_rows(implementation: ControlImplementation) -> list[Evidence]:
+    """The implementation's evidence, each with what it counts for (`notes`)."""
+    rows = list(implementation.evidence.select_related("uploaded_by"))
+    notes = evidence_notes.counts_for(implementation, rows, selectors.local_today())
+    for row in rows:
+        row.notes = notes[row.pk]  # type: ignore[attr-defined]
+    return rows
 
 
 @requires("compliance.view")
@@ -204,7 +213,7 @@ def implementation_detail(
         "compliance/implementation_detail.html",
         {
             "implementation": implementation,
-            "evidence": implementation.evidence.select_related("uploaded_by"),
+            "evidence": _evidence_rows(implementation),
             "mappings": implementation.control.mappings.select_related(
                 "requirement__framework"
             ).order_by("requirement__framework__position", "requirement__position"),
@@ -303,7 +312,7 @@ def evidence_upload(request: AuthenticatedHttpRequest, implementation_uuid: UUID
         try:
             if data.get("file"):
                 upload = data["file"]
-                services.evidence_add_file(
+                added = services.evidence_add_file(
                     actor=request.user,
                     implementation=implementation,
                     file=upload,
@@ -313,7 +322,7 @@ def evidence_upload(request: AuthenticatedHttpRequest, implementation_uuid: UUID
                     valid_until=data.get("valid_until"),
                 )
             else:
-                services.evidence_add_link(
+                added = services.evidence_add_link(
                     actor=request.user,
                     implementation=implementation,
                     url=data["url"],
@@ -324,6 +333,8 @@ def evidence_upload(request: AuthenticatedHttpRequest, implementation_uuid: UUID
             apply_service_errors(form, exc)
         else:
             messages.success(request, "Evidence added; coverage updated.")
+            for warning in evidence_notes.upload_warnings(added, selectors.local_today()):
+                messages.warning(request, warning)
             if _wants_json(request):
                 return JsonResponse({"ok": True, "redirect": detail_url})
             return redirect(detail_url)
@@ -335,7 +346,7 @@ def evidence_upload(request: AuthenticatedHttpRequest, implementation_uuid: UUID
         "compliance/implementation_detail.html",
         {
             "implementation": implementation,
-            "evidence": implementation.evidence.select_related("uploaded_by"),
+            "evidence": _evidence_rows(implementation),
             "mappings": implementation.control.mappings.select_related(
                 "requirement__framework"
             ).order_by("requirement__framework__position", "requirement__position"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 
 from riskhub.accounts.policy import has_perm
+from riskhub.dashboard import queue
 
 NAVIGATION = [
     ("Dashboard", "dashboard:index", "dashboard.view"),
@@ -30,5 +32,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for label, url_name, permission in NAVIGATION:
         if has_perm(user, permission):
             url = reverse(url_name)
-            items.append({"label": label, "url": url, "active": request.path.startswith(url)})
-    return {"nav_items": items, "is_admin_user": has_perm(user, "users.manage")}
+            items.append(
+                {
+                    "label": label,
+                    "url": url,
+                    "active": request.path.startswith(url),
+                    "queue": url_name == "dashboard:index",
+                }
+            )
+    return {
+        "nav_items": items,
+        "is_admin_user": has_perm(user, "users.manage"),
+        # Called only by a template that shows it (one query, then remembered).
+        "queue_count": cache(partial(queue.total, user)),
+    }

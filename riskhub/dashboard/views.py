@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from riskhub.accounts.policy import requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
-from riskhub.dashboard import charts, selectors
+from riskhub.dashboard import charts, queue, selectors
 from riskhub.dashboard.forms import FilterForm
 from riskhub.inventory.models import Asset
 from riskhub.inventory.tiers import NOT_APPLICABLE, NOT_YET_CLASSIFIED
@@ -109,4 +109,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         "coverage_recorded": any(f.applicable for f in board.coverage),
         "section": "dashboard",
     }
+    context["queue"] = queue.queue(request.user)
+    # The navigation's count, from the same figures (no second query).
+    context["queue_count"] = sum(section.count for section in context["queue"])
     return render(request, "dashboard/index.html", context)

@@ -129,6 +129,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "review_changes",
             "closed_at",
             "created_at",
+            "version",
         ]
         read_only_fields = fields
 
@@ -209,6 +210,12 @@ class IncidentInputSerializer(serializers.Serializer):
     controls = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Control.objects.all(), required=False
     )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="On a change: the version the edit started from; a later save by "
+        "someone else answers 409 and nothing is written.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -265,6 +272,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_field = "uuid"
     read_permission = "incidents.view"
     write_permission = "incidents.edit"
+    # An incident's owner edits it whatever their role: the service checks who.
+    action_permissions = {"partial_update": "incidents.view"}
     filterset_class = IncidentFilter
 
     def get_queryset(self) -> QuerySet[Incident]:
@@ -297,7 +306,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request: Request) -> Response:
         data = IncidentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        incident = services.incident_create(actor=request.user, **data.validated_data)  # type: ignore[arg-type]
+        fields = dict(data.validated_data)
+        fields.pop("version", None)
+        incident = services.incident_create(actor=request.user, **fields)
         return self._detail(incident, status.HTTP_201_CREATED)
 
     @extend_schema(request=IncidentInputSerializer, responses={200: IncidentDetailSerializer})
@@ -307,13 +318,15 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         fields = {k: v for k, v in data.validated_data.items() if k in request.data}
         assets = fields.pop("assets", None)
+        version = fields.pop("version", None)
         for name in ("risks", "controls"):
             fields.pop(name, None)
         incident = services.incident_update(
             actor=request.user,
             incident=incident,
             assets=assets,
-            **fields,  # type: ignore[arg-type]
+            expected_version=version,
+            **fields,
         )
         return self._detail(incident)
 

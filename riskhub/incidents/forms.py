@@ -12,6 +12,7 @@ from riskhub.accounts.policy import roles_with
 from riskhub.incidents.clocks import Clock
 from riskhub.incidents.models import Incident
 from riskhub.inventory.models import Asset
+from riskhub.inventory.picker import use_picker
 from riskhub.risk.models import Threat
 
 LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -53,9 +54,8 @@ class IncidentForm(forms.Form):
         queryset=Asset.objects.none(),
         required=False,
         label="Affected assets",
-        help_text="Hold Ctrl (⌘ on a Mac) to choose several. Assets downstream in the "
-        "lineage are shown as possibly affected.",
-        widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 8}),
+        help_text="Search by name or kind and tick each affected asset. Assets downstream "
+        "in the lineage are shown as possibly affected.",
     )
     categories = forms.MultipleChoiceField(
         choices=Incident.Category.choices,
@@ -105,13 +105,37 @@ class IncidentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assets"].queryset = Asset.objects.filter(archived_at__isnull=True).order_by(  # type: ignore[attr-defined]
-            "name"
-        )
+        self.fields["assets"].queryset = Asset.objects.filter(archived_at__isnull=True)  # type: ignore[attr-defined]
+        use_picker(self.fields["assets"])
         self.fields["threat"].queryset = Threat.objects.filter(active=True).order_by("code")  # type: ignore[attr-defined]
         self.fields["owner"].queryset = writers()  # type: ignore[attr-defined]
-        self.fields["assets"].label_from_instance = lambda a: f"{a.name} ({a.get_kind_display()})"  # type: ignore[attr-defined]
         self.fields["threat"].label_from_instance = lambda t: f"{t.code}: {t.name}"  # type: ignore[attr-defined]
+
+
+class IncidentEditForm(IncidentForm):
+    """The same details, with the version the edit started from."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    @classmethod
+    def initial_for(cls, incident: Incident) -> dict[str, Any]:
+        return {
+            "title": incident.title,
+            "description": incident.description,
+            "aware_at": incident.aware_at,
+            "occurred_at": incident.occurred_at,
+            "assets": list(incident.assets.all()),
+            "categories": incident.categories,
+            "threat": incident.threat,
+            "personal_data_breach": incident.personal_data_breach,
+            "breach_risk_unlikely": incident.breach_risk_unlikely,
+            "high_risk_to_individuals": incident.high_risk_to_individuals,
+            "california_residents": incident.california_residents,
+            "serious_incident": incident.serious_incident,
+            "severity": incident.severity,
+            "owner": incident.owner,
+            "version": incident.version,
+        }
 
 
 class NotificationForm(forms.Form):

@@ -120,6 +120,9 @@ class Incident(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    # Optimistic locking: every edit names the version it started from.
+    version = models.PositiveIntegerField(default=1)
+
     # derived, written by services
     facts_snapshot = models.JSONField(default=dict, blank=True)
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)

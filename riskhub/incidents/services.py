@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from riskhub.accounts.models import User
-from riskhub.accounts.policy import require
+from riskhub.accounts.policy import has_perm, require
 from riskhub.audit.services import record_event
 from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import guarded_update
@@ -391,30 +391,168 @@ def _refuse_if_closed(incident: Incident) -> None:
         raise ValidationError("A closed incident cannot be changed.")
 
 
+def may_edit(actor: Any, incident: Incident) -> bool:
+    """Officers and admins edit any incident; its owner edits theirs, whatever their
+    role (they answer for its clocks)."""
+    if has_perm(actor, "incidents.edit"):
+        return True
+    return (
+        has_perm(actor, "incidents.view")
+        and incident.owner_id is not None
+        and incident.owner_id == actor.pk
+    )
+
+
+def _require_editor(actor: Any, incident: Incident) -> None:
+    if not may_edit(actor, incident):
+        raise PermissionDenied("Only risk officers, admins and the incident's owner edit it.")
+
+
+def _duties(incident: Incident) -> list[legal.Clock]:
+    """The duties that apply to the incident as it stands (before notifications)."""
+    found, _ = legal.applicable(facts_for(incident, organisation()))
+    return found
+
+
+def _edit_snapshot(incident: Incident) -> dict[str, Any]:
+    """What the audit trail compares for an edit: the details, the affected assets by
+    name and the legal duties that apply, in words."""
+    return {
+        **_snapshot_with_assets(incident),
+        "duties": sorted(legal.CODE_LABELS.get(c.code, c.code) for c in _duties(incident)),
+    }
+
+
+def shown(name: str, value: Any) -> str:
+    """A snapshot value as a person reads it on the timeline."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value in (None, "", []):
+        return "none"
+    if name == "severity":
+        return str(Incident.Severity(value).label)
+    if name == "serious_incident":
+        return str(Incident.SeriousIncident(value).label)
+    if name == "categories":
+        labels = dict(Incident.Category.choices)
+        return ", ".join(str(labels.get(c, c)) for c in value)
+    if name == "owner":
+        return str(User.objects.filter(pk=value).first() or "a former user")
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+def _field_label(name: str) -> str:
+    if name == "assets":
+        return "affected assets"
+    if name == "threat":
+        return "threat"
+    return str(getattr(Incident._meta.get_field(name), "verbose_name", name.replace("_", " ")))
+
+
+def _change_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for name in after:
+        if name == "duties":
+            continue
+        if name == "assets":
+            old, new = set(before.get(name) or []), set(after.get(name) or [])
+            named = dict(Asset.objects.filter(uuid__in=old | new).values_list("uuid", "name"))
+            parts = []
+            for verb, uuids in (("added", new - old), ("removed", old - new)):
+                if uuids:
+                    names = sorted(named.get(UUID(u), u) for u in uuids)
+                    parts.append(f"{verb} {', '.join(names)}")
+            lines.append(f"affected assets: {'; '.join(parts)}")
+        elif name == "description":
+            lines.append("description rewritten")
+        else:
+            lines.append(
+                f"{_field_label(name)}: {shown(name, before.get(name))} → "
+                f"{shown(name, after.get(name))}"
+            )
+    return lines
+
+
+def _window_words(clock: legal.Clock) -> str:
+    hours = clock.window.total_seconds() / 3600
+    return f"{round(hours)}-hour" if hours <= 96 else f"{round(hours / 24)}-day"
+
+
+def _duty_name(clock: legal.Clock) -> tuple[str, str]:
+    """("GDPR Art. 33(1)", "GDPR"): the duty as the law names it, and the law."""
+    name = legal.CODE_LABELS.get(clock.code, clock.ref).split(":")[0]
+    law = name.split(" Art.")[0] if " Art." in name else name.rsplit(" ", 1)[0]
+    return name, law
+
+
+def _clock_changes(
+    before: Sequence[legal.Clock], after: Sequence[legal.Clock], why_not: Sequence[str], cause: str
+) -> list[str]:
+    """One line per duty that appeared or went away, saying why."""
+    old = {c.code: c for c in before}
+    new = {c.code: c for c in after}
+    lines = []
+    for code, clock in new.items():
+        if code not in old:
+            name, _ = _duty_name(clock)
+            lines.append(
+                f"{name} {_window_words(clock)} clock started ({clock.title}, due "
+                f"{timezone.localtime(clock.due):%Y-%m-%d %H:%M}): {cause}."
+            )
+    for code, clock in old.items():
+        if code not in new:
+            name, law = _duty_name(clock)
+            reasons = [w for w in why_not if w.startswith(name)] or [
+                w for w in why_not if w.startswith(law)
+            ]
+            lines.append(
+                f"{name} {_window_words(clock)} clock withdrawn ({clock.title}): {cause}."
+                + (f" {reasons[0]}" if reasons else "")
+            )
+    return lines
+
+
 @transaction.atomic
 def incident_update(
-    *, actor: User, incident: Incident, assets: Iterable[Asset] | None = None, **fields: Any
+    *,
+    actor: User,
+    incident: Incident,
+    assets: Iterable[Asset] | None = None,
+    expected_version: int | None = None,
+    **fields: Any,
 ) -> Incident:
     """Change an open incident's details and, when `assets` is given, its affected
-    assets; a newly affected asset starts its reassessment. The audit event carries the
-    changed details and the affected assets before and after."""
-    require(actor, "incidents.edit")
+    assets (officers, admins and the incident's owner). An edit started from an older
+    `expected_version` is refused (EditConflict) and nothing is written. Every change is
+    on the timeline field by field; every legal duty that appears or goes away is on it
+    with the reason; a newly affected asset starts its reassessment. The audit event
+    carries the changed details, assets and duties before and after."""
+    _require_editor(actor, incident)
     if "serious_incident" in fields:
         fields["serious_incident"] = fields["serious_incident"] or ""
     wanted = None if assets is None else list(assets)
     added: list[Asset] = []
+    duties_before: list[legal.Clock] = []
+
+    def check(current: Incident) -> None:
+        _refuse_if_closed(current)
+        duties_before.extend(_duties(current))
 
     def prepare(current: Incident) -> None:
         _validate(current, now=timezone.now())
         _derive_categories(current)
 
     def link_assets(current: Incident) -> None:
-        if wanted is None:
-            return
-        affected = _assets(wanted)
-        existing = set(current.assets.values_list("pk", flat=True))
-        added.extend(a for a in affected if a.pk not in existing)
-        current.assets.set(affected)
+        if wanted is not None:
+            affected = _assets(wanted)
+            existing = set(current.assets.values_list("pk", flat=True))
+            added.extend(a for a in affected if a.pk not in existing)
+            current.assets.set(affected)
+        # The clocks read the facts of the affected systems: recompute them before the
+        # after-snapshot names the duties.
+        current.facts_snapshot = _snapshot_for(list(current.assets.values_list("pk", flat=True)))
 
     edit = guarded_update(
         incident,
@@ -422,23 +560,29 @@ def incident_update(
         changes=fields,
         allowed=EDITABLE,
         action="incident.update",
-        version_field=None,
-        snapshot=_snapshot_with_assets,
-        check=_refuse_if_closed,
+        expected_version=expected_version,
+        version_field="version",
+        snapshot=_edit_snapshot,
+        check=check,
         prepare=prepare,
         after_save=link_assets,
     )
     current = edit.instance
     if edit.changed:
-        named = sorted(k for k in edit.after if k != "assets")
-        _add_entry(
-            current,
-            kind=TimelineEntry.Kind.ACTION,
-            summary="Details changed: "
-            + ", ".join(named + (["affected assets"] if "assets" in edit.after else []))
-            + ".",
-            actor=actor,
-        )
+        changes = _change_lines(edit.before, edit.after)
+        if changes:
+            _add_entry(
+                current,
+                kind=TimelineEntry.Kind.ACTION,
+                summary="Details changed: " + "; ".join(changes) + ".",
+                actor=actor,
+            )
+        duties_after, why_not = legal.applicable(facts_for(current, organisation()))
+        # Categories follow the flags: the flags are the reason a person reads.
+        causes = [c for c in changes if not c.startswith("categories:")] or changes
+        cause = "; ".join(causes) or "the facts of the affected systems changed"
+        for line in _clock_changes(duties_before, duties_after, why_not, cause):
+            _add_entry(current, kind=TimelineEntry.Kind.ACTION, summary=line, actor=actor)
     _consequences(actor, current, added)
     _refresh(current)
     return current

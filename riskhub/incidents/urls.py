@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.create, name="create"),
     path("<uuid:uuid>/", views.detail, name="detail"),
+    path("<uuid:uuid>/edit/", views.edit, name="edit"),
     path("<uuid:uuid>/notify/", views.notify, name="notify"),
     path("<uuid:uuid>/action/", views.action, name="action"),
     path("<uuid:uuid>/status/", views.status, name="status"),

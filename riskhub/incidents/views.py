@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -22,12 +22,14 @@ from riskhub.accounts.policy import has_perm, requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
+from riskhub.common.updates import EditConflict
 from riskhub.incidents import selectors, services
 from riskhub.incidents.clocks import humanise, zone_or_utc
 from riskhub.incidents.forms import (
     ActionForm,
     CloseForm,
     FilterForm,
+    IncidentEditForm,
     IncidentForm,
     NotificationForm,
     StatusForm,
@@ -93,23 +95,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                incident = services.incident_create(
-                    actor=request.user,
-                    title=data["title"],
-                    description=data["description"],
-                    aware_at=data["aware_at"],
-                    occurred_at=data["occurred_at"],
-                    assets=list(data["assets"]),
-                    categories=data["categories"],
-                    threat=data["threat"],
-                    personal_data_breach=data["personal_data_breach"],
-                    breach_risk_unlikely=data["breach_risk_unlikely"],
-                    high_risk_to_individuals=data["high_risk_to_individuals"],
-                    serious_incident=data["serious_incident"],
-                    california_residents=data["california_residents"] or 0,
-                    severity=data["severity"],
-                    owner=data["owner"],
-                )
+                incident = services.incident_create(actor=request.user, **_details(data))
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -127,6 +113,125 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "incidents/form.html", {"form": form})
 
 
+def _details(data: dict[str, Any]) -> dict[str, Any]:
+    """The incident form's cleaned data as the services' keyword arguments."""
+    return {
+        "title": data["title"],
+        "description": data["description"],
+        "aware_at": data["aware_at"],
+        "occurred_at": data["occurred_at"],
+        "assets": list(data["assets"]),
+        "categories": data["categories"],
+        "threat": data["threat"],
+        "personal_data_breach": data["personal_data_breach"],
+        "breach_risk_unlikely": data["breach_risk_unlikely"],
+        "high_risk_to_individuals": data["high_risk_to_individuals"],
+        "serious_incident": data["serious_incident"],
+        "california_residents": data["california_residents"] or 0,
+        "severity": data["severity"],
+        "owner": data["owner"],
+    }
+
+
+def _to_the_minute(value: Any) -> Any:
+    return value.replace(second=0, microsecond=0) if value else value
+
+
+def _keep_seconds(details: dict[str, Any], incident: Incident) -> None:
+    """The form shows moments to the minute: an unchanged minute keeps the stored
+    moment, so saving other fields never moves a legal clock's start by seconds."""
+    for name in ("aware_at", "occurred_at"):
+        stored = getattr(incident, name)
+        if stored and details[name] == _to_the_minute(stored):
+            details[name] = stored
+
+
+def _comparable(name: str, value: Any) -> Any:
+    if name == "assets":
+        return sorted(a.pk for a in value)
+    if name in ("owner", "threat"):
+        return value.pk if value else None
+    if name in ("aware_at", "occurred_at"):
+        return _to_the_minute(value)
+    return value or ("" if name == "serious_incident" else value)
+
+
+def _conflict_rows(
+    form: IncidentEditForm, details: dict[str, Any], current: Incident
+) -> list[dict[str, str]]:
+    """The fields where the incident as saved now differs from what this editor sent."""
+    rows = []
+    for name, mine in details.items():
+        theirs = list(current.assets.all()) if name == "assets" else getattr(current, name)
+        if _comparable(name, mine) == _comparable(name, theirs):
+            continue
+        if name == "assets":
+            seen = (
+                ", ".join(sorted(a.name for a in theirs)),
+                ", ".join(sorted(a.name for a in mine)),
+            )
+        elif name in ("owner", "threat"):
+            seen = str(theirs or "none"), str(mine or "none")
+        else:
+            seen = services.shown(name, theirs), services.shown(name, mine)
+        rows.append({"label": str(form[name].label), "theirs": seen[0], "mine": seen[1]})
+    return rows
+
+
+@requires("incidents.view")
+@org_time
+def edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
+    """Correct an open incident (officers, admins, its owner); the legal clocks are
+    recomputed and the timeline says which duty appeared or went away, and why."""
+    incident = selectors.incident_get(uuid)
+    if not services.may_edit(request.user, incident):
+        raise PermissionDenied("Only risk officers, admins and the incident's owner edit it.")
+    if incident.is_closed:
+        messages.info(request, "A closed incident cannot be changed.")
+        return redirect("incidents:detail", uuid=uuid)
+    conflict: EditConflict | None = None
+    conflict_rows: list[dict[str, str]] = []
+    status = 200
+    if request.method == "POST":
+        form = IncidentEditForm(request.POST)
+        if form.is_valid():
+            details = _details(form.cleaned_data)
+            if not details["owner"]:
+                details["owner"] = incident.owner
+            _keep_seconds(details, incident)
+            try:
+                services.incident_update(
+                    actor=request.user,
+                    incident=incident,
+                    expected_version=form.cleaned_data["version"],
+                    **details,
+                )
+            except EditConflict as exc:
+                conflict, status = exc, 409
+                conflict_rows = _conflict_rows(form, details, selectors.incident_get(uuid))
+                # Keep what was typed; only the version moves on, so saving again is a
+                # deliberate decision to overwrite the other person's change.
+                data = request.POST.copy()
+                data["version"] = str(exc.version)
+                form = IncidentEditForm(data)
+                form.is_valid()
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, "Incident saved. The legal duties were recomputed.")
+                return redirect("incidents:detail", uuid=uuid)
+        if status == 200:
+            status = 400
+    else:
+        form = IncidentEditForm(initial=IncidentEditForm.initial_for(incident))
+    return render(
+        request,
+        "incidents/form.html",
+        {"form": form, "incident": incident, "conflict": conflict, "conflict_rows": conflict_rows},
+        status=status,
+    )
+
+
 def _detail_context(request: HttpRequest, uuid: UUID, **forms: Form) -> dict[str, Any]:
     now = timezone.now()
     detail = selectors.incident_detail(uuid, now)
@@ -137,6 +242,8 @@ def _detail_context(request: HttpRequest, uuid: UUID, **forms: Form) -> dict[str
         "now": now,
         "left": {c.code: humanise(c.time_left(now)) for c in detail.clocks},
         "can_edit": has_perm(request.user, "incidents.edit") and not detail.incident.is_closed,
+        "can_correct": services.may_edit(request.user, detail.incident)
+        and not detail.incident.is_closed,
         "notification_form": forms.get("notification_form")
         or NotificationForm(
             clocks=running or detail.clocks,

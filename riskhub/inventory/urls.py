@@ -1,6 +1,6 @@
 from django.urls import path
 
-from riskhub.inventory import views
+from riskhub.inventory import picker, views
 
 app_name = "inventory"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("import/", views.import_upload, name="import"),
     path("options/", views.asset_options, name="asset_options"),
+    path("pick/", picker.pick, name="asset_pick"),
     path("organisation/", views.organisation, name="organisation"),
     path("organisation/edit/", views.organisation_edit, name="organisation_edit"),
     path("<uuid:asset_uuid>/", views.detail, name="detail"),

@@ -28,7 +28,7 @@ from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.common.updates import EditConflict
-from riskhub.inventory import io, model_card, selectors, services
+from riskhub.inventory import io, model_card, picker, selectors, services
 from riskhub.inventory.forms import (
     KIND_FIELDS,
     AssetForm,
@@ -544,7 +544,7 @@ def asset_options(request: AuthenticatedHttpRequest) -> HttpResponse:
         qs = qs.exclude(uuid=UUID(exclude))
     except ValueError:
         pass
-    options = list(qs.only("uuid", "name", "kind").order_by("name")[:50])
+    options = list(picker.by_name(qs.only("uuid", "name", "kind"))[:50])
     return render(
         request,
         "inventory/partials/asset_options.html",

@@ -313,6 +313,27 @@ def overdue_q(day: date) -> Q:
     return open_q() & Q(due_date__lt=day) & ~Q(treatment=Risk.Treatment.ACCEPT)
 
 
+def awaiting_acceptance_q() -> Q:
+    """A risk of a current assessment whose chosen treatment is to accept it and that
+    no executive has accepted yet: it waits for a decision."""
+    return open_q() & Q(treatment=Risk.Treatment.ACCEPT, assessment__is_current=True)
+
+
+def treatment_due_window() -> int:
+    return int(settings.TREATMENT_DUE_WINDOW_DAYS)
+
+
+def treatment_due_q(day: date, *, days: int | None = None) -> Q:
+    """An open risk of a current assessment whose treatment is overdue or due within
+    the window starting on `day` (a risk to accept waits for a decision instead)."""
+    end = day + timedelta(days=treatment_due_window() if days is None else days)
+    return (
+        open_q()
+        & Q(assessment__is_current=True, due_date__lte=end)
+        & ~Q(treatment=Risk.Treatment.ACCEPT)
+    )
+
+
 def is_open(risk: Mapping[str, Any]) -> bool:
     return bool(risk["status"] == Risk.Status.OPEN)
 

@@ -27,7 +27,16 @@ def test_an_officer_records_a_breach_and_meets_the_72_hour_clock(page, make_user
     page.get_by_role("link", name="Open an incident").first.click()
 
     page.get_by_label("Title").fill("Chat transcripts readable without authentication")
-    page.get_by_label("Affected assets").select_option(label="Support chat API (Endpoint)")
+    # The picker: type part of the name, move to the match with the arrow key, tick it.
+    page.get_by_label("Affected assets").fill("chat")
+    match = page.locator(".rh-picker-results").get_by_label("Support chat API (Endpoint)")
+    match.wait_for()
+    page.get_by_label("Affected assets").press("ArrowDown")
+    page.keyboard.press("Space")
+    page.get_by_label("Affected assets").fill("nothing like it")
+    page.wait_for_selector("text=No active asset matches")
+    chosen = page.locator(".rh-picker-chosen").get_by_label("Support chat API (Endpoint)")
+    assert chosen.is_checked()
     page.get_by_label("Personal data was breached").check()
     page.get_by_label("Severity").select_option("high")
     screenshot(page, "incident-form")

@@ -277,7 +277,10 @@ def test_an_edit_of_the_affected_assets_is_audited_added_or_removed(
         ({"assets": [str(first.uuid), str(second.uuid)]}, {"assets": [str(second.uuid)]}),
     ]
     changes = incident.timeline.filter(kind=TimelineEntry.Kind.ACTION).order_by("at")
-    assert [e.summary for e in changes] == ["Details changed: affected assets."] * 2
+    assert [e.summary for e in changes] == [
+        "Details changed: affected assets: added Chat API.",
+        "Details changed: affected assets: removed Triage API.",
+    ]
     assert list(incident.assets.all()) == [second]
 
 

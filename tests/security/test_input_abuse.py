@@ -356,6 +356,7 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "impact:approve": {"uuid": o["impact"].uuid},
         "impact:return": {"uuid": o["impact"].uuid},
         "incidents:detail": {"uuid": o["incident"].uuid},
+        "incidents:edit": {"uuid": o["incident"].uuid},
         "incidents:notify": {"uuid": o["incident"].uuid},
         "incidents:action": {"uuid": o["incident"].uuid},
         "incidents:status": {"uuid": o["incident"].uuid},
@@ -415,6 +416,7 @@ def _page_urls(w: World) -> list[str]:
     ):
         urls.append(reverse(name) + "?" + _query(q))
     urls.append(reverse("inventory:asset_options") + "?" + _query(q, asset=str(w.model.uuid)))
+    urls.append(reverse("inventory:asset_pick") + "?" + _query(q, field="assets", multiple="1"))
     return urls
 
 

@@ -4,6 +4,8 @@ import datetime as dt
 
 from django import template
 
+from riskhub.compliance.applicability import token_label
+
 register = template.Library()
 
 
@@ -13,3 +15,9 @@ def days_until(value: dt.date | None, today: dt.date | None) -> int:
     if not value or not today:
         return 0
     return max((value - today).days, 0)
+
+
+@register.filter
+def fact_label(flag: str, law: str) -> str:
+    """A classification flag (``dpia_required`` under ``gdpr``) in readable words."""
+    return token_label(f"{law}:{flag}")
