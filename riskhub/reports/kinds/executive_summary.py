@@ -21,6 +21,8 @@ from riskhub.reports import selectors as sel
 from riskhub.reports.kinds.common import (
     BANDS,
     Progress,
+    assurance_sections,
+    evidence_rows,
     header,
     iso,
     name_matrices,
@@ -229,5 +231,16 @@ def build(
         trend=trend,
         top_risks=[r for r in rows if risk_figures.is_open(r)][:10],
         deadlines=deadlines_section(state, comp, live)[:15],
+    )
+    data.update(
+        assurance_sections(
+            Kind.EXECUTIVE_SUMMARY,
+            parameters,
+            state,
+            comp,
+            risks,
+            rows,
+            evidence_rows(state, comp, None),
+        )
     )
     return data
