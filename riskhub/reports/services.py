@@ -248,7 +248,7 @@ def report_approve(*, actor: User, report: Report) -> Report:
     from riskhub.reports.rendering import render
 
     prepared_sha256 = report.sha256
-    data = read_embedded(report.file.name)
+    data = read_embedded(str(report.file.name))
     approved_at = timezone.now()
     # The template reads the sign-off from the row: fill it in memory, then render.
     report.approved_by, report.approved_at = actor, approved_at

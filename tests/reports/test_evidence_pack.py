@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from riskhub.accounts.policy import Role
+from riskhub.accounts.policy import OBJECT_RULES, Role
 from riskhub.audit.labels import action_label
 from riskhub.audit.models import AuditEvent
 from riskhub.compliance.models import ControlImplementation, Evidence
@@ -425,3 +425,33 @@ def test_the_request_form_shows_the_error_next_to_the_field(
     )
     assert response.status_code == 400 and 'id="id_as_of_error"' in response.content.decode()
     assert enqueued == []
+
+
+# rule -> whether the actor requested the report (tests/test_object_rules.py reads this)
+APPROVAL_RULES: dict[str, bool] = {"report.approve_own": True, "report.approve_others": False}
+
+
+@pytest.mark.parametrize("rule", sorted(APPROVAL_RULES))
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_report_approval_follows_the_object_rules(rule: str, role: Role, make_user: Any) -> None:
+    actor = make_user(role)
+    requester = actor if APPROVAL_RULES[rule] else make_user(Role.RISK_OFFICER)
+    report = services.report_request(actor=requester, kind="risk-register", parameters={})
+    services.run(report.pk)
+    report.refresh_from_db()
+    prepared = report.sha256
+
+    response = _as(actor).post(
+        f"/api/v1/reports/{report.uuid}/approve/", content_type="application/json"
+    )
+
+    report.refresh_from_db()
+    events = AuditEvent.objects.filter(action="report.approved", object_id=str(report.uuid))
+    if role in OBJECT_RULES[rule]:
+        assert response.status_code == 200, f"{rule} as {role}: {response.content!r}"
+        assert report.approved_by == actor and report.prepared_sha256 == prepared
+        assert [e.actor_id for e in events] == [actor.pk]
+    else:
+        assert response.status_code == 403, f"{rule} as {role}"
+        assert report.approved_at is None and report.sha256 == prepared
+        assert not events.exists()

@@ -263,7 +263,6 @@ def _exception(
 def exceptions_section(
     state: sel.State,
     comp: sel.ComplianceState,
-    risks: sel.RiskState,
     rows: list[dict[str, Any]],
     evidence: list[dict[str, Any]],
     *,
@@ -323,50 +322,31 @@ def exceptions_section(
             )
         )
     for r in rows:
-        if risk_figures.is_overdue(r, state.today):
-            found.append(
-                _exception(
-                    "treatment_overdue",
-                    ref=r["ref"],
-                    asset=r["asset"],
-                    asset_id=r["asset_id"],
-                    subject=r["title"],
-                    owner=r["owner"],
-                    due=r["due_date"],
-                    detail=f"{r['treatment_label']}, residual {r['residual']['band']}",
-                )
+
+        def of_risk(kind: str, due: Any, detail: str, r: dict[str, Any] = r) -> dict[str, Any]:
+            return _exception(
+                kind,
+                ref=r["ref"],
+                asset=r["asset"],
+                asset_id=r["asset_id"],
+                subject=r["title"],
+                owner=r["owner"],
+                due=due,
+                detail=detail,
             )
+
+        if risk_figures.is_overdue(r, state.today):
+            detail = f"{r['treatment_label']}, residual {r['residual']['band']}"
+            found.append(of_risk("treatment_overdue", r["due_date"], detail))
         if r["status"] == Risk.Status.CLOSED:
             continue
-        if r["expired_acceptance"] is not None:
-            lapsed = r["expired_acceptance"]
-            found.append(
-                _exception(
-                    "acceptance_expired",
-                    ref=r["ref"],
-                    asset=r["asset"],
-                    asset_id=r["asset_id"],
-                    subject=r["title"],
-                    owner=r["owner"],
-                    due=lapsed["expires_on"],
-                    detail=f"Accepted by {lapsed['approved_by']}: {lapsed['rationale']}",
-                )
-            )
-        elif r["acceptance"] is not None and risk_figures.is_expiring_acceptance(
-            r["acceptance"], state.today
-        ):
-            found.append(
-                _exception(
-                    "acceptance_expiring",
-                    ref=r["ref"],
-                    asset=r["asset"],
-                    asset_id=r["asset_id"],
-                    subject=r["title"],
-                    owner=r["owner"],
-                    due=r["acceptance"]["expires_on"],
-                    detail=f"Accepted by {r['acceptance']['approved_by']}",
-                )
-            )
+        lapsed, active = r["expired_acceptance"], r["acceptance"]
+        if lapsed is not None:
+            detail = f"Accepted by {lapsed['approved_by']}: {lapsed['rationale']}"
+            found.append(of_risk("acceptance_expired", lapsed["expires_on"], detail))
+        elif active is not None and risk_figures.is_expiring_acceptance(active, state.today):
+            detail = f"Accepted by {active['approved_by']}"
+            found.append(of_risk("acceptance_expiring", active["expires_on"], detail))
     found.sort(
         key=lambda x: (EXCEPTION_TYPES[x["type"]][1], x["due"] or "", x["asset"], x["subject"])
     )
@@ -526,7 +506,6 @@ def assurance_sections(
     parameters: dict[str, Any],
     state: sel.State,
     comp: sel.ComplianceState,
-    risks: sel.RiskState,
     rows: list[dict[str, Any]],
     evidence: list[dict[str, Any]],
     *,
@@ -534,7 +513,7 @@ def assurance_sections(
 ) -> dict[str, Any]:
     """The parts every kind carries, as keys of its data: scope statement, period and
     changes, exceptions register, evidence references and the windows they used."""
-    exceptions = exceptions_section(state, comp, risks, rows, evidence, framework_ids=framework_ids)
+    exceptions = exceptions_section(state, comp, rows, evidence, framework_ids=framework_ids)
     return {
         "scope_statement": scope_statement(state, parameters),
         "period": period_section(kind, parameters, state, exceptions),

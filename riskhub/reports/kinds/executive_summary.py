@@ -232,15 +232,6 @@ def build(
         top_risks=[r for r in rows if risk_figures.is_open(r)][:10],
         deadlines=deadlines_section(state, comp, live)[:15],
     )
-    data.update(
-        assurance_sections(
-            Kind.EXECUTIVE_SUMMARY,
-            parameters,
-            state,
-            comp,
-            risks,
-            rows,
-            evidence_rows(state, comp, None),
-        )
-    )
+    evidence = evidence_rows(state, comp, None)
+    data.update(assurance_sections(Kind.EXECUTIVE_SUMMARY, parameters, state, comp, rows, evidence))
     return data

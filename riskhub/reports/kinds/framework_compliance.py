@@ -166,7 +166,6 @@ def build(
             parameters,
             state,
             comp,
-            risks,
             rows,
             evidence_rows(state, comp, set(fw_requirements)),
             framework_ids={framework.pk},

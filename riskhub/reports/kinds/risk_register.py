@@ -104,15 +104,6 @@ def build(
         heatmaps=heatmaps,
         risks=rows,
     )
-    data.update(
-        assurance_sections(
-            Kind.RISK_REGISTER,
-            parameters,
-            state,
-            comp,
-            risks,
-            rows,
-            evidence_rows(state, comp, None),
-        )
-    )
+    evidence = evidence_rows(state, comp, None)
+    data.update(assurance_sections(Kind.RISK_REGISTER, parameters, state, comp, rows, evidence))
     return data

@@ -180,7 +180,7 @@ def build(
     )
     data.update(
         assurance_sections(
-            Kind.SYSTEM_DOSSIER, parameters, state, comp, risks, risks_rows, data["evidence"]
+            Kind.SYSTEM_DOSSIER, parameters, state, comp, risks_rows, data["evidence"]
         )
     )
     return data
