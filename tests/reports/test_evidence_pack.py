@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
@@ -455,3 +456,42 @@ def test_report_approval_follows_the_object_rules(rule: str, role: Role, make_us
         assert response.status_code == 403, f"{rule} as {role}"
         assert report.approved_at is None and report.sha256 == prepared
         assert not events.exists()
+
+
+def test_two_approvers_at_once_one_issue_wins_and_the_other_file_is_removed(
+    world: Any, render: Any, make_user: Any
+) -> None:
+    report = render("risk-register")
+    stale = Report.objects.get(pk=report.pk)  # the second approver's page, read before
+    services.report_approve(actor=world.executive, report=report)
+    files_before = sorted(p.name for p in Path(default_storage.location).rglob("*.pdf"))
+
+    with pytest.raises(ValidationError, match="meanwhile"):
+        services.report_approve(actor=make_user(Role.ADMIN), report=stale)
+
+    report.refresh_from_db()
+    assert report.approved_by == world.executive
+    assert sorted(p.name for p in Path(default_storage.location).rglob("*.pdf")) == files_before
+    assert AuditEvent.objects.filter(action="report.approved").count() == 1
+
+
+def test_the_owner_of_a_schedule_does_not_approve_its_reports(world: Any, make_user: Any) -> None:
+    owner = make_user(Role.EXECUTIVE)
+    schedule = services.schedule_create(
+        actor=owner,
+        name="Board register",
+        kind="risk-register",
+        parameters={},
+        cadence="monthly",
+        recipient_roles=[Role.EXECUTIVE],
+    )
+    report = services.report_request(
+        actor=None, kind="risk-register", parameters={}, schedule=schedule
+    )
+    services.run(report.pk)
+    report.refresh_from_db()
+
+    with pytest.raises(PermissionDenied):
+        services.report_approve(actor=owner, report=report)
+    approved = services.report_approve(actor=world.executive, report=report)
+    assert approved.approved_by == world.executive
