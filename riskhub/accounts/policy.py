@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Approving or returning an integrated impact assessment (riskhub.impact); nobody
     # reviews one they contributed to (riskhub.impact.services.review_refusal).
     "impact.review": frozenset({_E, _ADM}),
+    # the sign-off of a generated report (not by its requester: OBJECT_RULES)
+    "reports.approve": frozenset({_E, _ADM}),
     # oversight
     "audit.view": frozenset({_E, _A, _ADM}),
     # Verifying the chain is the auditors' check (and the admins'); executives read
@@ -73,6 +75,10 @@ OBJECT_RULES: dict[str, frozenset[Role]] = {
     # owner or an admin may delete it (riskhub.reports.services.schedule_delete).
     "report_schedule.delete_own": ALL_ROLES,
     "report_schedule.delete_others": frozenset({_ADM}),
+    # Reports: an executive or admin approves (signs off) a generated report, never one
+    # they requested or whose schedule they own (riskhub.reports.services.report_approve).
+    "report.approve_own": frozenset(),
+    "report.approve_others": frozenset({_E, _ADM}),
     # Drafts are team work: any risk officer (or admin) may edit any draft.
     "assessment.edit_own_draft": frozenset({_O, _ADM}),
     "assessment.edit_others_draft": frozenset({_O, _ADM}),

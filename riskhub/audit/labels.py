@@ -79,6 +79,7 @@ ACTION_AREAS: dict[str, dict[str, str]] = {
         "report.failed": "Report failed",
         "report.requeued": "Report re-queued after a stopped worker",
         "report.downloaded": "Report downloaded",
+        "report.approved": "Report approved and re-issued with its sign-off",
         "report.files_expired": "Report files expired",
         "report_schedule.created": "Report schedule created",
         "report_schedule.deleted": "Report schedule deleted",

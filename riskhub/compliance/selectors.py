@@ -70,6 +70,14 @@ def is_expiring_evidence(
     return day <= valid_until <= end
 
 
+def evidence_status(valid_until: dt.date | None, day: dt.date) -> str:
+    """ "expired" (valid until before `day`), "expiring" (within the window) or "valid":
+    the status every report prints beside a piece of evidence."""
+    if valid_until is not None and valid_until < day:
+        return "expired"
+    return "expiring" if is_expiring_evidence(valid_until, day) else "valid"
+
+
 # --- lineage --------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from riskhub.reports.models import Kind, Report
 class ReportSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     requested_by = serializers.SerializerMethodField()
+    approved_by = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,11 +49,17 @@ class ReportSerializer(serializers.ModelSerializer):
             "signer",
             "error",
             "download_url",
+            "approved_by",
+            "approved_at",
+            "prepared_sha256",
         ]
         read_only_fields = fields
 
     def get_requested_by(self, report: Report) -> str | None:
         return report.requested_by.email if report.requested_by else None
+
+    def get_approved_by(self, report: Report) -> str | None:
+        return report.approved_by.email if report.approved_by else None
 
     def get_download_url(self, report: Report) -> str | None:
         if not report.has_file:
@@ -93,10 +100,12 @@ class ReportViewSet(
     lookup_field = "uuid"
     read_permission = "reports.view"
     write_permission = "reports.request"
-    action_permissions = {"download": "reports.download"}
+    action_permissions = {"download": "reports.download", "approve": "reports.approve"}
 
     def get_queryset(self) -> QuerySet[Report]:
-        return Report.objects.select_related("requested_by").order_by("-created_at", "-id")
+        return Report.objects.select_related("requested_by", "approved_by").order_by(
+            "-created_at", "-id"
+        )
 
     @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -113,6 +122,16 @@ class ReportViewSet(
         )
         body = ReportSerializer(report, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, uuid: str | None = None) -> Response:
+        """Sign off the report: an executive or admin other than its requester. The
+        signed PDF is re-issued with the sign-off filled; the prepared issue is kept
+        (its SHA-256 in prepared_sha256). 403 for the requester, 400 when the report
+        is not generated or already approved."""
+        report = services.report_approve(actor=request.user, report=self.get_object())  # type: ignore[arg-type]
+        return Response(ReportSerializer(report, context={"request": request}).data)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

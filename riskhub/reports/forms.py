@@ -22,15 +22,17 @@ def _bootstrap(form: forms.Form) -> None:
 
 
 FRAMEWORK_CHOICES = [("eu-ai-act", "EU AI Act"), ("gdpr", "GDPR"), ("ccpa", "CCPA/CPRA")]
+# Only the framework compliance report takes a framework; the others cover them all.
+FRAMEWORK_FIELD_CHOICES = [("", "None (every framework)"), *FRAMEWORK_CHOICES]
 
 
 class ReportRequestForm(forms.Form):
     kind = forms.ChoiceField(label="Report", choices=Kind.choices)
     framework = forms.ChoiceField(
         label="Framework",
-        choices=FRAMEWORK_CHOICES,
+        choices=FRAMEWORK_FIELD_CHOICES,
         required=False,
-        help_text="For the framework compliance report.",
+        help_text="For the framework compliance report only.",
     )
     system = forms.ChoiceField(
         label="AI system",
@@ -57,10 +59,10 @@ class ReportRequestForm(forms.Form):
         _bootstrap(self)
 
     def parameters(self) -> dict[str, Any]:
+        """The parameters as given: the service checks each one (a framework given to a
+        kind that takes none is an error next to the field, never silently dropped)."""
         data = self.cleaned_data
         params = {k: data.get(k) for k in ("framework", "system", "business_unit")}
-        if data["kind"] != Kind.FRAMEWORK_COMPLIANCE:
-            params.pop("framework")
         if data.get("as_of"):
             params["as_of"] = data["as_of"].isoformat()
         return {k: v for k, v in params.items() if v}
@@ -69,7 +71,9 @@ class ReportRequestForm(forms.Form):
 class ScheduleForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(label="Report", choices=Kind.choices)
-    framework = forms.ChoiceField(label="Framework", choices=FRAMEWORK_CHOICES, required=False)
+    framework = forms.ChoiceField(
+        label="Framework", choices=FRAMEWORK_FIELD_CHOICES, required=False
+    )
     cadence = forms.ChoiceField(choices=ScheduledReport.Cadence.choices)
     recipient_roles = forms.MultipleChoiceField(
         label="Email a link to",

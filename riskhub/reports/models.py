@@ -66,6 +66,20 @@ class Report(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     file_deleted_at = models.DateTimeField(null=True, blank=True)
+    # Sign-off: a report is generated "prepared"; an approval (never by its requester)
+    # re-issues the signed PDF with the approver named, and keeps the prepared issue.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approved_reports",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    prepared_file = models.FileField(max_length=300, blank=True)
+    prepared_sha256 = models.CharField(
+        "SHA-256 of the prepared issue", max_length=64, blank=True, db_index=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -93,6 +107,16 @@ class Report(models.Model):
                 condition=~models.Q(status="succeeded") | ~models.Q(sha256=""),
                 name="report_succeeded_has_checksum",
             ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True, approved_at__isnull=True)
+                | models.Q(
+                    approved_by__isnull=False,
+                    approved_at__isnull=False,
+                    status="succeeded",
+                )
+                & ~models.Q(prepared_sha256=""),
+                name="report_approval_complete",
+            ),
         ]
         indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
@@ -102,6 +126,10 @@ class Report(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
     @property
     def has_file(self) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Model, QuerySet
+from django.db.models import Min, Model, Q, QuerySet
 from django.utils import timezone
 
 from riskhub.compliance.coverage import (
@@ -46,6 +46,7 @@ from riskhub.compliance.selectors import coverage_catalog
 from riskhub.inventory.lineage import DOWN, UP, Edge, Graph
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 from riskhub.reports.models import Report, ScheduledReport
+from riskhub.risk import selectors as risk_figures
 from riskhub.risk.effective import Candidate, compute
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Threat
 
@@ -93,7 +94,16 @@ ASSET_FIELDS = [
     "created_at",
 ]
 LINK_FIELDS = ["id", "upstream", "downstream", "relation"]
-IMPLEMENTATION_FIELDS = ["id", "uuid", "control", "scope", "asset", "status", "justification"]
+IMPLEMENTATION_FIELDS = [
+    "id",
+    "uuid",
+    "control",
+    "scope",
+    "asset",
+    "status",
+    "justification",
+    "owner",
+]
 EVIDENCE_FIELDS = [
     "id",
     "uuid",
@@ -104,6 +114,7 @@ EVIDENCE_FIELDS = [
     "description",
     "valid_until",
     "sha256",
+    "uploaded_by",
     "uploaded_at",
 ]
 ASSESSMENT_FIELDS = ["id", "uuid", "asset", "version", "status", "matrix", "approved_at"]
@@ -114,6 +125,7 @@ RISK_FIELDS = [
     "position",
     "threat",
     "title",
+    "existing_controls",
     "inherent_impact",
     "inherent_likelihood",
     "inherent_score",
@@ -241,14 +253,16 @@ def load_state(scope: Scope, as_of: dt.datetime | None) -> State:
     return state
 
 
-def _resolve_scope(state: State, scope: Scope) -> list[int]:
-    ids = [pk for pk in state.assets if state.active(pk)]
+def _resolve_scope(state: State, scope: Scope, *, archived: bool = False) -> list[int]:
+    """The assets the scope selects: active ones only, or (`archived`) the archived ones
+    it would select if they were active (the scope statement names what it excluded)."""
+    ids = list(state.assets)
     if scope.system:
         system = next(
             (pk for pk, a in state.assets.items() if str(a["uuid"]) == scope.system), None
         )
         ids = [] if system is None else [system, *sorted(state.upstream_of(system))]
-        ids = [pk for pk in ids if state.active(pk)]
+    ids = [pk for pk in ids if state.active(pk) != archived]
     if scope.assets:
         wanted = set(scope.assets)
         ids = [pk for pk in ids if str(state.assets[pk]["uuid"]) in wanted]
@@ -263,6 +277,12 @@ def _resolve_scope(state: State, scope: Scope) -> list[int]:
         )
         ids = [pk for pk in ids if state.assets[pk]["business_unit"] == unit]
     return sorted(ids, key=lambda pk: (state.assets[pk]["name"].lower(), pk))
+
+
+def archived_in_scope(state: State, scope: Scope) -> list[int]:
+    """The archived assets the scope would select were they active: what a report
+    excluded because they are archived (its scope statement names them)."""
+    return _resolve_scope(state, scope, archived=True)
 
 
 # --- compliance as of ---------------------------------------------------------------
@@ -371,6 +391,8 @@ class RiskState:
     risks: list[dict[str, Any]]  # risks of those assessments, each with "asset"
     acceptances: dict[int, dict[str, Any]]  # risk pk -> active acceptance
     own_rank: dict[int, int]  # asset pk -> highest residual rank among open/accepted risks
+    # risk pk -> its latest expired acceptance, for risks without an active one
+    expired_acceptances: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def load_risks(state: State, *, as_of: dt.datetime | None = None, lean: bool = False) -> RiskState:
@@ -394,15 +416,17 @@ def load_risks(state: State, *, as_of: dt.datetime | None = None, lean: bool = F
     risk_ids = {r["id"] for r in risks}
     day = timezone.localtime(moment).date() if moment else state.today
     acceptances = {}
+    expired: dict[int, dict[str, Any]] = {}
     if not lean:
         for row in rows_as_of(RiskAcceptance, ACCEPTANCE_FIELDS, moment, "created_at"):
-            if (
-                row["risk"] in risk_ids
-                and not row["revoked"]
-                and row["expired_at"] is None
-                and row["expires_on"] >= day
-            ):
+            if row["risk"] not in risk_ids:
+                continue
+            if not row["revoked"] and row["expired_at"] is None and row["expires_on"] >= day:
                 acceptances[row["risk"]] = row
+            elif risk_figures.is_expired_acceptance(row, day):
+                latest = expired.get(row["risk"])
+                if latest is None or row["expires_on"] > latest["expires_on"]:
+                    expired[row["risk"]] = row
     own_rank: dict[int, int] = {}
     for risk in risks:
         if risk["status"] == Risk.Status.CLOSED:
@@ -416,6 +440,7 @@ def load_risks(state: State, *, as_of: dt.datetime | None = None, lean: bool = F
         risks=risks,
         acceptances=acceptances,
         own_rank=own_rank,
+        expired_acceptances={k: v for k, v in expired.items() if k not in acceptances},
     )
 
 
@@ -511,11 +536,31 @@ def report_by_uuid(uuid: Any) -> Report:
 
 
 def report_by_sha256(digest: str) -> Report | None:
+    """The report whose issued PDF has this checksum: the current (approved) issue, or
+    the prepared issue an approval superseded (it stays a RiskHub document)."""
+    digest = digest.lower()
     return (
-        Report.objects.select_related("requested_by")
-        .filter(sha256=digest.lower())
+        Report.objects.select_related("requested_by", "approved_by")
+        .filter(Q(sha256=digest) | Q(prepared_sha256=digest))
         .order_by("-finished_at")
         .first()
+    )
+
+
+def first_record_date() -> dt.date | None:
+    """The day of the register's first record (any asset, archived ones included): a
+    report as of an earlier day has no data to show, and says so (one query)."""
+    first = Asset.objects.aggregate(first=Min("created_at"))["first"]
+    return timezone.localtime(first).date() if first else None
+
+
+def earlier_reports(kind: str, before: dt.datetime, limit: int = 20) -> QuerySet[Report]:
+    """Finished reports of a kind that still have their file, newest first: the
+    candidates for "the previous report of the same kind and scope" (one query)."""
+    return (
+        Report.objects.filter(kind=kind, status=Report.Status.SUCCEEDED, created_at__lt=before)
+        .exclude(file="")
+        .order_by("-created_at", "-id")[:limit]
     )
 
 

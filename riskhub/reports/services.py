@@ -62,24 +62,30 @@ def _test_delay() -> int:
 
 
 def clean_parameters(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """Validate and normalise the parameters of a report request."""
+    """Validate and normalise the parameters of a report request: every one is checked
+    now, so a report that would describe nothing (an unknown business unit) or ignore
+    what it was asked (a framework given to a kind that takes none) is refused with a
+    field error instead of being rendered or failing later in the worker."""
     if kind not in Kind.values:
         raise ValidationError({"kind": [f"Choose one of {', '.join(Kind.values)}."]})
+    errors: dict[str, list[str]] = {}
     params: dict[str, Any] = {}
     framework = str(raw.get("framework") or "").strip()
     if kind == Kind.FRAMEWORK_COMPLIANCE:
         if framework not in FRAMEWORKS:
-            raise ValidationError({"framework": [f"Choose one of {', '.join(FRAMEWORKS)}."]})
+            errors["framework"] = [f"Choose one of {', '.join(FRAMEWORKS)}."]
         params["framework"] = framework
     elif framework:
-        params["framework"] = framework
+        errors["framework"] = [
+            f"The {Kind(kind).label.lower()} covers every framework; leave the framework empty."
+        ]
     for key in ("business_unit", "system"):
         value = str(raw.get(key) or "").strip()
         if value:
             try:
                 params[key] = str(UUID(value))
             except ValueError:
-                raise ValidationError({key: ["Give an identifier (UUID)."]}) from None
+                errors[key] = ["Give an identifier (UUID)."]
     assets = raw.get("assets") or []
     if isinstance(assets, str):
         assets = [a for a in assets.replace(",", " ").split() if a]
@@ -87,14 +93,61 @@ def clean_parameters(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
         if assets:
             params["assets"] = sorted({str(UUID(str(a))) for a in assets})
     except ValueError:
-        raise ValidationError({"assets": ["Give asset identifiers (UUIDs)."]}) from None
-    if kind == Kind.SYSTEM_DOSSIER and "system" not in params:
-        raise ValidationError({"system": ["A dossier describes one AI system: choose it."]})
+        errors["assets"] = ["Give asset identifiers (UUIDs)."]
+    if kind == Kind.SYSTEM_DOSSIER and "system" not in params and "system" not in errors:
+        errors["system"] = ["A dossier describes one AI system: choose it."]
     as_of = raw.get("as_of")
+    moment = None
     if as_of not in (None, ""):
-        kinds.parse_as_of(as_of)
-        params["as_of"] = str(as_of).strip()
+        try:
+            moment = kinds.parse_as_of(as_of)
+            params["as_of"] = str(as_of).strip()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    errors.update(_unknown_references(params, moment, errors))
+    if errors:
+        raise ValidationError(errors)
     return params
+
+
+def _unknown_references(
+    params: dict[str, Any], moment: dt.datetime | None, errors: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """The scope's identifiers name things that exist (at the as-of moment, for an AI
+    system): otherwise the report would print a scope nobody asked for."""
+    from riskhub.inventory.models import Asset, BusinessUnit
+
+    found: dict[str, list[str]] = {}
+    unit = params.get("business_unit")
+    if (
+        unit
+        and "business_unit" not in errors
+        and not BusinessUnit.objects.filter(uuid=unit).exists()
+    ):
+        found["business_unit"] = ["No business unit has this identifier."]
+    system_id = params.get("system")
+    if system_id and "system" not in errors:
+        system = Asset.objects.filter(uuid=system_id).first()
+        if system is None:
+            found["system"] = ["No asset has this identifier."]
+        elif system.kind != Asset.Kind.SYSTEM:
+            found["system"] = [
+                f"“{system.name}” is a {system.get_kind_display().lower()}, not an AI system."
+            ]
+        elif moment is not None and system.created_at > moment:
+            found["system"] = [f"“{system.name}” was not registered yet on that date."]
+        elif moment is None and system.archived_at is not None:
+            found["system"] = [
+                f"“{system.name}” is archived; give an as-of date before it was archived."
+            ]
+    wanted = set(params.get("assets") or ())
+    if wanted and "assets" not in errors:
+        known = {
+            str(u) for u in Asset.objects.filter(uuid__in=wanted).values_list("uuid", flat=True)
+        }
+        if unknown := sorted(wanted - known):
+            found["assets"] = [f"No asset has the identifier {', '.join(unknown)}."]
+    return found
 
 
 def _enqueue(report_id: int) -> None:
@@ -155,6 +208,89 @@ def report_request(
 def report_rerun(*, actor: User, report: Report) -> Report:
     """A new report with the same kind and parameters (the original stays as filed)."""
     return report_request(actor=actor, kind=report.kind, parameters=dict(report.parameters))
+
+
+def report_may_approve(user: User, report: Report) -> bool:
+    """Executives and admins approve (policy "reports.approve"), never a report they
+    requested or whose schedule they own (segregation of duties, OBJECT_RULES)."""
+    if not has_perm(user, "reports.approve"):
+        return False
+    return role_of(user) in OBJECT_RULES[_approval_rule(user, report)]
+
+
+def _approval_rule(user: User, report: Report) -> str:
+    requester = report.requested_by_id
+    if requester is None and report.schedule_id is not None:
+        requester = (
+            ScheduledReport.objects.filter(pk=report.schedule_id)
+            .values_list("created_by", flat=True)
+            .first()
+        )
+    own = requester is not None and requester == user.pk
+    return "report.approve_own" if own else "report.approve_others"
+
+
+def report_approve(*, actor: User, report: Report) -> Report:
+    """Sign off a generated report: re-issue its signed PDF with the approver and the
+    date in the sign-off block, from the same embedded data (its SHA-256 unchanged),
+    and keep the prepared issue (the approved one names its SHA-256). Audited."""
+    require(actor, "reports.approve")
+    if not report_may_approve(actor, report):
+        raise PermissionDenied(
+            "Nobody approves a report they requested (segregation of duties): "
+            "another executive or an admin approves it."
+        )
+    if report.status != Report.Status.SUCCEEDED or not report.file:
+        raise ValidationError("Only a generated report whose file is kept can be approved.")
+    if report.approved_at is not None:
+        raise ValidationError("This report is already approved.")
+    from riskhub.reports.kinds.common import read_embedded
+    from riskhub.reports.rendering import render
+
+    prepared_sha256 = report.sha256
+    data = read_embedded(str(report.file.name))
+    approved_at = timezone.now()
+    # The template reads the sign-off from the row: fill it in memory, then render.
+    report.approved_by, report.approved_at = actor, approved_at
+    report.prepared_sha256 = prepared_sha256
+    rendered = render(report, data)
+    stored = default_storage.save(_unique_name(report), ContentFile(rendered.pdf))
+    try:
+        with transaction.atomic():
+            locked = Report.objects.select_for_update().get(pk=report.pk)
+            if locked.approved_at is not None or locked.sha256 != prepared_sha256:
+                raise ValidationError("Someone approved this report meanwhile.")
+            if rendered.data_sha256 != locked.data_sha256:
+                raise ValidationError("The report's embedded data no longer reads the same.")
+            locked.prepared_file.name = locked.file.name
+            locked.prepared_sha256 = prepared_sha256
+            locked.file.name = stored
+            locked.sha256 = rendered.sha256
+            locked.size = len(rendered.pdf)
+            locked.pages = rendered.pages
+            locked.signer = rendered.signer
+            locked.signer_fingerprint = rendered.signer_fingerprint
+            locked.signed_at = approved_at
+            locked.approved_by = actor
+            locked.approved_at = approved_at
+            locked.save()
+            record_event(
+                actor=actor,
+                action="report.approved",
+                object_type="report",
+                object_id=locked.uuid,
+                object_repr=locked.title,
+                before={"sha256": prepared_sha256},
+                after={
+                    "sha256": locked.sha256,
+                    "prepared_sha256": prepared_sha256,
+                    "data_sha256": locked.data_sha256,
+                },
+            )
+    except Exception:
+        _delete_file(stored)
+        raise
+    return locked
 
 
 def report_record_download(*, actor: User, report: Report) -> None:
@@ -433,10 +569,13 @@ def delete_expired(*, now: dt.datetime | None = None) -> int:
         Report.objects.filter(finished_at__lt=cutoff, file_deleted_at__isnull=True).exclude(file="")
     )
     for report in expired:
-        name = report.file.name
+        names = [report.file.name, report.prepared_file.name]  # and a superseded issue
         with transaction.atomic():
-            Report.objects.filter(pk=report.pk).update(file="", file_deleted_at=now)
-            transaction.on_commit(lambda name=name: _delete_file(name))  # type: ignore[misc]
+            Report.objects.filter(pk=report.pk).update(
+                file="", prepared_file="", file_deleted_at=now
+            )
+            for name in names:
+                transaction.on_commit(lambda name=name: _delete_file(name))  # type: ignore[misc]
     if expired:
         record_event(
             actor=None,

@@ -21,4 +21,5 @@ urlpatterns = [
     path("<uuid:uuid>/status/", views.status, name="status"),
     path("<uuid:uuid>/download/", views.download, name="download"),
     path("<uuid:uuid>/rerun/", views.rerun, name="rerun"),
+    path("<uuid:uuid>/approve/", views.approve, name="approve"),
 ]

@@ -145,7 +145,17 @@ def request_report(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires("reports.view")
 @require_GET
 def detail(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
-    return render(request, "reports/detail.html", {"report": _report(uuid)})
+    report = _report(uuid)
+    return render(
+        request,
+        "reports/detail.html",
+        {
+            "report": report,
+            "can_approve": report.has_file
+            and not report.is_approved
+            and services.report_may_approve(request.user, report),
+        },
+    )
 
 
 @requires("reports.view")
@@ -168,6 +178,19 @@ def download(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponseBase:
         raise Http404("This report has no file (not finished, failed or expired).")
     services.report_record_download(actor=request.user, report=report)
     return pdf_response(report)
+
+
+@requires("reports.approve")
+@require_POST
+def approve(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
+    report = _report(uuid)
+    try:
+        services.report_approve(actor=request.user, report=report)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, f"“{report.title}” is approved; its signed PDF is re-issued.")
+    return redirect("reports:detail", uuid=report.uuid)
 
 
 @requires("reports.request")

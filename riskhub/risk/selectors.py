@@ -370,6 +370,24 @@ def expiring_acceptances_q(day: date, *, days: int | None = None) -> Q:
     return Q(revoked=False, expired_at__isnull=True, expires_on__gte=day, expires_on__lte=end)
 
 
+def is_expired_acceptance(acceptance: Mapping[str, Any], day: date) -> bool:
+    """An acceptance that ran out (marked expired, or past its date and not yet marked):
+    its risk is no longer accepted, an exception until someone decides again."""
+    if acceptance.get("revoked", False):
+        return False
+    expires_on = acceptance["expires_on"]
+    if isinstance(expires_on, str):
+        expires_on = date.fromisoformat(expires_on)
+    return acceptance.get("expired_at") is not None or expires_on < day
+
+
+def risk_ref(assessment_id: int, position: int) -> str:
+    """A risk's short human identifier: its assessment and its place in it ("A12-R03").
+    An approved assessment never changes (DESIGN.md "Immutability"), so the identifier
+    of each of its risks never does either."""
+    return f"A{assessment_id}-R{position + 1:02d}"
+
+
 def is_expiring_acceptance(
     acceptance: Mapping[str, Any], day: date, *, days: int | None = None
 ) -> bool:

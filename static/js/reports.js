@@ -6,7 +6,13 @@
   var kind = form.querySelector("select[name=kind]");
   var framework = form.querySelector("[data-report-field=framework]");
   function sync() {
-    if (kind && framework) { framework.hidden = kind.value !== "framework-compliance"; }
+    if (kind && framework) {
+      var hidden = kind.value !== "framework-compliance";
+      framework.hidden = hidden;
+      // A hidden framework is not sent: only the compliance report takes one.
+      var select = framework.querySelector("select");
+      if (select) { select.disabled = hidden; }
+    }
   }
   if (kind) { kind.addEventListener("change", sync); }
   sync();

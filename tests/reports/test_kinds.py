@@ -162,3 +162,18 @@ def test_each_kind_is_a_module_with_named_sections() -> None:
     assert kinds.BUILDERS[Kind.RISK_REGISTER] is risk_register.build
     for section in ("kpis_section", "coverage_section", "trend_section", "deadlines_section"):
         assert callable(getattr(executive_summary, section))
+
+
+@pytest.mark.parametrize("kind", [Kind.EXECUTIVE_SUMMARY, Kind.RISK_REGISTER, Kind.SYSTEM_DOSSIER])
+def test_the_exceptions_register_counts_what_the_dashboard_counts(
+    kind: str, register: dict[str, Any]
+) -> None:
+    """The exceptions are the owning apps' figures, listed: as many overdue treatments,
+    expiring acceptances and expiring evidence as the dashboard API counts."""
+    api = dashboard_api.summary(dashboard.dashboard(dashboard.DashboardFilters()))
+    params = {"system": str(register["system"].uuid)} if kind == Kind.SYSTEM_DOSSIER else {}
+    counts = kinds.build(kind, params, quiet)["exception_counts"]
+    assert counts["treatment_overdue"] == api["risks"]["overdue_treatments"] == 1
+    assert counts["acceptance_expiring"] == api["deadlines"]["acceptances_expiring"] == 1
+    assert counts["evidence_expiring"] == api["deadlines"]["evidence_expiring"] == 1
+    assert counts["evidence_expired"] == 1

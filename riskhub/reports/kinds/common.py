@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from riskhub.common.dates import validate_as_of
-from riskhub.compliance.selectors import is_expiring_evidence
+from riskhub.compliance import selectors as compliance_figures
 from riskhub.inventory.models import Asset
 from riskhub.inventory.services import organisation
 from riskhub.reports import selectors as sel
+from riskhub.risk import selectors as risk_figures
 from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.models import Risk
 
@@ -22,6 +23,7 @@ Progress = Callable[[int, str], object]
 DATA_FORMAT = "riskhub-report/1"
 BANDS = [b.slug for b in reversed(RISK_BANDS)]  # highest first
 STATUS_LABEL = {"met": "Met", "partial": "Partial", "gap": "Gap"}
+EVIDENCE_STATUS_LABEL = {"valid": "Valid", "expiring": "Expiring", "expired": "Expired"}
 
 
 def iso(value: Any) -> Any:
@@ -75,29 +77,8 @@ def asset_row(state: sel.State, pk: int) -> dict[str, Any]:
 
 def header(kind: str, parameters: dict[str, Any], state: sel.State, title: str) -> dict[str, Any]:
     org = organisation()
-    unit = ""
     scope = sel.Scope.from_parameters(parameters)
-    if scope.business_unit:
-        unit = next(
-            (
-                bu["name"]
-                for bu in state.business_units.values()
-                if str(bu["uuid"]) == scope.business_unit
-            ),
-            "",
-        )
-    system = ""
-    if scope.system:
-        system = next(
-            (a["name"] for a in state.assets.values() if str(a["uuid"]) == scope.system), ""
-        )
-    parts = []
-    if unit:
-        parts.append(f"business unit {unit}")
-    if system:
-        parts.append(f"AI system {system} and its lineage")
-    if scope.assets:
-        parts.append(f"{len(scope.assets)} selected asset(s)")
+    words = header_scope_words(state, scope)
     return {
         "format": DATA_FORMAT,
         "kind": kind,
@@ -108,9 +89,9 @@ def header(kind: str, parameters: dict[str, Any], state: sel.State, title: str) 
         "historical": state.requested is not None,
         "parameters": parameters,
         "scope": {
-            "description": "; ".join(parts) or "whole organisation",
-            "business_unit": unit,
-            "system": system,
+            "description": words or "whole organisation",
+            "business_unit": _name_of(state.business_units.values(), scope.business_unit),
+            "system": _name_of(state.assets.values(), scope.system),
             "assets": len(state.in_scope),
         },
     }
@@ -134,7 +115,7 @@ def evidence_rows(
         if impl["asset"] is not None and impl["asset"] not in scope:
             continue
         control = comp.controls[impl["control"]]
-        valid = e["valid_until"] is None or e["valid_until"] >= state.today
+        status = compliance_figures.evidence_status(e["valid_until"], state.today)
         rows.append(
             {
                 "id": str(e["uuid"]),
@@ -143,15 +124,23 @@ def evidence_rows(
                 "scope": "Organisation"
                 if impl["asset"] is None
                 else state.assets[impl["asset"]]["name"],
+                "asset_id": None
+                if impl["asset"] is None
+                else str(state.assets[impl["asset"]]["uuid"]),
                 "implementation_status": impl["status"],
+                "owner": state.users.get(impl["owner"], "") if impl["owner"] else "",
                 "description": e["description"],
                 "kind": e["kind"],
                 "reference": e["original_name"] or e["url"],
+                "file_name": e["original_name"],
                 "sha256": e["sha256"],
-                "valid_until": iso(e["valid_until"]),
-                "valid": valid,
-                "expiring": is_expiring_evidence(e["valid_until"], state.today),
+                "uploaded_by": state.users.get(e["uploaded_by"], "") if e["uploaded_by"] else "",
                 "uploaded_at": iso(e["uploaded_at"]),
+                "valid_until": iso(e["valid_until"]),
+                "status": status,
+                "status_label": EVIDENCE_STATUS_LABEL[status],
+                "valid": status != "expired",
+                "expiring": status == "expiring",
             }
         )
     rows.sort(key=lambda r: (r["control"], r["scope"], r["description"]))
@@ -168,10 +157,15 @@ def risk_rows(state: sel.State, risks: sel.RiskState, scope: set[int]) -> list[d
         rows.append(
             {
                 "id": str(r["uuid"]),
+                "ref": risk_figures.risk_ref(r["assessment"], r["position"]),
                 "asset": state.assets[r["asset"]]["name"],
                 "asset_id": str(state.assets[r["asset"]]["uuid"]),
                 "title": r["title"],
                 "threat": threat.code if threat else "",
+                "threat_name": threat.name if threat else "",
+                "atlas": list(threat.atlas or []) if threat else [],
+                "owasp_llm": list(threat.owasp_llm or []) if threat else [],
+                "controls": r["existing_controls"],
                 "inherent": {
                     "impact": r["inherent_impact"],
                     "likelihood": r["inherent_likelihood"],
@@ -186,6 +180,10 @@ def risk_rows(state: sel.State, risks: sel.RiskState, scope: set[int]) -> list[d
                 },
                 "treatment": r["treatment"],
                 "treatment_label": Risk.Treatment(r["treatment"]).label,
+                # What the register prints: a formally accepted risk reads "Accepted".
+                "decision": "Accepted"
+                if acceptance is not None
+                else Risk.Treatment(r["treatment"]).label,
                 "owner": state.users.get(r["owner"], "") if r["owner"] else "",
                 "due_date": iso(r["due_date"]),
                 "status": r["status"],
@@ -196,10 +194,21 @@ def risk_rows(state: sel.State, risks: sel.RiskState, scope: set[int]) -> list[d
                     "expires_on": iso(acceptance["expires_on"]),
                     "rationale": acceptance["rationale"],
                 },
+                "expired_acceptance": _acceptance(state, risks.expired_acceptances.get(r["id"])),
                 "matrix": risks.assessments[r["asset"]]["matrix"],
             }
         )
     return rows
+
+
+def _acceptance(state: sel.State, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "approved_by": state.users.get(row["approved_by"], ""),
+        "expires_on": iso(row["expires_on"]),
+        "rationale": row["rationale"],
+    }
 
 
 def name_matrices(rows: list[dict[str, Any]], risks: sel.RiskState) -> None:
@@ -208,3 +217,314 @@ def name_matrices(rows: list[dict[str, Any]], risks: sel.RiskState) -> None:
         row["matrix"] = (
             risks.matrices[row["matrix"]].code if row["matrix"] in risks.matrices else ""
         )
+
+
+# --- what every report carries (DESIGN.md "Reports as evidence") ---------------------
+# Scope statement, period and changes since the previous report, the exceptions
+# register, the method and the no-data note: built here once for every kind and
+# printed by one partial (templates/reports/pdf/_assurance.html).
+
+EXCEPTION_TYPES = {
+    # type -> (label, order)
+    "gap": ("Obligation gap", 1),
+    "partial": ("Obligation partly met", 2),
+    "evidence_expired": ("Evidence expired", 3),
+    "evidence_expiring": ("Evidence expiring", 4),
+    "treatment_overdue": ("Treatment overdue", 5),
+    "acceptance_expired": ("Risk acceptance expired", 6),
+    "acceptance_expiring": ("Risk acceptance expiring", 7),
+}
+
+
+def _exception(
+    kind: str,
+    *,
+    ref: str,
+    asset: str,
+    asset_id: str | None,
+    subject: str,
+    owner: str,
+    due: Any,
+    detail: str,
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "type_label": EXCEPTION_TYPES[kind][0],
+        "ref": ref,
+        "asset": asset,
+        "asset_id": asset_id,
+        "subject": subject,
+        "owner": owner or "",
+        "due": iso(due),
+        "detail": detail,
+    }
+
+
+def exceptions_section(
+    state: sel.State,
+    comp: sel.ComplianceState,
+    rows: list[dict[str, Any]],
+    evidence: list[dict[str, Any]],
+    *,
+    framework_ids: set[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Every exception in scope, never truncated: each asset's open obligations (one row
+    per asset, framework and status, naming every requirement), expired and expiring
+    evidence, overdue treatments, expired and expiring acceptances. The figures are the
+    owning apps' rules (compliance coverage and evidence status, risk overdue and
+    acceptance expiry), applied to the report's state."""
+    found: list[dict[str, Any]] = []
+    for pk in state.in_scope:
+        asset = state.assets[pk]
+        owner = state.users.get(asset["owner"], "") if asset["owner"] else ""
+        grouped: dict[tuple[int, str], list[tuple[str, dt.date | None]]] = {}
+        for req, status, _, applies in comp.obligations.get(pk, []):
+            requirement = comp.requirements[req]
+            if status == "met" or (
+                framework_ids is not None and requirement.framework_id not in framework_ids
+            ):
+                continue
+            grouped.setdefault((requirement.framework_id, status), []).append(
+                (requirement.ref, applies)
+            )
+        for (framework_id, status), refs in grouped.items():
+            framework = comp.frameworks[framework_id]
+            dates = [d for _, d in refs if d is not None]
+            found.append(
+                _exception(
+                    status,
+                    ref=framework.slug,
+                    asset=asset["name"],
+                    asset_id=str(asset["uuid"]),
+                    subject=f"{framework.short_name}: " + ", ".join(r for r, _ in refs),
+                    owner=owner,
+                    # The first date one of them applies from (none: in force already).
+                    due=min(dates) if len(dates) == len(refs) else None,
+                    detail=(
+                        f"{len(refs)} obligation{'s' if len(refs) != 1 else ''} "
+                        + ("without a control in place" if status == "gap" else "partly met")
+                    ),
+                )
+            )
+    for e in evidence:
+        if e["status"] == "valid":
+            continue
+        found.append(
+            _exception(
+                f"evidence_{e['status']}",
+                ref=e["id"],
+                asset=e["scope"],
+                asset_id=e["asset_id"],
+                subject=f"{e['control']}: {e['description']}",
+                owner=e["owner"] or e["uploaded_by"],
+                due=e["valid_until"],
+                detail=f"{e['reference'] or 'no reference'}, uploaded {e['uploaded_at'][:10]}",
+            )
+        )
+    for r in rows:
+
+        def of_risk(kind: str, due: Any, detail: str, r: dict[str, Any] = r) -> dict[str, Any]:
+            return _exception(
+                kind,
+                ref=r["ref"],
+                asset=r["asset"],
+                asset_id=r["asset_id"],
+                subject=r["title"],
+                owner=r["owner"],
+                due=due,
+                detail=detail,
+            )
+
+        if risk_figures.is_overdue(r, state.today):
+            detail = f"{r['treatment_label']}, residual {r['residual']['band']}"
+            found.append(of_risk("treatment_overdue", r["due_date"], detail))
+        if r["status"] == Risk.Status.CLOSED:
+            continue
+        lapsed, active = r["expired_acceptance"], r["acceptance"]
+        if lapsed is not None:
+            detail = f"Accepted by {lapsed['approved_by']}: {lapsed['rationale']}"
+            found.append(of_risk("acceptance_expired", lapsed["expires_on"], detail))
+        elif active is not None and risk_figures.is_expiring_acceptance(active, state.today):
+            detail = f"Accepted by {active['approved_by']}"
+            found.append(of_risk("acceptance_expiring", active["expires_on"], detail))
+    found.sort(
+        key=lambda x: (EXCEPTION_TYPES[x["type"]][1], x["due"] or "", x["asset"], x["subject"])
+    )
+    return found
+
+
+def scope_statement(state: sel.State, parameters: dict[str, Any]) -> dict[str, Any]:
+    """What is in, what the scope left out and why, in words and figures."""
+    scope = sel.Scope.from_parameters(parameters)
+    kinds: dict[str, int] = {}
+    for pk in state.in_scope:
+        kinds[state.assets[pk]["kind"]] = kinds.get(state.assets[pk]["kind"], 0) + 1
+    counts = {}
+    for kind, n in sorted(kinds.items()):
+        label = str(Asset.Kind(kind).label)
+        label = label if label[:2].isupper() else label.lower()
+        counts[f"{label}{'s' if n != 1 else ''}"] = n
+    archived = sel.archived_in_scope(state, scope)
+    words = header_scope_words(state, scope)
+    total_active = sum(1 for pk in state.assets if state.active(pk))
+    excluded = []
+    if archived:
+        excluded.append(
+            {
+                "reason": "archived",
+                "count": len(archived),
+                "why": "archived assets are retired from use; their history is kept but "
+                "they carry no current obligations or risks",
+                "names": [state.assets[pk]["name"] for pk in archived],
+            }
+        )
+    outside = total_active - len(state.in_scope)
+    if outside:
+        excluded.append(
+            {
+                "reason": "outside_scope",
+                "count": outside,
+                "why": "active assets outside the requested scope"
+                + (f" ({words})" if words else ""),
+                "names": [],
+            }
+        )
+    return {
+        "included": len(state.in_scope),
+        "included_by_kind": counts,
+        "excluded": excluded,
+        "not_yet_recorded": "assets registered after the as-of moment are not in the register "
+        "of that moment"
+        if state.requested is not None
+        else "",
+    }
+
+
+def _name_of(rows: Any, uuid: str) -> str:
+    return next((row["name"] for row in rows if str(row["uuid"]) == uuid), "") if uuid else ""
+
+
+def header_scope_words(state: sel.State, scope: sel.Scope) -> str:
+    """The scope exactly as requested, in words ("business unit People & HR; ...")."""
+    parts = []
+    if scope.business_unit:
+        unit = _name_of(state.business_units.values(), scope.business_unit)
+        parts.append(f"business unit {unit or scope.business_unit}")
+    if scope.system:
+        system = _name_of(state.assets.values(), scope.system)
+        parts.append(f"AI system {system or scope.system} and its lineage")
+    if scope.assets:
+        parts.append(f"{len(scope.assets)} selected asset(s)")
+    return "; ".join(parts)
+
+
+def _scope_key(parameters: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in parameters.items() if k != "as_of"}
+
+
+def read_embedded(name: str) -> dict[str, Any]:
+    """The data JSON embedded in a stored report PDF (the attachment the report was
+    rendered from)."""
+    import io
+    import json
+
+    from django.core.files.storage import default_storage
+    from pypdf import PdfReader
+
+    from riskhub.reports.pdf import DATA_ATTACHMENT
+
+    with default_storage.open(name, "rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    return json.loads(reader.attachments[DATA_ATTACHMENT][0])  # type: ignore[no-any-return]
+
+
+def _embedded_data(report: Any) -> dict[str, Any] | None:
+    try:
+        return read_embedded(report.file.name)
+    except Exception:  # noqa: BLE001 - a missing or unreadable file: no comparison
+        return None
+
+
+def _exception_key(x: dict[str, Any]) -> tuple[str, str, str]:
+    return (x["type"], x.get("asset_id") or x["asset"], x["subject"])
+
+
+def period_section(
+    kind: str, parameters: dict[str, Any], state: sel.State, exceptions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The period the report covers, and what changed since the previous report of the
+    same kind and scope (its embedded data): from its as-of moment to this one."""
+    first = sel.first_record_date()
+    wanted = _scope_key(parameters)
+    previous = None
+    for candidate in sel.earlier_reports(kind, timezone.now()):
+        if _scope_key(candidate.parameters) != wanted:
+            continue
+        before = _embedded_data(candidate)
+        if before is None or str(before.get("as_of", "")) >= iso(state.as_of):
+            continue
+        previous = (candidate, before)
+        break
+    period: dict[str, Any] = {
+        "start": iso(first),
+        "end": state.today.isoformat(),
+        "first_record": iso(first),
+        "no_data_before": iso(first) if first is None or state.today < first else None,
+        "previous": None,
+    }
+    if first is None:
+        period["no_data_before"] = state.today.isoformat()
+    if previous is None:
+        return period
+    report, before = previous
+    period["start"] = str(before.get("as_of_date") or before.get("as_of", ""))[:10]
+    old = before.get("exceptions")
+    change: dict[str, Any] = {
+        "report": str(report.uuid),
+        "title": report.title,
+        "as_of": before.get("as_of"),
+        "sha256": report.sha256,
+        "assets_before": (before.get("scope") or {}).get("assets"),
+        "assets_now": len(state.in_scope),
+        "comparable": old is not None,
+        "new_exceptions": [],
+        "resolved_exceptions": [],
+    }
+    if old is not None:
+        old_keys = {_exception_key(x) for x in old}
+        new_keys = {_exception_key(x) for x in exceptions}
+        change["exceptions_before"] = len(old)
+        change["exceptions_now"] = len(exceptions)
+        change["new_exceptions"] = [x for x in exceptions if _exception_key(x) not in old_keys]
+        change["resolved_exceptions"] = [x for x in old if _exception_key(x) not in new_keys]
+    period["previous"] = change
+    return period
+
+
+def assurance_sections(
+    kind: str,
+    parameters: dict[str, Any],
+    state: sel.State,
+    comp: sel.ComplianceState,
+    rows: list[dict[str, Any]],
+    evidence: list[dict[str, Any]],
+    *,
+    framework_ids: set[int] | None = None,
+) -> dict[str, Any]:
+    """The parts every kind carries, as keys of its data: scope statement, period and
+    changes, exceptions register, evidence references and the windows they used."""
+    exceptions = exceptions_section(state, comp, rows, evidence, framework_ids=framework_ids)
+    return {
+        "scope_statement": scope_statement(state, parameters),
+        "period": period_section(kind, parameters, state, exceptions),
+        "exceptions": exceptions,
+        "exception_counts": {
+            t: sum(1 for x in exceptions if x["type"] == t) for t in EXCEPTION_TYPES
+        },
+        "exception_labels": {t: label for t, (label, _) in EXCEPTION_TYPES.items()},
+        "evidence": evidence,
+        "evidence_windows": {
+            "evidence_expiring_days": compliance_figures.evidence_expiry_window(),
+            "acceptances_expiring_days": risk_figures.acceptance_expiry_window(),
+        },
+    }

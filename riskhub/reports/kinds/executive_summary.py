@@ -21,6 +21,8 @@ from riskhub.reports import selectors as sel
 from riskhub.reports.kinds.common import (
     BANDS,
     Progress,
+    assurance_sections,
+    evidence_rows,
     header,
     iso,
     name_matrices,
@@ -230,4 +232,6 @@ def build(
         top_risks=[r for r in rows if risk_figures.is_open(r)][:10],
         deadlines=deadlines_section(state, comp, live)[:15],
     )
+    evidence = evidence_rows(state, comp, None)
+    data.update(assurance_sections(Kind.EXECUTIVE_SUMMARY, parameters, state, comp, rows, evidence))
     return data

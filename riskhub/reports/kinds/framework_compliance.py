@@ -14,9 +14,12 @@ from riskhub.reports import selectors as sel
 from riskhub.reports.kinds.common import (
     Progress,
     asset_row,
+    assurance_sections,
     evidence_rows,
     header,
     iso,
+    name_matrices,
+    risk_rows,
 )
 from riskhub.reports.models import Kind
 
@@ -134,7 +137,10 @@ def build(
         pk: r for pk, r in comp.requirements.items() if r.framework_id == framework.pk
     }
     coverage = coverage_section(state, comp, fw_requirements)
-    progress(60, "Listing evidence")
+    risks = sel.load_risks(state)
+    rows = risk_rows(state, risks, set(state.in_scope))
+    name_matrices(rows, risks)
+    progress(60, "Listing evidence and exceptions")
     data = header(
         Kind.FRAMEWORK_COMPLIANCE,
         parameters,
@@ -152,7 +158,17 @@ def build(
         totals=totals_section(coverage),
         requirements=requirements_section(fw_requirements, coverage),
         assets=coverage.assets,
-        evidence=evidence_rows(state, comp, set(fw_requirements)),
         detail=coverage.detail,
+    )
+    data.update(
+        assurance_sections(
+            Kind.FRAMEWORK_COMPLIANCE,
+            parameters,
+            state,
+            comp,
+            rows,
+            evidence_rows(state, comp, set(fw_requirements)),
+            framework_ids={framework.pk},
+        )
     )
     return data

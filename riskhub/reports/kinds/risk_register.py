@@ -12,6 +12,8 @@ from riskhub.reports import selectors as sel
 from riskhub.reports.kinds.common import (
     BANDS,
     Progress,
+    assurance_sections,
+    evidence_rows,
     header,
     name_matrices,
     risk_rows,
@@ -94,10 +96,14 @@ def build(
     rows = risk_rows(state, risks, set(state.in_scope))
     heatmaps = heatmaps_section(risks, rows)
     name_matrices(rows, risks)
+    progress(65, "Listing evidence and exceptions")
+    comp = sel.load_compliance(state)
     data = header(Kind.RISK_REGISTER, parameters, state, "AI risk register")
     data.update(
         totals=totals_section(state, risks, rows),
         heatmaps=heatmaps,
         risks=rows,
     )
+    evidence = evidence_rows(state, comp, None)
+    data.update(assurance_sections(Kind.RISK_REGISTER, parameters, state, comp, rows, evidence))
     return data

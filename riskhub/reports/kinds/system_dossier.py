@@ -15,6 +15,7 @@ from riskhub.reports import selectors as sel
 from riskhub.reports.kinds.common import (
     Progress,
     asset_row,
+    assurance_sections,
     evidence_rows,
     header,
     iso,
@@ -176,5 +177,10 @@ def build(
         risks=risks_rows,
         evidence=evidence_rows(state, comp, None),
         changes=changes_section(state, system_pk),
+    )
+    data.update(
+        assurance_sections(
+            Kind.SYSTEM_DOSSIER, parameters, state, comp, risks_rows, data["evidence"]
+        )
     )
     return data
