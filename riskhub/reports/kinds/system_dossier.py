@@ -341,22 +341,22 @@ def change_log_section(state: sel.State) -> dict[str, Any]:
     return {"events": rows, "total": total, "shown": len(rows)}
 
 
-def split_obligations(
-    obligations: list[dict[str, Any]], open_items: OpenItems
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The Annex IV points are what this document is: they are answered here (complete,
-    or with their open items), never listed as the system's gaps."""
-    own = {annex_iv_ref(point): (point, title) for point, title in ANNEX_IV_POINTS}
-    others, answered = [], []
+def mark_annex_iv(obligations: list[dict[str, Any]], open_items: OpenItems) -> list[dict[str, Any]]:
+    """The Annex IV points are what this document is: each such obligation is marked with
+    the point that answers it here (complete, or with its open items), so the PDF never
+    lists them among the system's gaps. Their coverage status stays as the compliance
+    rule says, in the embedded data."""
+    own = {
+        (ANNEX_IV_FRAMEWORK, annex_iv_ref(point)): (point, title)
+        for point, title in ANNEX_IV_POINTS
+    }
+    answered = []
     for o in obligations:
-        if o["framework_slug"] == ANNEX_IV_FRAMEWORK and o["ref"] in own:
-            point, title = own[o["ref"]]
-            answered.append(
-                {**o, "point": point, "section": title, "open_items": open_items.count(point)}
-            )
-        else:
-            others.append(o)
-    return others, answered
+        found = own.get((o["framework_slug"], o["ref"]))
+        o["annex_iv_point"] = found[0] if found else None
+        if found is not None:
+            answered.append({**o, "section": found[1], "open_items": open_items.count(found[0])})
+    return answered
 
 
 def open_items_section(
@@ -479,8 +479,10 @@ def build(
     risk_summary = risk_summary_section(state, risks, risks_rows)
     changes = change_log_section(state)
     open_items = open_items_section(system, cards, components, risk_summary, changes)
-    obligations, annex_iv = split_obligations(obligations_section(comp, system_pk), open_items)
-    status_counts = Counter(o["status"] for o in obligations)
+    obligations = obligations_section(comp, system_pk)
+    annex_iv = mark_annex_iv(obligations, open_items)
+    others = [o for o in obligations if o["annex_iv_point"] is None]
+    status_counts = Counter(o["status"] for o in others)
     data.update(
         system=system,
         components=components,
@@ -488,6 +490,7 @@ def build(
         model_cards=cards,
         obligations=obligations,
         obligation_counts={k: status_counts.get(k, 0) for k in ("met", "partial", "gap")},
+        other_obligations=len(others),
         annex_iv=[
             {
                 "point": point,
