@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -23,8 +25,8 @@ from riskhub.compliance import services as compliance_services
 from riskhub.compliance.models import ControlImplementation
 from riskhub.inventory import services as inventory
 from riskhub.inventory.models import ANNEX_IV_FIELDS, Asset
-from riskhub.reports import pdf
-from riskhub.reports.models import Report
+from riskhub.reports import kinds, pdf
+from riskhub.reports.models import Kind, Report
 from riskhub.risk import services as risk_services
 
 DOCUMENTATION = {
@@ -355,3 +357,33 @@ def test_the_documentation_fields_are_edited_in_the_api_and_audited(
     assert "eu_declaration_date" in json.dumps(bad.json()["error"])
     world.system.refresh_from_db()
     assert world.system.eu_declaration_date == dt.date(2026, 11, 2)
+
+
+def test_the_dossier_reads_a_fixed_number_of_queries_whatever_the_lineage(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            kinds.build(Kind.SYSTEM_DOSSIER, {"system": str(world.system.uuid)}, lambda *_: None)
+        return len(queries)
+
+    before = count()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            data = inventory.asset_create(actor=world.officer, kind="dataset", name=f"Set {n}")
+            model = inventory.asset_create(
+                actor=world.officer, kind="model", name=f"Model {n}", model_type="classifier"
+            )
+            inventory.link_create(
+                actor=world.officer, upstream=data, downstream=model, relation="trained_on"
+            )
+            inventory.link_create(
+                actor=world.officer, upstream=model, downstream=world.system, relation="part_of"
+            )
+            inventory.asset_update(
+                actor=world.officer,
+                asset=model,
+                expected_version=model.version,
+                model_card={"metrics": [{"type": "F1", "value": "0.7", "dataset": str(data.uuid)}]},
+            )
+    assert count() == before

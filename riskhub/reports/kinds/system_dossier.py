@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from riskhub.audit.labels import action_label, field_label
+from riskhub.inventory import model_card
 from riskhub.inventory import selectors as inventory_figures
 from riskhub.inventory.lineage import UP
 from riskhub.inventory.models import ANNEX_IV_FIELDS, Asset, AssetLink
@@ -260,21 +261,11 @@ def model_cards_section(state: sel.State, system_pk: int) -> list[dict[str, Any]
                 "open_weights": a["open_weights"],
                 "base_models": [state.assets[b]["name"] for b in bases],
                 "training_data": training_data(state, pk),
-                **{key: card.get(key, "") for key in ("approach", "architecture_family")},
-                "model_architecture": card.get("model_architecture", ""),
-                "environmental": card.get("environmental", ""),
+                # Every part of the card in its normal form (text or list), then the
+                # metrics with their datasets named.
                 **{
-                    key: card.get(key, [])
-                    for key in (
-                        "inputs",
-                        "outputs",
-                        "users",
-                        "use_cases",
-                        "limitations",
-                        "tradeoffs",
-                        "ethical",
-                        "fairness",
-                    )
+                    key: card.get(key, "" if key in model_card.TEXT_KEYS else [])
+                    for key in model_card.KEYS
                 },
                 "metrics": metrics,
             }
