@@ -387,3 +387,11 @@ def test_the_dossier_reads_a_fixed_number_of_queries_whatever_the_lineage(
                 model_card={"metrics": [{"type": "F1", "value": "0.7", "dataset": str(data.uuid)}]},
             )
     assert count() == before
+
+
+def test_only_the_dossier_lists_open_items_in_its_contents(world: Any, render: Any) -> None:
+    dossier = _pdf(render("system-dossier", system=str(world.system.uuid)))
+    register = _pdf(render("risk-register"))
+
+    assert "Open items" in _words(dossier.pages[1].extract_text() + dossier.pages[0].extract_text())
+    assert "Open items" not in _text(register)
