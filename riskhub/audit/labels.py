@@ -166,6 +166,16 @@ _WORDS = {
 
 # Field names whose label is not their words.
 FIELD_LABELS: dict[str, str] = {
+    # An AI system's technical documentation (inventory.models.ANNEX_IV_FIELDS)
+    "interactions": "Interaction with other hardware and software",
+    "market_forms": "Forms placed on the market",
+    "instructions_for_use": "Instructions for use",
+    "design_specifications": "Design and architecture",
+    "predetermined_changes": "Pre-determined changes",
+    "metrics_rationale": "Appropriateness of the metrics",
+    "eu_declaration_reference": "EU declaration of conformity",
+    "eu_declaration_date": "EU declaration of conformity date",
+    "post_market_monitoring_plan": "Post-market monitoring plan",
     "owner_id": "Owner",
     "successor_id": "Successor",
     "actor_id": "Who",

@@ -15,7 +15,7 @@ from riskhub.inventory import classification as q
 from riskhub.inventory import model_card as mc
 from riskhub.inventory import selectors, tiers
 from riskhub.inventory.io import human_size
-from riskhub.inventory.models import Asset, AssetLink, OrganisationProfile
+from riskhub.inventory.models import ANNEX_IV_FIELDS, Asset, AssetLink, OrganisationProfile
 
 COMMON_FIELDS = [
     "name",
@@ -54,6 +54,7 @@ KIND_FIELDS: dict[str, list[str]] = {
     Asset.Kind.ENDPOINT: ["url", "exposure", "authentication", "rate_limited"],
     Asset.Kind.SYSTEM: [
         "intended_purpose",
+        "model_version",
         "deployment_context",
         "affected_persons",
         "placed_on_eu_market",
@@ -62,6 +63,16 @@ KIND_FIELDS: dict[str, list[str]] = {
         "california_consumers",
     ],
 }
+# The technical documentation a kind carries, in its own section of the form and the
+# asset page (the Annex IV dossier prints it).
+DOCUMENTATION_FIELDS: dict[str, list[str]] = {Asset.Kind.SYSTEM: list(ANNEX_IV_FIELDS)}
+
+
+def form_fields(kind: str) -> list[str]:
+    """The fields of a kind beyond the common ones: its own, then its documentation."""
+    return KIND_FIELDS.get(kind, []) + DOCUMENTATION_FIELDS.get(kind, [])
+
+
 KIND_HEADINGS = {
     Asset.Kind.DATASET: "About the data",
     Asset.Kind.MODEL: "About the model",
@@ -137,6 +148,12 @@ class AssetForm(forms.ModelForm):
             "deployment_context": forms.Textarea(attrs={"rows": 2}),
             "affected_persons": forms.Textarea(attrs={"rows": 2}),
             "placed_on_market_date": forms.DateInput(attrs={"type": "date"}),
+            "eu_declaration_date": forms.DateInput(attrs={"type": "date"}),
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in ANNEX_IV_FIELDS
+                if isinstance(Asset._meta.get_field(name), models.TextField)
+            },
             "url": forms.URLInput(attrs={"placeholder": "https://"}),
         }
 
@@ -152,7 +169,7 @@ class AssetForm(forms.ModelForm):
             initial.setdefault("owner", instance.owner.uuid if instance.owner else None)
             initial.setdefault("version", instance.version)
         super().__init__(*args, **kwargs)
-        kind_fields = KIND_FIELDS.get(kind, [])
+        kind_fields = form_fields(kind)
         extra = fields_for_model(
             Asset,
             fields=kind_fields,
@@ -209,6 +226,10 @@ class AssetForm(forms.ModelForm):
         return [self[name] for name in KIND_FIELDS.get(self.kind, [])]
 
     @property
+    def documentation_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in DOCUMENTATION_FIELDS.get(self.kind, [])]
+
+    @property
     def kind_heading(self) -> str:
         return KIND_HEADINGS.get(self.kind, "")
 
@@ -216,8 +237,7 @@ class AssetForm(forms.ModelForm):
         """Cleaned values in the shape the services take (business unit name resolved by
         the view)."""
         data = {
-            name: self.cleaned_data.get(name)
-            for name in COMMON_FIELDS + KIND_FIELDS.get(self.kind, [])
+            name: self.cleaned_data.get(name) for name in COMMON_FIELDS + form_fields(self.kind)
         }
         for name, value in list(data.items()):
             if value is None and isinstance(Asset._meta.get_field(name), _TEXT_FIELDS):

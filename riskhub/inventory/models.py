@@ -296,6 +296,75 @@ class Asset(models.Model):
     )
     california_consumers = models.BooleanField("Affects California consumers", default=False)
 
+    # system: the technical documentation (EU AI Act Annex IV, Art 11(1)) the dossier
+    # prints; the version is `model_version`, the intended purpose above.
+    interactions = models.TextField(
+        "Interaction with other hardware, software and AI systems",
+        blank=True,
+        help_text="Annex IV point 1: what the system interacts with that is not part of it.",
+    )
+    market_forms = models.TextField(
+        "Forms in which it is placed on the market or put into service",
+        blank=True,
+        help_text="Annex IV point 1: for example a software package, a download or an API.",
+    )
+    hardware = models.TextField(
+        "Hardware it is intended to run on", blank=True, help_text="Annex IV point 1."
+    )
+    instructions_for_use = models.TextField(
+        "Instructions for use for the deployer",
+        blank=True,
+        help_text="Annex IV point 1 and Art. 13: where the instructions are, what they "
+        "cover, and the user interface the deployer gets.",
+    )
+    design_specifications = models.TextField(
+        "Development methods, design and architecture",
+        blank=True,
+        help_text="Annex IV point 2: how it was built, its key design choices and how its "
+        "components feed into each other, and the compute used.",
+    )
+    human_oversight_measures = models.TextField(
+        "Human oversight measures",
+        blank=True,
+        help_text="Annex IV points 2 and 3, Art. 14: who can intervene, how, and what "
+        "helps deployers interpret the output.",
+    )
+    predetermined_changes = models.TextField(
+        "Pre-determined changes",
+        blank=True,
+        help_text="Annex IV point 2: changes to the system and its performance planned in "
+        "advance; write “None” when there are none.",
+    )
+    cybersecurity_measures = models.TextField(
+        "Cybersecurity measures", blank=True, help_text="Annex IV point 2, Art. 15."
+    )
+    metrics_rationale = models.TextField(
+        "Why the performance metrics are appropriate",
+        blank=True,
+        help_text="Annex IV point 4: why the metrics on the model cards suit this system.",
+    )
+    standards_applied = models.TextField(
+        "Harmonised standards and other specifications applied",
+        blank=True,
+        help_text="Annex IV point 7: the standards applied in full or in part, or the "
+        "solutions adopted instead.",
+    )
+    eu_declaration_reference = models.CharField(
+        "EU declaration of conformity reference",
+        max_length=200,
+        blank=True,
+        help_text="Annex IV point 8, Art. 47: the declaration's number or document reference.",
+    )
+    eu_declaration_date = models.DateField(
+        "EU declaration of conformity signed on", null=True, blank=True
+    )
+    post_market_monitoring_plan = models.TextField(
+        "Post-market monitoring plan",
+        blank=True,
+        help_text="Annex IV point 9, Art. 72(3): what is monitored, how often, by whom, and "
+        "what triggers action.",
+    )
+
     # classification (derived from the latest answers by inventory services)
     tier = models.CharField(max_length=14, choices=Tier.choices, blank=True, db_index=True)
     gdpr_applies = models.BooleanField(default=False)
@@ -370,6 +439,26 @@ class Asset(models.Model):
         if self.tier:
             return self.get_tier_display()
         return tiers.NOT_YET_CLASSIFIED if self.classifiable else tiers.NOT_APPLICABLE
+
+
+# An AI system's technical documentation (Annex IV) beyond its description, intended
+# purpose and version: what the dossier prints, the form's documentation section edits
+# and the API carries.
+ANNEX_IV_FIELDS: tuple[str, ...] = (
+    "interactions",
+    "market_forms",
+    "hardware",
+    "instructions_for_use",
+    "design_specifications",
+    "human_oversight_measures",
+    "predetermined_changes",
+    "cybersecurity_measures",
+    "metrics_rationale",
+    "standards_applied",
+    "eu_declaration_reference",
+    "eu_declaration_date",
+    "post_market_monitoring_plan",
+)
 
 
 # The kinds that carry the classification questionnaire and so get a tier of their

@@ -17,6 +17,7 @@ from riskhub.common.updates import diff, guarded_update
 from riskhub.inventory import classification as classifier
 from riskhub.inventory import lineage, model_card, selectors, signals
 from riskhub.inventory.models import (
+    ANNEX_IV_FIELDS,
     Asset,
     AssetLink,
     BusinessUnit,
@@ -64,6 +65,7 @@ EDITABLE_FIELDS = [
     "public_authority_use",
     "california_consumers",
     "model_card",
+    *ANNEX_IV_FIELDS,
 ]
 
 # What an edit may change: the kind is chosen once, at registration.

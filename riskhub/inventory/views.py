@@ -30,7 +30,6 @@ from riskhub.common.querystrings import query_without
 from riskhub.common.updates import EditConflict
 from riskhub.inventory import io, model_card, picker, selectors, services
 from riskhub.inventory.forms import (
-    KIND_FIELDS,
     AssetForm,
     EthicalFormSet,
     FairnessFormSet,
@@ -41,6 +40,7 @@ from riskhub.inventory.forms import (
     ModelCardForm,
     OrganisationForm,
     QuestionnaireForm,
+    form_fields,
     formset_rows,
 )
 from riskhub.inventory.models import Asset, AssetLink
@@ -415,9 +415,9 @@ def _detail_context(request: HttpRequest, asset: Asset, **extra: Any) -> dict[st
         choices=[(str(a.uuid), _option_label(a)) for a in candidates]
     )
     fields = [
-        # KIND_FIELDS names the asset's own fields, never a reverse relation.
+        # form_fields names the asset's own fields, never a reverse relation.
         (Asset._meta.get_field(name).verbose_name, _display(asset, name))  # type: ignore[union-attr]
-        for name in KIND_FIELDS.get(asset.kind, [])
+        for name in form_fields(asset.kind)
     ]
     return {
         "asset": asset,

@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Min, Model, Q, QuerySet
 from django.utils import timezone
 
+from riskhub.audit.models import AuditEvent
 from riskhub.compliance.coverage import (
     AssetCoverage,
     AssetFacts,
@@ -44,7 +45,7 @@ from riskhub.compliance.models import (
 )
 from riskhub.compliance.selectors import coverage_catalog
 from riskhub.inventory.lineage import DOWN, UP, Edge, Graph
-from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
+from riskhub.inventory.models import ANNEX_IV_FIELDS, Asset, AssetLink, BusinessUnit
 from riskhub.reports.models import Report, ScheduledReport
 from riskhub.risk import selectors as risk_figures
 from riskhub.risk.effective import Candidate, compute
@@ -86,6 +87,7 @@ ASSET_FIELDS = [
     "placed_on_eu_market",
     "placed_on_market_date",
     "public_authority_use",
+    *ANNEX_IV_FIELDS,
     "tier",
     "gdpr_applies",
     "ccpa_applies",
@@ -459,13 +461,17 @@ def effective_rank(state: State, risks: RiskState, pk: int) -> int:
     return best.rank if best is not None else 0
 
 
-def history_of(asset_pk: int, as_of: dt.datetime) -> list[dict[str, Any]]:
-    """An asset's recorded changes up to `as_of` (Annex IV point 6), newest first."""
-    return list(
-        Asset.history.filter(id=asset_pk, history_date__lte=as_of)
-        .order_by("-history_date")
-        .values("history_date", "history_type", "lifecycle", "model_version", "tier")[:50]
+def asset_events(
+    asset_ids: Collection[str], as_of: dt.datetime, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The audit trail of some assets (their UUIDs as text) up to `as_of`, newest
+    first, at most `limit` of them, and how many there are (Annex IV point 6; two
+    queries)."""
+    events = AuditEvent.objects.filter(
+        object_type="asset", object_id__in=list(asset_ids), timestamp__lte=as_of
     )
+    fields = ("timestamp", "actor_id", "action", "object_id", "object_repr", "before", "after")
+    return list(events.order_by("-seq").values(*fields)[:limit]), events.count()
 
 
 # --- report rows --------------------------------------------------------------------

@@ -142,3 +142,33 @@ def test_an_admin_edits_the_organisation_profile(page, make_user) -> None:  # ty
     assert page.get_by_test_id("ccpa-audit").inner_text() == "Required"
     screenshot(page, "inventory-organisation")
     assert page.console_errors == [], page.console_errors
+
+
+def test_an_officer_records_the_technical_documentation_of_a_system(page, make_user) -> None:  # type: ignore[no-untyped-def]
+    from riskhub.audit.models import AuditEvent
+    from riskhub.inventory import services
+
+    officer = make_user(Role.RISK_OFFICER)
+    system = services.asset_create(
+        actor=officer, kind="system", name="Claims triage", intended_purpose="Route claims."
+    )
+    login(page, officer.email, PASSWORD)
+    page.goto(f"/inventory/{system.uuid}/edit/")
+    assert page.get_by_text("Technical documentation (EU AI Act Annex IV)").is_visible()
+    section = page.locator("form.rh-asset-form")
+    section.get_by_label("Post-market monitoring plan").fill("Monthly accuracy review.")
+    section.get_by_label("EU declaration of conformity reference").fill("DoC-CT-1")
+    section.get_by_label("EU declaration of conformity signed on").fill("2026-11-02")
+    page.get_by_label("Version", exact=True).fill("1.4")
+    screenshot(page, "inventory-form-annex-iv")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_role("heading", name="Claims triage", level=1).wait_for()
+
+    assert page.get_by_text("Monthly accuracy review.").is_visible()
+    assert page.get_by_text("DoC-CT-1").is_visible()
+    system.refresh_from_db()
+    assert system.model_version == "1.4"
+    assert str(system.eu_declaration_date) == "2026-11-02"
+    event = AuditEvent.objects.filter(action="asset.update", object_id=str(system.uuid)).get()
+    assert event.after["post_market_monitoring_plan"] == "Monthly accuracy review."
+    assert page.console_errors == [], page.console_errors

@@ -217,3 +217,29 @@ def test_the_commands_export_and_import(officer, admin_user, chain, tmp_path, ca
         call_command("import_inventory", str(bad))
     call_command("export_inventory", "--format", "json")
     assert len(json.loads(capsys.readouterr().out)) == 4
+
+
+def test_a_systems_technical_documentation_survives_a_spreadsheet_round_trip(
+    officer, make_asset
+) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    system = make_asset(
+        "system",
+        "Documented system",
+        intended_purpose="Route claims.",
+        post_market_monitoring_plan="Monthly review;\nquarterly audit.",
+        eu_declaration_reference="DoC-7",
+        eu_declaration_date=dt.date(2026, 11, 2),
+    )
+    first = _export_csv()
+    row = next(csv.DictReader(stdio.StringIO(first)))
+    assert row["eu_declaration_date"] == "2026-11-02"
+    assert row["post_market_monitoring_plan"] == "Monthly review;\nquarterly audit."
+    Asset.objects.all().delete()
+    report = _import(officer, first)
+    assert report.ok, report.errors
+    restored = Asset.objects.get(uuid=system.uuid)
+    assert restored.eu_declaration_date == dt.date(2026, 11, 2)
+    assert restored.eu_declaration_reference == "DoC-7"
+    assert _export_csv() == first

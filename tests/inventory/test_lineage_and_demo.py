@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from riskhub.accounts.policy import Role
 from riskhub.inventory import demo, services
-from riskhub.inventory.models import Asset, AssetLink, Classification
+from riskhub.inventory.models import ANNEX_IV_FIELDS, Asset, AssetLink, Classification
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +70,21 @@ def test_the_demo_inventory_is_realistic_and_idempotent(make_user) -> None:  # t
     demo.seed(users=users, assets=None, seed=1, stdout=out)
     assert Asset.objects.count() == count
     assert "already present" in out.getvalue()
+
+
+def test_the_demo_documents_some_systems_for_their_annex_iv_dossier(make_user) -> None:  # type: ignore[no-untyped-def]
+    demo.seed(users=_users(make_user), assets=None, seed=1, stdout=stdio.StringIO())
+    credit = Asset.objects.get(kind="system", name="Credit scoring")
+    assert all(getattr(credit, name) for name in ANNEX_IV_FIELDS)
+    assert credit.model_version == "4.2"
+    fraud = Asset.objects.get(kind="system", name="Fraud detection")
+    assert fraud.post_market_monitoring_plan and not fraud.eu_declaration_reference
+    chatbot = Asset.objects.get(kind="system", name="Customer support chatbot")
+    assert not any(getattr(chatbot, name) for name in ANNEX_IV_FIELDS)
+    model = Asset.objects.get(name="Credit risk gradient boosting v4")
+    loans = Asset.objects.get(name="Loan applications 2019-2025")
+    assert {m["dataset"] for m in model.model_card["metrics"]} == {str(loans.uuid)}
+    assert model.model_card["limitations"]
 
 
 def test_the_demo_scales_deterministically_with_lineage_chains(make_user) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from riskhub.common import safejson
 from riskhub.common.exports import csv_stream, neutralise, restore
 from riskhub.inventory import model_card
-from riskhub.inventory.models import Asset, AssetLink
+from riskhub.inventory.models import ANNEX_IV_FIELDS, Asset, AssetLink
 
 RELATIONS = [r.value for r in AssetLink.Relation]
 
@@ -79,6 +79,12 @@ COLUMNS: list[Column] = [
     Column("placed_on_market_date", "date"),
     Column("public_authority_use", "bool"),
     Column("california_consumers", "bool"),
+    # An AI system's technical documentation (Annex IV), so a spreadsheet round trip
+    # keeps what the dossier prints.
+    *[
+        Column(name, "date" if name == "eu_declaration_date" else "text")
+        for name in ANNEX_IV_FIELDS
+    ],
     Column("archived", "bool"),
     *[Column(relation, "refs") for relation in RELATIONS],
     Column("tier", "readonly"),
