@@ -6,6 +6,14 @@ from riskhub.inventory.mlflow.models import ModelRegistry
 
 
 class RegistryForm(forms.ModelForm):
+    tracking_uri = forms.URLField(
+        label="Tracking URI",
+        max_length=500,
+        assume_scheme="https",
+        help_text="For example https://mlflow.example.com",
+        widget=forms.URLInput(attrs={"placeholder": "https://mlflow.example.com"}),
+    )
+
     class Meta:
         model = ModelRegistry
         fields = ["name", "tracking_uri", "token_env", "enabled"]

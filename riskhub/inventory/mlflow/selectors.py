@@ -64,7 +64,7 @@ def field_label(key: str) -> str:
         part = key[len(provenance.CARD_PREFIX) :]
         return "Model card: " + model_card.LABELS.get(part, part).lower()
     try:
-        name = str(Asset._meta.get_field(key).verbose_name)
+        name = str(Asset._meta.get_field(key).verbose_name)  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - a key written by an older version
         name = key.replace("_", " ")
     return name[:1].upper() + name[1:]

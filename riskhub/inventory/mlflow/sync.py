@@ -213,10 +213,10 @@ class _Chunk:
     touched: list[int] = field(default_factory=list)  # unchanged records: "last synced"
 
 
-def _event(chunk: _Chunk, action: str, asset: Asset, **after: Any) -> None:
+def _event(chunk: _Chunk, created: bool, asset: Asset, **after: Any) -> None:
     chunk.specs.append(
         EventSpec(
-            action,
+            "asset.sync_create" if created else "asset.sync_update",
             "asset",
             str(asset.uuid),
             asset.name,
@@ -305,10 +305,10 @@ def _apply(
     asset.save()
     after = services.asset_snapshot(asset)
     if is_new:
-        _event(chunk, "asset.sync_create", asset, upstream_record=external_id, **after)
+        _event(chunk, True, asset, upstream_record=external_id, **after)
         return asset, "created"
     old, new = services._changes(before, after)
-    _event(chunk, "asset.sync_update", asset, upstream_record=external_id, before=old, **new)
+    _event(chunk, False, asset, upstream_record=external_id, before=old, **new)
     return asset, "updated"
 
 
