@@ -294,7 +294,9 @@ def _apply(
     is_new = asset.pk is None
     if not changed and not is_new:
         return asset, "unchanged"
-    asset.full_clean(exclude=["owner", "business_unit"])
+    # Field rules only: the name was made free above (as the importer does, no per-row
+    # uniqueness queries), and the connector never sets an owner or business unit.
+    asset.clean_fields(exclude=["owner", "business_unit", "uuid"])
     services._clean_kind_fields(asset)
     model_card.check_links(asset)
     provenance.mark(

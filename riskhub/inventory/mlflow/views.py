@@ -18,7 +18,7 @@ from riskhub.common.forms import apply_service_errors
 from riskhub.inventory import selectors as inventory_selectors
 from riskhub.inventory.mlflow import selectors, services
 from riskhub.inventory.mlflow.forms import RegistryForm
-from riskhub.inventory.mlflow.models import ModelRegistry
+from riskhub.inventory.mlflow.models import ModelRegistry, SyncRun
 from riskhub.inventory.models import Asset
 
 PAGE_SIZE = 25
@@ -27,11 +27,15 @@ PAGE_SIZE = 25
 @requires("inventory.view")
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.runs(), PAGE_SIZE).get_page(request.GET.get("page"))
+    registries = list(selectors.registries())
+    for registry in registries:
+        status = getattr(registry, "last_run_status", None)
+        registry.last_run_label = SyncRun.Status(status).label if status else ""  # type: ignore[attr-defined]
     return render(
         request,
         "inventory/mlflow/index.html",
         {
-            "registries": selectors.registries(),
+            "registries": registries,
             "page": page,
             "flagged_count": selectors.flagged().count(),
             "can_edit": has_perm(request.user, "inventory.edit"),

@@ -1,4 +1,4 @@
-""""Sync now" runs on a real Celery worker process against the real MLflow server; the
+""" "Sync now" runs on a real Celery worker process against the real MLflow server; the
 run row the page polls carries its progress and summary."""
 
 from __future__ import annotations
