@@ -91,8 +91,12 @@ class MlflowClient:
                 f"MLflow at {self.base} refused the credentials ({exc.code}): check the token "
                 "named in the registry's settings."
             )
-        if code == "RESOURCE_DOES_NOT_EXIST" or exc.code == 404:
+        if code == "RESOURCE_DOES_NOT_EXIST":
             return NotFound(message or f"{endpoint}: not found")
+        if exc.code == 404:
+            return MlflowError(
+                f"{self.base} has no MLflow REST API at {endpoint} (404): check the tracking URI."
+            )
         detail = f"{code}: {message}" if code or message else exc.reason
         return MlflowError(f"MLflow answered {endpoint} with {exc.code} ({detail}).")
 

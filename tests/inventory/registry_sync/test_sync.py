@@ -263,3 +263,15 @@ def test_a_sync_never_closes_a_lineage_cycle(
     assert not AssetLink.objects.filter(upstream=dataset, downstream=model).exists()
     assert run.status == SyncRun.Status.PARTIAL
     assert any("cycle" in e["message"] for e in run.errors), run.errors
+
+
+def test_a_tracking_uri_that_is_not_mlflows_api_fails_the_run_and_says_so(
+    db: None, officer: User, run_sync, mlflow_server
+) -> None:  # type: ignore[no-untyped-def]
+    registry = services.registry_create(
+        actor=officer, name="Typo", tracking_uri=f"{mlflow_server.url}/not-mlflow"
+    )
+    run = run_sync(registry)
+    assert run.status == SyncRun.Status.FAILED
+    message = run.errors[0]["message"]
+    assert "has no MLflow REST API" in message and "check the tracking URI" in message
