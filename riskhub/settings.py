@@ -291,6 +291,8 @@ for _app in ("inventory", "risk", "compliance", "incidents", "dashboard", "repor
             raise
         continue
     CELERY_BEAT_SCHEDULE.update(_module.BEAT_SCHEDULE)
+# Task modules outside an app's tasks.py.
+CELERY_IMPORTS = ["riskhub.inventory.mlflow.tasks"]
 
 # REST API
 REST_FRAMEWORK = {
@@ -397,6 +399,11 @@ REPORT_PUBLIC_VERIFY_MAX_BYTES = env_int(
 )
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# MLflow model-registry sync (registries are configured on /inventory/mlflow/; each names
+# the environment variable that holds its token). The interval is read by the beat
+# schedule in riskhub/inventory/schedule.py.
+MLFLOW_TIMEOUT_SECONDS = env_int("MLFLOW_TIMEOUT_SECONDS", 30, minimum=1)
+MLFLOW_PAGE_SIZE = env_int("MLFLOW_PAGE_SIZE", 1000, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("accounts/", include("riskhub.accounts.urls")),
     path("dashboard/", include("riskhub.dashboard.urls")),
+    path("inventory/mlflow/", include("riskhub.inventory.mlflow.urls")),
     path("inventory/", include("riskhub.inventory.urls")),
     path("assessments/", include("riskhub.risk.urls")),
     path("compliance/", include("riskhub.compliance.urls")),

@@ -23,6 +23,15 @@ ACTION_AREAS: dict[str, dict[str, str]] = {
         "asset_link.delete": "Lineage link removed",
         "business_unit.create": "Business unit created",
         "organisation.update": "Organisation profile edited",
+        "asset.sync_create": "Asset registered by a registry sync",
+        "asset.sync_update": "Asset updated by a registry sync",
+        "asset.sync_flag_deleted": "Asset flagged: deleted in the model registry",
+        "model_registry.create": "Model registry added",
+        "model_registry.update": "Model registry edited",
+        "mlflow_sync.request": "MLflow sync requested",
+        "mlflow_sync.finish": "MLflow sync finished",
+        "mlflow_sync.fail_stale": "MLflow sync failed: the worker stopped",
+        "mlflow_sync.confirm_archive": "Archive of a model deleted upstream confirmed",
     },
     "Risk": {
         "assessment.start": "Assessment started",
@@ -124,6 +133,8 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "asset_link": "Lineage link",
     "business_unit": "Business unit",
     "organisation": "Organisation profile",
+    "model_registry": "Model registry",
+    "sync_run": "Registry sync",
     "assessment": "Assessment",
     "risk": "Risk",
     "risk_matrix": "Risk matrix",
@@ -210,6 +221,11 @@ FIELD_LABELS: dict[str, str] = {
     "intact": "Intact",
     "problems": "Broken events",
     "attempt_requeued": "Re-queued",
+    "tracking_uri": "Tracking URI",
+    "token_env": "Token environment variable",
+    "upstream_record": "Model registry record",
+    "upstream_records": "Model registry records",
+    "sync_run": "Registry sync",
 }
 
 # Snapshot fields that hold a user's database id: shown as the person.

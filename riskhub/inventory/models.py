@@ -386,6 +386,10 @@ class Asset(models.Model):
     # coverage summary (written by the compliance app's service)
     coverage_summary = models.JSONField(default=dict, blank=True)
 
+    # Who set each field last: a person, an import or a connector (riskhub.inventory.
+    # provenance); a connector never overwrites a person's edit.
+    field_sources = models.JSONField(default=dict, blank=True)
+
     archived_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -523,3 +527,11 @@ class Classification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset} v{self.version}"
+
+
+# The MLflow model-registry connector keeps its own tables in this app.
+from riskhub.inventory.mlflow.models import (  # noqa: E402, F401
+    ModelRegistry,
+    SyncedRecord,
+    SyncRun,
+)

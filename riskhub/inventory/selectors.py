@@ -284,7 +284,11 @@ def asset_history(asset: Asset, limit: int = 25) -> list[Any]:
         changed: list[str] = []
         if previous is not None and row.history_type == "~":
             delta = row.diff_against(previous)
-            changed = [_label(c.field) for c in delta.changes if c.field != "version"]
+            changed = [
+                _label(c.field)
+                for c in delta.changes
+                if c.field not in ("version", "field_sources")
+            ]
         entries.append({"row": row, "changed": changed})
     return entries
 

@@ -15,7 +15,7 @@ from riskhub.audit.services import EventSpec, record_event, record_events
 from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import diff, guarded_update
 from riskhub.inventory import classification as classifier
-from riskhub.inventory import lineage, model_card, selectors, signals
+from riskhub.inventory import lineage, model_card, provenance, selectors, signals
 from riskhub.inventory.models import (
     ANNEX_IV_FIELDS,
     Asset,
@@ -141,6 +141,12 @@ def asset_create(*, actor: User, **fields: Any) -> Asset:
     asset.full_clean()
     _clean_kind_fields(asset)
     model_card.check_links(asset)
+    provenance.mark(
+        asset,
+        [k for k in fields if k in UPDATABLE_FIELDS],
+        by=provenance.PERSON,
+        user=actor,
+    )
     asset.save()
     record_event(
         actor=actor,
@@ -165,10 +171,23 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: 
     """Save an edit started from `expected_version`; refuse it (EditConflict) if someone
     saved since. The kind never changes, and fields that are not editable are ignored."""
     require(actor, "inventory.edit")
+    started: dict[str, Any] = {}
+
+    def check(current: Asset) -> None:
+        started.update(asset_snapshot(current))
 
     def prepare(current: Asset) -> None:
         current.name = current.name.strip()
         _validate_unique_name(current)
+
+    def validate(current: Asset) -> None:
+        _validate_asset(current)
+        # The person is now the last writer of every field the edit changed.
+        old, new = diff(started, asset_snapshot(current))
+        new.pop("archived_at", None)
+        provenance.mark(
+            current, {k: (old[k], new[k]) for k in new}, by=provenance.PERSON, user=actor
+        )
 
     return guarded_update(
         asset,
@@ -178,8 +197,9 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, **fields: 
         allowed=UPDATABLE_FIELDS,
         action="asset.update",
         snapshot=asset_snapshot,
+        check=check,
         prepare=prepare,
-        validate=_validate_asset,
+        validate=validate,
     ).instance
 
 

@@ -28,7 +28,7 @@ from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.common.updates import EditConflict
-from riskhub.inventory import io, model_card, picker, selectors, services
+from riskhub.inventory import io, model_card, picker, provenance, selectors, services
 from riskhub.inventory.forms import (
     AssetForm,
     EthicalFormSet,
@@ -43,6 +43,7 @@ from riskhub.inventory.forms import (
     form_fields,
     formset_rows,
 )
+from riskhub.inventory.mlflow import selectors as mlflow_selectors
 from riskhub.inventory.models import Asset, AssetLink
 
 PAGE_SIZE = 50
@@ -414,9 +415,19 @@ def _detail_context(request: HttpRequest, asset: Asset, **extra: Any) -> dict[st
     link_form = extra.pop("link_form", None) or LinkForm(
         choices=[(str(a.uuid), _option_label(a)) for a in candidates]
     )
+    sources = asset.field_sources or {}
+    synced = {
+        key: provenance.label(entry)
+        for key, entry in sources.items()
+        if entry.get("by") == provenance.CONNECTOR
+    }
     fields = [
         # form_fields names the asset's own fields, never a reverse relation.
-        (Asset._meta.get_field(name).verbose_name, _display(asset, name))  # type: ignore[union-attr]
+        (
+            Asset._meta.get_field(name).verbose_name,  # type: ignore[union-attr]
+            _display(asset, name),
+            synced.get(name, ""),
+        )
         for name in form_fields(asset.kind)
     ]
     return {
@@ -434,6 +445,8 @@ def _detail_context(request: HttpRequest, asset: Asset, **extra: Any) -> dict[st
         "candidates": candidates,
         "relations": AssetLink.Relation.choices,
         "model_card": selectors.model_card(asset) if asset.kind == Asset.Kind.MODEL else None,
+        "synced_fields": synced,
+        "registry_panel": mlflow_selectors.asset_panel(asset),
         **extra,
     }
 

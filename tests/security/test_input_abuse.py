@@ -34,6 +34,8 @@ from riskhub.impact import catalog_loader as impact_catalogs
 from riskhub.impact import services as impact_services
 from riskhub.incidents import services as incident_services
 from riskhub.inventory import services as inventory
+from riskhub.inventory.mlflow import services as mlflow_services
+from riskhub.inventory.mlflow.models import SyncedRecord, SyncRun
 from riskhub.inventory.models import Asset
 from riskhub.reports import services as report_services
 from riskhub.reports.models import Report
@@ -292,6 +294,26 @@ def world(
             title="AI risk register",
         )
         objects["report"] = report
+        # The MLflow connector: a registry, a run with an error, a model deleted upstream.
+        registry = mlflow_services.registry_create(
+            actor=officer, name=p("registry.name"), tracking_uri="https://mlflow.example.com"
+        )
+        objects["registry"] = registry
+        objects["sync_run"] = SyncRun.objects.create(
+            registry=registry,
+            trigger="manual",
+            status="partial",
+            errors=[{"where": "m/1", "message": p("sync_run.error")}],
+        )
+        SyncedRecord.objects.create(
+            registry=registry,
+            kind="model_version",
+            external_id=p("synced_record.external_id"),
+            asset=model,
+            last_synced_at=timezone.now(),
+            deleted_upstream_at=timezone.now(),
+            flagged_by_run=objects["sync_run"],
+        )
     return World(admin, officer, executive, system, model, dataset, objects, f)
 
 
@@ -369,6 +391,10 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "reports:schedule_delete": None,  # no schedule in this world: POST-only anyway
         # A chain check's result page shows counts and the verifier's reasons, no user text.
         "audit:verify_result": None,
+        "mlflow:registry_edit": {"registry_uuid": o["registry"].uuid},
+        "mlflow:sync_now": {"registry_uuid": o["registry"].uuid},
+        "mlflow:run": {"run_uuid": o["sync_run"].uuid},
+        "mlflow:confirm_archive": {"asset_uuid": w.model.uuid},
         "reports:detail": {"uuid": o["report"].uuid},
         "reports:status": {"uuid": o["report"].uuid},
         "reports:rerun": {"uuid": o["report"].uuid},

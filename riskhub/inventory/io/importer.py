@@ -22,7 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import EventSpec
-from riskhub.inventory import lineage, model_card, services, signals
+from riskhub.inventory import lineage, model_card, provenance, services, signals
 from riskhub.inventory.io.tabular import (
     ASSET_FIELDS,
     BY_NAME,
@@ -482,12 +482,26 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
                 row.asset.version += 1
                 row.asset.updated_at = now
                 updates.append((row, old, new))
-                changed_fields |= set(new)
+                changed_fields |= set(new) | {"field_sources"}
+                provenance.mark(
+                    row.asset,
+                    {k: (old[k], new[k]) for k in new if k != "archived_at"},
+                    by=provenance.IMPORT,
+                    user=actor,
+                    at=now,
+                )
             else:
                 report.unchanged += 1
     for row in creates:
         row.asset.created_at = now
         row.asset.updated_at = now
+        provenance.mark(
+            row.asset,
+            [k for k in header if k in services.UPDATABLE_FIELDS],
+            by=provenance.IMPORT,
+            user=actor,
+            at=now,
+        )
     if creates:
         bulk_create_with_history(
             [row.asset for row in creates],
