@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from riskhub.reports import charts, merge, pdf, signing
+from riskhub.reports import charts, chunks, merge, pdf, signing
 from riskhub.reports.kinds import BANDS, LISTINGS
 from riskhub.reports.models import Kind, Report
 from riskhub.risk.bands import BY_SLUG
@@ -117,6 +117,23 @@ def attachments_for(
     if csv is not None and listing is not None:
         files.append((listing.csv_name, csv, f"{listing.section}: every row (CSV)"))
     return files
+
+
+def compose(report: Report, data: dict[str, Any], chunk_rows: int | None = None) -> merge.Merged:
+    """The unsigned merged file, every chunk rendered in this process from the same
+    JSON the workers read (tests and the layout references use it)."""
+    payload = data_bytes(data)
+    listing = LISTINGS.get(report.kind)
+    csv = chunks.listing_csv(listing, data.get(listing.key) or []) if listing else None
+    pieces = []
+    for part in chunks.plan(report.kind, json.loads(payload), chunk_rows):
+        files = attachments_for(report, payload, csv) if part.role in ("whole", "head") else []
+        document = render_part(report, part.role, part.context, files)
+        pieces.append(
+            merge.Piece(part.role, part.label, document.pdf, document.pages, document.headings)
+        )
+    header = {key: data[key] for key in chunks.HEADER_KEYS if key in data}
+    return merge.merge(pieces, context=_context(report, header), with_toc=uses_merged_toc(report))
 
 
 def finish(

@@ -280,3 +280,21 @@ def test_real_workers_render_the_chunks_and_merge_them(
     finally:
         for worker in workers:
             stop(worker)
+
+
+def test_the_report_page_shows_how_many_chunks_are_rendered(world: Any, client_for: Any) -> None:
+    from django.urls import reverse
+
+    from riskhub.accounts.policy import Role
+
+    report = services.report_request(actor=world.officer, kind="risk-register", parameters={})
+    Report.objects.filter(pk=report.pk).update(
+        status="running",
+        chunks_total=12,
+        chunks_done=5,
+        progress=43,
+        stage="Rendering: 5 of 12 chunks done",
+    )
+    partial = client_for(Role.AUDITOR).get(reverse("reports:status", args=[report.uuid]))
+    text = partial.content.decode()
+    assert "5 of 12 parts rendered" in text and "43%" in text
