@@ -19,7 +19,7 @@ FONT = "font-family='DejaVu Sans, sans-serif'"
 # MAX_WIDTH_MM (report-pdf.css); every font size is chosen so text prints at 7 pt or
 # more at the narrowest: size x NARROWEST_PT / width >= MIN_TEXT_PT.
 MIN_TEXT_PT = 7.0
-NARROWEST_PT = 244.0
+NARROWEST_PT = 243.0
 BAR_WIDTH = 300
 # The width of a "2026-11-30" label at font size 9, with a gap.
 LABEL_UNITS = 58
