@@ -186,6 +186,11 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{threading.get_native_id()}"[:200]
 
 
+def _held(running: bool, heartbeat_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Another attempt holds the job: it runs and its worker is still beating."""
+    return running and heartbeat_at is not None and now - heartbeat_at < STALE_AFTER
+
+
 def claim(report_id: int, *, now: dt.datetime | None = None) -> Claim | None:
     """Take the report for this attempt, or None when there is nothing to do: it is
     finished, or another worker holds it and is still beating."""
@@ -194,11 +199,7 @@ def claim(report_id: int, *, now: dt.datetime | None = None) -> Claim | None:
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None or report.is_finished:
             return None
-        if (
-            report.status == Report.Status.RUNNING
-            and report.heartbeat_at is not None
-            and now - report.heartbeat_at < STALE_AFTER
-        ):
+        if _held(report.status == Report.Status.RUNNING, report.heartbeat_at, now):
             return None
         report.status = Report.Status.RUNNING
         report.attempt += 1
@@ -441,11 +442,7 @@ def claim_chunk(report_id: int, index: int, *, now: dt.datetime | None = None) -
         chunk = report.chunks.filter(index=index, report_attempt=report.attempt).first()
         if chunk is None or chunk.status == ReportChunk.Status.DONE:
             return None
-        if (
-            chunk.status == ReportChunk.Status.RUNNING
-            and chunk.heartbeat_at is not None
-            and now - chunk.heartbeat_at < STALE_AFTER
-        ):
+        if _held(chunk.status == ReportChunk.Status.RUNNING, chunk.heartbeat_at, now):
             return None
         chunk.status = ReportChunk.Status.RUNNING
         chunk.attempt += 1
@@ -579,11 +576,7 @@ def run_merge(report_id: int) -> str:
         if not pieces or any(p.status != ReportChunk.Status.DONE for p in pieces):
             return "skipped"
         now = timezone.now()
-        if (
-            report.stage == MERGING
-            and report.heartbeat_at
-            and now - report.heartbeat_at < STALE_AFTER
-        ):
+        if _held(report.stage == MERGING, report.heartbeat_at, now):
             return "skipped"  # another merge of this report is running
         report.stage = MERGING
         report.progress = MERGE_FROM
