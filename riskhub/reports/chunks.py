@@ -63,8 +63,14 @@ def plan(kind: str, data: dict[str, Any], chunk_rows: int | None = None) -> list
     listing = LISTINGS.get(kind)
     rows = data.get(listing.key) if listing else None
     if listing is None or rows is None or len(rows) <= size:
-        return [Part("whole", {"data": data}, "Whole report")]
-    light = {key: value for key, value in data.items() if key != listing.key}
+        omit = set(listing.json_only) if listing else set()
+        return [
+            Part(
+                "whole", {"data": {k: v for k, v in data.items() if k not in omit}}, "Whole report"
+            )
+        ]
+    skip = {listing.key, *listing.json_only}
+    light = {key: value for key, value in data.items() if key not in skip}
     header = {key: data[key] for key in HEADER_KEYS if key in data}
     total = len(rows)
     parts = [

@@ -69,6 +69,9 @@ class Listing:
     partial: str
     section: str
     csv_name: str
+    # Keys that only the embedded JSON carries (never printed): a chunk's context
+    # leaves them out, so no worker loads them to render a page.
+    json_only: tuple[str, ...] = ()
 
 
 LISTINGS: dict[str, Listing] = {
@@ -76,7 +79,11 @@ LISTINGS: dict[str, Listing] = {
         "risks", "reports/pdf/_risks.html", "Risk register", "risk-register.csv"
     ),
     Kind.FRAMEWORK_COMPLIANCE: Listing(
-        "assets", "reports/pdf/_asset_status.html", "Status per asset", "asset-status.csv"
+        "assets",
+        "reports/pdf/_asset_status.html",
+        "Status per asset",
+        "asset-status.csv",
+        json_only=("detail",),
     ),
 }
 
