@@ -98,3 +98,31 @@ class AsOfField(forms.DateField):
         attrs = super().widget_attrs(widget)
         attrs["min"] = EARLIEST_AS_OF.isoformat()
         return attrs
+
+
+# --- how reports print dates ---------------------------------------------------------
+
+# One format in every report (issue 14): ISO 8601 days, and moments to the minute in
+# the organisation's time zone with its abbreviation. A day is never "Nov 2026" in one
+# place and "05 Dec" in the next.
+REPORT_DAY = "%Y-%m-%d"
+REPORT_MONTH = "%Y-%m"
+
+
+def report_date(value: object) -> str:
+    """A date, a moment or an ISO string as a report prints it ("" for nothing)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = (
+                dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+            )
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        moment = timezone.localtime(value) if timezone.is_aware(value) else value
+        return f"{moment:%Y-%m-%d %H:%M} {moment.tzname() or ''}".strip()
+    if isinstance(value, dt.date):
+        return value.strftime(REPORT_DAY)
+    return str(value)

@@ -6,6 +6,7 @@ only carrier of meaning.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -13,12 +14,22 @@ from typing import Any
 from riskhub.risk.bands import band as band_definition
 
 FONT = "font-family='DejaVu Sans, sans-serif'"
+# A chart is drawn at most NARROWEST_PT wide on the page (half the text width, in the
+# executive summary's two columns) and at most its own width in user units scaled to
+# MAX_WIDTH_MM (report-pdf.css); every font size is chosen so text prints at 7 pt or
+# more at the narrowest: size x NARROWEST_PT / width >= MIN_TEXT_PT.
+MIN_TEXT_PT = 7.0
+NARROWEST_PT = 243.0
+BAR_WIDTH = 300
+# The width of a "2026-11-30" label at font size 9, with a gap.
+LABEL_UNITS = 58
 MET, PARTIAL, GAP = "#2e7d32", "#b58105", "#b91c1c"
 
 
-def _svg(width: int, height: int, body: list[str], title: str) -> str:
+def _svg(width: int, height: int, body: list[str], title: str, css: str = "") -> str:
+    klass = f" class='{css}'" if css else ""
     return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"<svg xmlns='http://www.w3.org/2000/svg'{klass} width='{width}' height='{height}' "
         f"viewBox='0 0 {width} {height}' role='img' aria-label='{escape(title)}'>"
         f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
     )
@@ -26,25 +37,25 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
 
 def band_bars(counts: Mapping[str, int], colours: Mapping[str, str]) -> str:
     """Horizontal bars: risks per residual band, with the count beside each bar."""
-    width, row, left = 460, 26, 90
+    width, row, left = BAR_WIDTH, 26, 80
     top = max(counts.values(), default=0) or 1
     body = []
     for index, (band, count) in enumerate(counts.items()):
         y = 6 + index * row
-        length = round((width - left - 50) * count / top)
+        length = round((width - left - 44) * count / top)
         body.append(
-            f"<text x='{left - 8}' y='{y + 15}' text-anchor='end' font-size='11' {FONT}>"
+            f"<text x='{left - 8}' y='{y + 15}' text-anchor='end' font-size='10' {FONT}>"
             f"{escape(band_definition(band).label)}</text>"
             f"<rect x='{left}' y='{y + 3}' width='{max(length, 1)}' height='16' "
             f"fill='{colours.get(band, band_definition(band).colour)}'/>"
-            f"<text x='{left + length + 6}' y='{y + 15}' font-size='11' {FONT}>{count}</text>"
+            f"<text x='{left + length + 6}' y='{y + 15}' font-size='10' {FONT}>{count}</text>"
         )
-    return _svg(width, 12 + row * len(counts), body, "Open risks by residual band")
+    return _svg(width, 12 + row * len(counts), body, "Open risks by residual band", "bars")
 
 
 def coverage_bars(coverage: Sequence[Mapping[str, Any]]) -> str:
     """One stacked bar per framework: met, partial, gap, with the met percentage."""
-    width, row, left, right = 460, 34, 90, 60
+    width, row, left, right = BAR_WIDTH, 34, 62, 66
     span = width - left - right
     body = []
     for index, fw in enumerate(coverage):
@@ -52,7 +63,7 @@ def coverage_bars(coverage: Sequence[Mapping[str, Any]]) -> str:
         total = fw["applicable"] or 1
         x = float(left)
         body.append(
-            f"<text x='{left - 8}' y='{y + 16}' text-anchor='end' font-size='11' {FONT}>"
+            f"<text x='{left - 6}' y='{y + 16}' text-anchor='end' font-size='10' {FONT}>"
             f"{escape(str(fw['framework']))}</text>"
         )
         for key, colour in (("met", MET), ("partial", PARTIAL), ("gap", GAP)):
@@ -66,22 +77,22 @@ def coverage_bars(coverage: Sequence[Mapping[str, Any]]) -> str:
             body.append(f"<rect x='{left}' y='{y + 4}' width='{span}' height='18' fill='#e5e7eb'/>")
         label = f"{fw['met_pct']}% met" if fw["applicable"] else "n/a"
         body.append(
-            f"<text x='{left + span + 6}' y='{y + 17}' font-size='11' {FONT}>{label}</text>"
+            f"<text x='{left + span + 5}' y='{y + 17}' font-size='10' {FONT}>{label}</text>"
         )
     legend_y = 12 + row * len(coverage)
     for offset, (name, colour) in enumerate((("Met", MET), ("Partial", PARTIAL), ("Gap", GAP))):
-        x = left + offset * 90
+        x = left + offset * 70
         body.append(
             f"<rect x='{x}' y='{legend_y}' width='10' height='10' fill='{colour}'/>"
-            f"<text x='{x + 14}' y='{legend_y + 9}' font-size='10' {FONT}>{name}</text>"
+            f"<text x='{x + 14}' y='{legend_y + 9}' font-size='9.5' {FONT}>{name}</text>"
         )
-    return _svg(width, legend_y + 18, body, "Requirement coverage by framework")
+    return _svg(width, legend_y + 18, body, "Requirement coverage by framework", "bars")
 
 
 def trend_line(points: Sequence[Mapping[str, Any]]) -> str:
     """Open risks and high/critical risks at each month end, as two lines."""
-    width, height, left, bottom, top_pad = 460, 190, 40, 36, 14
-    plot_w, plot_h = width - left - 16, height - bottom - top_pad
+    width, height, left, bottom, top_pad = 460, 200, 40, 50, 14
+    plot_w, plot_h = width - left - 34, height - bottom - top_pad
     peak = max((max(p["open"], p["high_critical"]) for p in points), default=0) or 1
     body = [
         f"<line x1='{left}' y1='{top_pad + plot_h}' x2='{left + plot_w}' y2='{top_pad + plot_h}' "
@@ -101,16 +112,25 @@ def trend_line(points: Sequence[Mapping[str, Any]]) -> str:
         body.append(
             f"<polyline points='{path}' fill='none' stroke='{colour}' stroke-width='2'{dash_attr}/>"
         )
+        for x, y in coords:
+            body.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='2.5' fill='{colour}'/>")
+        # High and critical risks are a subset of the open ones, so their line never
+        # rises above the open line: open values printed above their points and high
+        # and critical values below theirs never overlap.
+        dy = -6 if key == "open" else 13
         for (x, y), p in zip(coords, points, strict=True):
             body.append(
-                f"<circle cx='{x:.1f}' cy='{y:.1f}' r='2.5' fill='{colour}'/>"
-                f"<text x='{x:.1f}' y='{y - 5:.1f}' text-anchor='middle' font-size='9' {FONT}>"
-                f"{p[key]}</text>"
+                f"<text x='{x:.1f}' y='{y + dy:.1f}' text-anchor='middle' font-size='9' "
+                f"{FONT}>{p[key]}</text>"
             )
+    # Month labels never overlap: every k-th one, k chosen from the space per point.
+    every = max(1, math.ceil(LABEL_UNITS / step)) if len(points) > 1 else 1
     for i, p in enumerate(points):
+        if (len(points) - 1 - i) % every:
+            continue
         x, _ = xy(i, 0)
         body.append(
-            f"<text x='{x:.1f}' y='{height - bottom + 16}' text-anchor='middle' font-size='9' "
+            f"<text x='{x:.1f}' y='{height - bottom + 28}' text-anchor='middle' font-size='9' "
             f"{FONT}>{escape(str(p['month']))}</text>"
         )
     legend_y = height - 8

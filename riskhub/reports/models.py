@@ -80,6 +80,10 @@ class Report(models.Model):
     prepared_sha256 = models.CharField(
         "SHA-256 of the prepared issue", max_length=64, blank=True, db_index=True
     )
+    # The documents the report renders in (DESIGN.md "Reports stay fast"): a long
+    # listing is split over several, rendered by any worker, and merged once.
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -139,6 +143,51 @@ class Report(models.Model):
     def download_name(self) -> str:
         stamp = (self.finished_at or self.created_at).strftime("%Y%m%d")
         return f"riskhub-{self.kind}-{stamp}-{str(self.uuid)[:8]}.pdf"
+
+
+class ReportChunk(models.Model):
+    """One WeasyPrint document of a report: its context is written by the planning
+    task, its PDF by whichever worker claims it; the merge reads them all once every
+    chunk of the report's current attempt is done. Files go through the storage API,
+    so the workers may run on other hosts."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="chunks")
+    report_attempt = models.PositiveSmallIntegerField()
+    index = models.PositiveIntegerField()
+    # "whole", "head", "rows" or "tail" (riskhub.reports.chunks.Part)
+    role = models.CharField(max_length=8)
+    label = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    context_file = models.CharField(max_length=300)
+    pdf_file = models.CharField(max_length=300, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    # [[level, label, page index in this document], ...] from WeasyPrint's bookmarks.
+    headings = models.JSONField(default=list, blank=True)
+    render_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["report_id", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "index"], name="report_chunk_index_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "done"]),
+                name="report_chunk_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} chunk {self.index}"
 
 
 class ScheduledReport(models.Model):

@@ -8,6 +8,8 @@ fetch a network URL (SSRF) or read a file outside the static tree.
 from __future__ import annotations
 
 import io
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -68,11 +70,78 @@ def _mime(path: Path) -> str:
 STYLESHEETS = ("report-pdf.css", "palette.css")
 
 
-def stylesheets() -> list[CSS]:
+# A chunk leaves its page number to the merge, which knows the pages before it
+# (riskhub.reports.merge stamps "Page N of M" on every page of the final file).
+CHUNK_STYLESHEET = "report-pdf-chunk.css"
+
+
+def stylesheets(*extra: str) -> list[CSS]:
     folder = Path(settings.BASE_DIR) / "static" / "css"
     return [
-        CSS(filename=str(folder / name), url_fetcher=LocalStaticFetcher()) for name in STYLESHEETS
+        CSS(filename=str(folder / name), url_fetcher=LocalStaticFetcher())
+        for name in (*STYLESHEETS, *extra)
     ]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One rendered WeasyPrint document."""
+
+    pdf: bytes
+    pages: int
+    # [level, label, page index] of every heading with a bookmark level, in order.
+    headings: list[list[Any]]
+    # WeasyPrint's own time: layout plus writing the PDF.
+    seconds: float
+
+
+def _flatten_bookmarks(tree: Any, level: int = 1) -> list[list[Any]]:
+    found: list[list[Any]] = []
+    for label, (page, _x, _y), children, _state in tree:
+        found.append([level, label, page])
+        found.extend(_flatten_bookmarks(children, level + 1))
+    return found
+
+
+def render_document(
+    html: str,
+    *,
+    attachments: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+    pdf_identifier: bytes | None = None,
+    extra_stylesheets: tuple[str, ...] = (),
+) -> Document:
+    """Write one PDF/A-3b document with the given attachments (name, bytes,
+    description; relationship "Data")."""
+    fetcher = LocalStaticFetcher()
+    start = time.perf_counter()
+    document = HTML(string=html, base_url=static_base_url(), url_fetcher=fetcher).render(
+        stylesheets=stylesheets(*extra_stylesheets)
+    )
+    files = [
+        Attachment(
+            file_obj=io.BytesIO(content),
+            name=name,
+            description=description,
+            relationship="Data",
+            url_fetcher=fetcher,
+        )
+        for name, content, description in attachments
+    ]
+    out = io.BytesIO()
+    document.write_pdf(
+        out,
+        pdf_variant="pdf/a-3b",
+        attachments=files,
+        pdf_identifier=pdf_identifier,
+        uncompressed_pdf=False,
+    )
+    seconds = time.perf_counter() - start
+    return Document(
+        out.getvalue(),
+        len(document.pages),
+        _flatten_bookmarks(document.make_bookmark_tree()),
+        seconds,
+    )
 
 
 def render_pdf(

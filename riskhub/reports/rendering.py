@@ -11,8 +11,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from riskhub.reports import charts, pdf, signing
-from riskhub.reports.kinds import BANDS
+from riskhub.reports import charts, chunks, merge, pdf, signing
+from riskhub.reports.kinds import BANDS, LISTINGS
 from riskhub.reports.models import Kind, Report
 from riskhub.risk.bands import BY_SLUG
 
@@ -48,40 +48,109 @@ def _charts(report: Report, data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def html_for(report: Report, data: dict[str, Any]) -> str:
-    generated = timezone.localtime()
+# Which template parts each chunk role shows (riskhub.reports.chunks).
+PARTS = {
+    "whole": {"head": True, "tail": True},
+    "head": {"head": True, "tail": False},
+    "tail": {"head": False, "tail": True},
+}
+
+
+def _context(report: Report, data: dict[str, Any]) -> dict[str, Any]:
     requester = report.requested_by
-    context = {
+    compact = report.kind == Kind.EXECUTIVE_SUMMARY
+    return {
         "report": report,
         "data": data,
-        "charts": _charts(report, data),
         "bands": BANDS,
         "band_colours": BAND_COLOURS,
-        "generated_at": generated,
+        "generated_at": timezone.localtime(),
         "requested_by": (requester.full_name or requester.email) if requester else "Schedule",
         **signing.report_context(),
         "toc_template": f"reports/pdf/toc/{report.kind}.html",
-        # The executive summary stays within 2 to 4 pages: contents on the cover.
-        "compact": report.kind == Kind.EXECUTIVE_SUMMARY,
+        # The executive summary stays within 2 to 4 pages: contents on the cover. The
+        # other kinds get their contents from the merge, with the final page numbers.
+        "compact": compact,
     }
+
+
+def html_for(
+    report: Report, data: dict[str, Any], role: str = "whole", extra: dict[str, Any] | None = None
+) -> str:
+    context = _context(report, data)
+    context.update(extra or {})
+    if role == "rows":
+        listing = LISTINGS[report.kind]
+        context["listing"] = listing
+        return render_to_string("reports/pdf/chunk.html", context)
+    context["parts"] = PARTS[role]
+    context["charts"] = _charts(report, data) if PARTS[role]["head"] else {}
     return render_to_string(f"reports/pdf/{report.kind}.html", context)
 
 
-def render(report: Report, data: dict[str, Any]) -> Rendered:
-    payload = data_bytes(data)
-    html = html_for(report, data)
-    unsigned, pages = pdf.render_pdf(
-        html, data_json=payload, pdf_identifier=report.uuid.hex.encode()
+def uses_merged_toc(report: Report) -> bool:
+    return report.kind != Kind.EXECUTIVE_SUMMARY
+
+
+def render_part(
+    report: Report,
+    role: str,
+    context: dict[str, Any],
+    attachments: list[tuple[str, bytes, str]],
+) -> pdf.Document:
+    """One chunk of a report (chunks.Part) as a PDF/A-3b document without page numbers."""
+    extra = {k: v for k, v in context.items() if k != "data"}
+    html = html_for(report, context["data"], role, extra)
+    return pdf.render_document(
+        html,
+        attachments=attachments,
+        pdf_identifier=report.uuid.hex.encode(),
+        extra_stylesheets=(pdf.CHUNK_STYLESHEET,),
     )
+
+
+def attachments_for(
+    report: Report, payload: bytes, csv: bytes | None
+) -> list[tuple[str, bytes, str]]:
+    files = [(pdf.DATA_ATTACHMENT, payload, "The report's full data (JSON), as rendered")]
+    listing = LISTINGS.get(report.kind)
+    if csv is not None and listing is not None:
+        files.append((listing.csv_name, csv, f"{listing.section}: every row (CSV)"))
+    return files
+
+
+def compose(report: Report, data: dict[str, Any], chunk_rows: int | None = None) -> merge.Merged:
+    """The unsigned merged file, every chunk rendered in this process from the same
+    JSON the workers read (tests and the layout references use it)."""
+    payload = data_bytes(data)
+    listing = LISTINGS.get(report.kind)
+    csv = chunks.listing_csv(listing, data.get(listing.key) or []) if listing else None
+    pieces = []
+    for part in chunks.plan(report.kind, json.loads(payload), chunk_rows):
+        files = attachments_for(report, payload, csv) if part.role in ("whole", "head") else []
+        document = render_part(report, part.role, part.context, files)
+        pieces.append(
+            merge.Piece(part.role, part.label, document.pdf, document.pages, document.headings)
+        )
+    header = {key: data[key] for key in chunks.HEADER_KEYS if key in data}
+    return merge.merge(pieces, context=_context(report, header), with_toc=uses_merged_toc(report))
+
+
+def finish(
+    report: Report, pieces: list[merge.Piece], header: dict[str, Any], data_sha256: str
+) -> Rendered:
+    """Merge the rendered chunks into one file and sign it once."""
+    context = _context(report, header)
+    merged = merge.merge(pieces, context=context, with_toc=uses_merged_toc(report))
     found = signing.material()
     signed = signing.sign_pdf(
-        unsigned, reason=f"RiskHub report {report.uuid} ({report.get_kind_display()})"
+        merged.pdf, reason=f"RiskHub report {report.uuid} ({report.get_kind_display()})"
     )
     return Rendered(
         pdf=signed,
-        pages=pages,
+        pages=merged.pages,
         sha256=hashlib.sha256(signed).hexdigest(),
-        data_sha256=hashlib.sha256(payload).hexdigest(),
+        data_sha256=data_sha256,
         signer=found.subject,
         signer_fingerprint=found.fingerprint,
     )

@@ -15,6 +15,7 @@ attempt that finds the report already complete deletes its own file.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 import socket
@@ -37,8 +38,8 @@ from riskhub.accounts.policy import OBJECT_RULES, has_perm, require, role_of
 from riskhub.audit.services import EventSpec, record_event, record_events
 from riskhub.common.mail import absolute_url, send_templated_mail
 from riskhub.env import env_int
-from riskhub.reports import kinds
-from riskhub.reports.models import Kind, Report, ScheduledReport
+from riskhub.reports import chunks, kinds, pdf
+from riskhub.reports.models import Kind, Report, ReportChunk, ScheduledReport
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ STALE_AFTER = dt.timedelta(seconds=env_int("REPORT_HEARTBEAT_STALE_SECONDS", 120
 # A queued report nobody claimed for this long lost its message.
 QUEUED_STALE_AFTER = dt.timedelta(minutes=15)
 HEARTBEAT_EVERY = 5.0
+CHUNK_RETRY_SECONDS = 5
 MAX_ATTEMPTS = 3
 SOFT_TIME_LIMIT = 600
 HARD_TIME_LIMIT = 660
@@ -320,6 +322,11 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{threading.get_native_id()}"[:200]
 
 
+def _held(running: bool, heartbeat_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Another attempt holds the job: it runs and its worker is still beating."""
+    return running and heartbeat_at is not None and now - heartbeat_at < STALE_AFTER
+
+
 def claim(report_id: int, *, now: dt.datetime | None = None) -> Claim | None:
     """Take the report for this attempt, or None when there is nothing to do: it is
     finished, or another worker holds it and is still beating."""
@@ -328,11 +335,7 @@ def claim(report_id: int, *, now: dt.datetime | None = None) -> Claim | None:
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None or report.is_finished:
             return None
-        if (
-            report.status == Report.Status.RUNNING
-            and report.heartbeat_at is not None
-            and now - report.heartbeat_at < STALE_AFTER
-        ):
+        if _held(report.status == Report.Status.RUNNING, report.heartbeat_at, now):
             return None
         report.status = Report.Status.RUNNING
         report.attempt += 1
@@ -408,42 +411,364 @@ def _delete_file(name: str) -> None:
 
 
 def run(report_id: int) -> str:
-    """Render one report: claim, build, render, store, complete. Returns what happened."""
+    """Plan one report: claim it, build its data, write the chunks' contexts and the
+    embedded files through the storage API, and send the chunks to the workers. The
+    last chunk to finish sends the merge (run_merge), which completes the report."""
     claimed = claim(report_id)
     if claimed is None:
         return "skipped"
     report = Report.objects.select_related("requested_by").get(pk=report_id)
     heart = _Heartbeat(claimed)
     heart.start()
-    stored = ""
+    written: list[str] = []
     try:
         data = kinds.build(report.kind, report.parameters, lambda p, s: beat(claimed, p, s))
         delay = _test_delay()
         for _ in range(delay * 2):
             time.sleep(0.5)
             beat(claimed, 70, "Rendering (slowed for a test)")
-        beat(claimed, 75, "Rendering the PDF")
-        from riskhub.reports.rendering import render
+        beat(claimed, 8, "Splitting the report into chunks")
+        indexes = _plan_chunks(report, claimed, data, written)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        _report_failure(report, exc)
+        chunks.delete(*written)
+        fail(claimed, exc)
+        return "failed"
+    finally:
+        heart.stopped.set()
+    if not indexes:
+        return "superseded"
+    if not _eager():
+        return "planned"
+    # No worker to hand the chunks to (tests, CELERY_TASK_ALWAYS_EAGER): render them
+    # here, in order, then merge, and say how the report ended.
+    from riskhub.reports import tasks
 
-        rendered = render(report, data)
-        beat(claimed, 95, "Storing the signed PDF")
-        # The bytes are complete in memory; one save under a fresh name, so a killed
-        # attempt never leaves a half-written file behind a report.
+    for index in indexes:
+        tasks.render_chunk.apply(args=[report_id, index])
+    run_merge(report_id)
+    status = Report.objects.values_list("status", flat=True).get(pk=report_id)
+    outcomes: dict[str, str] = {"succeeded": "succeeded", "failed": "failed"}
+    return outcomes.get(str(status), "planned")
+
+
+def _eager() -> bool:
+    from riskhub.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def _report_failure(report: Report, exc: BaseException) -> None:
+    if isinstance(exc, ValidationError):  # its parameters: the reason says it all
+        log.warning("report %s refused: %s", report.uuid, readable_error(exc))
+    else:
+        log.exception("report %s failed", report.uuid)
+
+
+def _plan_chunks(
+    report: Report, claimed: Claim, data: dict[str, Any], written: list[str]
+) -> list[int]:
+    from riskhub.reports.rendering import data_bytes
+
+    folder = chunks.work_dir(report.uuid, claimed.attempt)
+    payload = data_bytes(data)
+    written.append(chunks.save(f"{folder}/{pdf.DATA_ATTACHMENT}", payload))
+    listing = kinds.LISTINGS.get(report.kind)
+    if listing is not None:
+        csv = chunks.listing_csv(listing, data.get(listing.key) or [])
+        written.append(chunks.save(f"{folder}/{listing.csv_name}", csv))
+    parts = chunks.plan(report.kind, data)
+    rows = []
+    for index, part in enumerate(parts):
+        context = {"role": part.role, **part.context}
+        if part.role in ("whole", "head"):
+            context["attachments"] = written[:]
+            context["data_sha256"] = hashlib.sha256(payload).hexdigest()
+        name = chunks.save(f"{folder}/chunk-{index:04d}.json", data_bytes(context))
+        written.append(name)
+        rows.append((index, part.role, part.label, name))
+    del data, parts, payload
+    now = timezone.now()
+    with transaction.atomic():
+        row = Report.objects.select_for_update().get(pk=claimed.report_id)
+        if row.is_finished or row.attempt != claimed.attempt:
+            chunks.delete(*written)
+            return []
+        _discard_chunks(row)
+        ReportChunk.objects.bulk_create(
+            ReportChunk(
+                report=row,
+                report_attempt=claimed.attempt,
+                index=index,
+                role=role,
+                label=label,
+                context_file=name,
+                queued_at=now,
+            )
+            for index, role, label, name in rows
+        )
+        row.chunks_total = len(rows)
+        row.chunks_done = 0
+        row.progress = CHUNKS_FROM
+        row.stage = f"Rendering: 0 of {len(rows)} chunk{'s' if len(rows) != 1 else ''} done"
+        row.heartbeat_at = now
+        row.save(update_fields=["chunks_total", "chunks_done", "progress", "stage", "heartbeat_at"])
+        indexes = [row_[0] for row_ in rows]
+        if not _eager():
+            transaction.on_commit(lambda: _enqueue_chunks(row.pk, indexes))
+    return indexes
+
+
+def _discard_chunks(report: Report) -> None:
+    """Forget the chunks of an earlier attempt, and their files."""
+    old = list(report.chunks.values_list("context_file", "pdf_file"))
+    report.chunks.all().delete()
+    names = [name for pair in old for name in pair if name]
+    if names:
+        transaction.on_commit(lambda: chunks.delete(*names))
+
+
+# Progress: building the data up to CHUNKS_FROM, the chunks up to MERGE_FROM, then the
+# merge and the signature.
+CHUNKS_FROM = 10
+MERGE_FROM = 90
+
+
+def _options() -> dict[str, Any]:
+    """The report's queue: REPORT_QUEUE, else the queue of the task sending (a report's
+    chunks and merge follow the report's own message)."""
+    from celery import current_task
+
+    queue = getattr(settings, "REPORT_QUEUE", None)
+    if not queue and current_task is not None:
+        queue = (current_task.request.delivery_info or {}).get("routing_key")
+    return {"queue": queue} if queue else {}
+
+
+def _enqueue_chunks(report_id: int, indexes: list[int]) -> None:
+    """The chunks of one report as one group: any idle worker takes the next one."""
+    from celery import group
+
+    from riskhub.reports import tasks
+
+    group(tasks.render_chunk.si(report_id, index) for index in indexes).apply_async(**_options())
+
+
+def _enqueue_merge(report_id: int) -> None:
+    from riskhub.reports import tasks
+
+    tasks.merge_report.apply_async(args=[report_id], **_options())
+
+
+@dataclass(frozen=True)
+class ChunkClaim:
+    chunk_id: int
+    report: Claim
+    attempt: int
+
+
+def claim_chunk(report_id: int, index: int, *, now: dt.datetime | None = None) -> ChunkClaim | None:
+    """Take one chunk, or None: done already, its report finished or re-planned, or
+    another worker holds it and is still beating."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.is_finished or report.status != Report.Status.RUNNING:
+            return None
+        chunk = report.chunks.filter(index=index, report_attempt=report.attempt).first()
+        if chunk is None or chunk.status == ReportChunk.Status.DONE:
+            return None
+        if _held(chunk.status == ReportChunk.Status.RUNNING, chunk.heartbeat_at, now):
+            return None
+        chunk.status = ReportChunk.Status.RUNNING
+        chunk.attempt += 1
+        chunk.heartbeat_at = now
+        chunk.worker = _worker_name()
+        chunk.save(update_fields=["status", "attempt", "heartbeat_at", "worker"])
+        report.heartbeat_at = now
+        report.save(update_fields=["heartbeat_at"])
+        return ChunkClaim(chunk.pk, Claim(report.pk, report.attempt), chunk.attempt)
+
+
+class _ChunkHeartbeat(_Heartbeat):
+    def __init__(self, claimed: ChunkClaim) -> None:
+        super().__init__(claimed.report)
+        self.chunk = claimed
+
+    def run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stopped.wait(HEARTBEAT_EVERY):
+                try:
+                    if beat(self.claimed):
+                        ReportChunk.objects.filter(
+                            pk=self.chunk.chunk_id, attempt=self.chunk.attempt
+                        ).update(heartbeat_at=timezone.now())
+                except Exception:  # noqa: BLE001 - a missed beat is not fatal
+                    log.exception("report chunk heartbeat failed")
+        finally:
+            connection.close()
+
+
+def run_chunk(report_id: int, index: int) -> str:
+    """Render one chunk to a PDF in storage; the last chunk done sends the merge."""
+    claimed = claim_chunk(report_id, index)
+    if claimed is None:
+        return "skipped"
+    report = Report.objects.select_related("requested_by").get(pk=report_id)
+    chunk = ReportChunk.objects.get(pk=claimed.chunk_id)
+    heart = _ChunkHeartbeat(claimed)
+    heart.start()
+    stored = ""
+    try:
+        import json
+
+        from riskhub.reports.rendering import attachments_for, render_part
+
+        context = json.loads(chunks.read(chunk.context_file))
+        role = context.pop("role")
+        files = context.pop("attachments", [])
+        context.pop("data_sha256", None)
+        attachments: list[tuple[str, bytes, str]] = []
+        if files:
+            payload = chunks.read(files[0])
+            csv = chunks.read(files[1]) if len(files) > 1 else None
+            attachments = attachments_for(report, payload, csv)
+            del payload, csv
+        document = render_part(report, role, context, attachments)
+        del context, attachments
+        folder = chunks.work_dir(report.uuid, claimed.report.attempt)
+        stored = chunks.save(f"{folder}/chunk-{index:04d}.pdf", document.pdf)
+        return _complete_chunk(claimed, document, stored)
+    except Exception as exc:  # noqa: BLE001 - the chunk is re-run; the row says why
+        log.exception("report %s chunk %s failed", report.uuid, index)
+        chunks.delete(stored)
+        _release_chunk(claimed, exc)
+        raise
+    finally:
+        heart.stopped.set()
+
+
+def _complete_chunk(claimed: ChunkClaim, document: pdf.Document, stored: str) -> str:
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=claimed.report.report_id)
+        chunk = ReportChunk.objects.select_for_update().get(pk=claimed.chunk_id)
+        if (
+            report.is_finished
+            or report.attempt != claimed.report.attempt
+            or chunk.status == ReportChunk.Status.DONE
+            or chunk.attempt != claimed.attempt
+        ):
+            transaction.on_commit(lambda: chunks.delete(stored))
+            return "superseded"
+        now = timezone.now()
+        chunk.status = ReportChunk.Status.DONE
+        chunk.pdf_file = stored
+        chunk.pages = document.pages
+        chunk.headings = document.headings
+        chunk.render_seconds = document.seconds
+        chunk.finished_at = now
+        chunk.heartbeat_at = now
+        chunk.save()
+        done = report.chunks.filter(status=ReportChunk.Status.DONE).count()
+        total = report.chunks_total
+        report.chunks_done = done
+        report.progress = CHUNKS_FROM + (MERGE_FROM - CHUNKS_FROM) * done // max(total, 1)
+        report.stage = f"Rendering: {done} of {total} chunk{'s' if total != 1 else ''} done"
+        report.heartbeat_at = now
+        if done == total:
+            report.stage = f"All {total} chunk{'s' if total != 1 else ''} done; merging next"
+            pk = report.pk
+            if not _eager():
+                transaction.on_commit(lambda: _enqueue_merge(pk))
+        report.save(update_fields=["chunks_done", "progress", "stage", "heartbeat_at"])
+    return "rendered"
+
+
+def _release_chunk(claimed: ChunkClaim, exc: BaseException) -> None:
+    """A failed chunk goes back to the queue (the task retries it); after
+    MAX_ATTEMPTS its report fails with the reason."""
+    with transaction.atomic():
+        chunk = ReportChunk.objects.select_for_update().filter(pk=claimed.chunk_id).first()
+        if chunk is None or chunk.attempt != claimed.attempt:
+            return
+        if chunk.attempt >= MAX_ATTEMPTS:
+            fail(claimed.report, exc)
+            return
+        chunk.status = ReportChunk.Status.QUEUED
+        chunk.queued_at = timezone.now()
+        chunk.heartbeat_at = None
+        chunk.save(update_fields=["status", "queued_at", "heartbeat_at"])
+
+
+def run_merge(report_id: int) -> str:
+    """Merge the chunks into one file, sign it once, store it, complete the report."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.is_finished or report.status != Report.Status.RUNNING:
+            return "skipped"
+        pieces = list(report.chunks.filter(report_attempt=report.attempt).order_by("index"))
+        if not pieces or any(p.status != ReportChunk.Status.DONE for p in pieces):
+            return "skipped"
+        now = timezone.now()
+        if _held(report.stage == MERGING, report.heartbeat_at, now):
+            return "skipped"  # another merge of this report is running
+        report.stage = MERGING
+        report.progress = MERGE_FROM
+        report.heartbeat_at = now
+        report.save(update_fields=["stage", "progress", "heartbeat_at"])
+        claimed = Claim(report.pk, report.attempt)
+    report = Report.objects.select_related("requested_by").get(pk=report_id)
+    heart = _Heartbeat(claimed)
+    heart.start()
+    stored = ""
+    try:
+        import json
+
+        from riskhub.reports import merge
+        from riskhub.reports.rendering import finish
+
+        head = json.loads(chunks.read(pieces[0].context_file))
+        header = {key: head["data"][key] for key in chunks.HEADER_KEYS if key in head["data"]}
+        data_sha256 = head["data_sha256"]
+        del head
+        documents = [
+            merge.Piece(
+                role=piece.role,
+                label=piece.label,
+                pdf=chunks.read(piece.pdf_file),
+                pages=piece.pages or 0,
+                headings=piece.headings,
+            )
+            for piece in pieces
+        ]
+        rendered = finish(report, documents, header, data_sha256)
+        del documents
+        beat(claimed, 97, "Storing the signed PDF")
         stored = default_storage.save(_unique_name(report), ContentFile(rendered.pdf))
         outcome = complete(claimed, rendered, stored)
         if outcome != "succeeded":
             _delete_file(stored)
+        else:
+            names = [n for p in pieces for n in (p.context_file, p.pdf_file)]
+            folder = chunks.work_dir(report.uuid, claimed.attempt)
+            names += [f"{folder}/{pdf.DATA_ATTACHMENT}"]
+            listing = kinds.LISTINGS.get(report.kind)
+            if listing is not None:
+                names.append(f"{folder}/{listing.csv_name}")
+            chunks.delete(*names)
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-        if isinstance(exc, ValidationError):  # its parameters: the reason says it all
-            log.warning("report %s refused: %s", report.uuid, readable_error(exc))
-        else:
-            log.exception("report %s failed", report.uuid)
+        _report_failure(report, exc)
         _delete_file(stored)
         fail(claimed, exc)
         return "failed"
     finally:
         heart.stopped.set()
+
+
+MERGING = "Merging the chunks and signing"
 
 
 def complete(claimed: Claim, rendered: Any, stored: str) -> str:
@@ -523,8 +848,9 @@ def requeue_stale(
     stale_after = stale_after or STALE_AFTER
     requeued: list[UUID] = []
     with transaction.atomic():
+        # A report split into chunks is watched chunk by chunk (requeue_stale_chunks).
         running = Report.objects.select_for_update().filter(
-            status=Report.Status.RUNNING, heartbeat_at__lt=now - stale_after
+            status=Report.Status.RUNNING, heartbeat_at__lt=now - stale_after, chunks_total=0
         )
         lost = Report.objects.select_for_update().filter(
             status=Report.Status.QUEUED, queued_at__lt=now - QUEUED_STALE_AFTER
@@ -541,11 +867,22 @@ def requeue_stale(
                 report.save(update_fields=["status", "finished_at", "stage", "error"])
                 continue
             report.status = Report.Status.QUEUED
+            report.chunks_total = report.chunks_done = 0
             report.progress = 0
             report.stage = "Re-queued: the worker stopped responding"
             report.queued_at = now
             report.heartbeat_at = None
-            report.save(update_fields=["status", "progress", "stage", "queued_at", "heartbeat_at"])
+            report.save(
+                update_fields=[
+                    "status",
+                    "chunks_total",
+                    "chunks_done",
+                    "progress",
+                    "stage",
+                    "queued_at",
+                    "heartbeat_at",
+                ]
+            )
             pk = report.pk
             transaction.on_commit(lambda pk=pk: _enqueue(pk))  # type: ignore[misc]
             requeued.append(report.uuid)
@@ -558,6 +895,73 @@ def requeue_stale(
             ],
         )
     return requeued
+
+
+def requeue_stale_chunks(
+    *, now: dt.datetime | None = None, stale_after: dt.timedelta | None = None
+) -> list[tuple[UUID, int | None]]:
+    """Send again the chunks whose worker stopped beating or whose message was lost,
+    and the merge of a report whose chunks are all done but that nobody is merging.
+    (report uuid, chunk index or None for the merge) of each; a chunk that stopped
+    MAX_ATTEMPTS times fails its report. Called by beat with requeue_stale."""
+    now = now or timezone.now()
+    stale_after = stale_after or STALE_AFTER
+    sent: list[tuple[UUID, int | None]] = []
+    with transaction.atomic():
+        reports = Report.objects.select_for_update().filter(
+            status=Report.Status.RUNNING, chunks_total__gt=0
+        )
+        for report in reports:
+            current = report.chunks.filter(report_attempt=report.attempt)
+            stopped = current.filter(
+                status=ReportChunk.Status.RUNNING, heartbeat_at__lt=now - stale_after
+            )
+            lost = current.filter(
+                status=ReportChunk.Status.QUEUED, queued_at__lt=now - QUEUED_STALE_AFTER
+            )
+            again: list[int] = []
+            for chunk in [*stopped, *lost]:
+                if chunk.attempt >= MAX_ATTEMPTS:
+                    fail(
+                        Claim(report.pk, report.attempt),
+                        RuntimeError(
+                            f"chunk {chunk.index + 1} ({chunk.label}) stopped {chunk.attempt} "
+                            "times; a worker is unhealthy or the chunk too large"
+                        ),
+                    )
+                    again = []
+                    break
+                chunk.status = ReportChunk.Status.QUEUED
+                chunk.queued_at = now
+                chunk.heartbeat_at = None
+                chunk.save(update_fields=["status", "queued_at", "heartbeat_at"])
+                again.append(chunk.index)
+            if again:
+                pk = report.pk
+                transaction.on_commit(lambda pk=pk, again=again: _enqueue_chunks(pk, again))  # type: ignore[misc]
+                sent.extend((report.uuid, index) for index in again)
+            elif (
+                current.exists()
+                and not current.exclude(status=ReportChunk.Status.DONE).exists()
+                and report.heartbeat_at is not None
+                and report.heartbeat_at < now - stale_after
+            ):
+                pk = report.pk
+                transaction.on_commit(lambda pk=pk: _enqueue_merge(pk))  # type: ignore[misc]
+                sent.append((report.uuid, None))
+        record_events(
+            None,
+            [
+                EventSpec(
+                    "report.requeued",
+                    "report",
+                    str(u),
+                    after={"chunk": index} if index is not None else {"merge": True},
+                )
+                for u, index in sent
+            ],
+        )
+    return sent
 
 
 def delete_expired(*, now: dt.datetime | None = None) -> int:

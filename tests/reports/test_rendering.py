@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from riskhub.compliance.models import RequirementStatus
 from riskhub.inventory import services as inventory
 from riskhub.reports import pdf, signing
+from riskhub.reports.kinds import LISTINGS
 from riskhub.reports.models import Report
 from riskhub.risk.models import Risk
 
@@ -41,7 +42,10 @@ def _text(reader: PdfReader) -> str:
 
 def _data(reader: PdfReader) -> dict[str, Any]:
     attachments = reader.attachments
-    assert list(attachments) == [pdf.DATA_ATTACHMENT]
+    listing = LISTINGS.get(json.loads(attachments[pdf.DATA_ATTACHMENT][0])["kind"])
+    assert sorted(attachments) == sorted(
+        [pdf.DATA_ATTACHMENT, *([listing.csv_name] if listing else [])]
+    )
     return json.loads(attachments[pdf.DATA_ATTACHMENT][0])
 
 
@@ -62,7 +66,7 @@ def test_every_kind_renders_a_signed_pdfa_with_its_data_embedded(
     assert (
         "CV Ranker" if kind in ("risk-register", "executive-summary") else "Hiring Screener"
     ) in text
-    assert f"page 1 of {report.pages}" in text
+    assert f"Page 1 of {report.pages}" in text
     assert str(report.uuid) in text
     # PDF/A-3b declared in the XMP metadata.
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from riskhub.reports.kinds import (
@@ -38,6 +39,8 @@ from riskhub.risk.models import BAND_LABEL
 __all__ = [
     "BANDS",
     "BUILDERS",
+    "LISTINGS",
+    "Listing",
     "DATA_FORMAT",
     "STATUS_LABEL",
     "Progress",
@@ -52,6 +55,36 @@ BUILDERS: dict[str, Builder] = {
     Kind.SYSTEM_DOSSIER: _system_dossier.build,
     Kind.RISK_REGISTER: _risk_register.build,
     Kind.EXECUTIVE_SUMMARY: _executive_summary.build,
+}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The long listing of a kind: the rows under `key` in its data, rendered by
+    `partial` (a table over the variable `rows`) in the chapter `section`. A listing
+    longer than one chunk renders as several documents on several workers and travels
+    as CSV beside the JSON."""
+
+    key: str
+    partial: str
+    section: str
+    csv_name: str
+    # Keys that only the embedded JSON carries (never printed): a chunk's context
+    # leaves them out, so no worker loads them to render a page.
+    json_only: tuple[str, ...] = ()
+
+
+LISTINGS: dict[str, Listing] = {
+    Kind.RISK_REGISTER: Listing(
+        "risks", "reports/pdf/_risks.html", "Risk register", "risk-register.csv"
+    ),
+    Kind.FRAMEWORK_COMPLIANCE: Listing(
+        "assets",
+        "reports/pdf/_asset_status.html",
+        "Status per asset",
+        "asset-status.csv",
+        json_only=("detail",),
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from riskhub.common.dates import REPORT_DAY, REPORT_MONTH
 from riskhub.compliance import selectors as compliance_figures
 from riskhub.inventory import selectors as inventory_figures
 from riskhub.inventory.models import Asset
@@ -82,11 +83,15 @@ def trend_section(state: sel.State, figures: risk_figures.RiskFigures) -> list[d
             (r for r in past.risks if r["asset"] in scope), day
         )
         trend.append(
-            {"month": day.strftime("%b %Y"), "high_critical": then.high_critical, "open": then.open}
+            {
+                "month": day.strftime(REPORT_MONTH),
+                "high_critical": then.high_critical,
+                "open": then.open,
+            }
         )
     trend.append(
         {
-            "month": state.today.strftime("%d %b"),
+            "month": state.today.strftime(REPORT_DAY),
             "high_critical": figures.high_critical,
             "open": figures.open,
         }
