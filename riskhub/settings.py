@@ -368,7 +368,13 @@ ACCEPTANCE_EXPIRY_WINDOW_DAYS = env_int(
 EVIDENCE_EXPIRY_WINDOW_DAYS = env_int("EVIDENCE_EXPIRY_WINDOW_DAYS", 30, minimum=0)
 REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 365, minimum=1)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
-IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# Inventory imports: CSV and XLSX stream (IMPORT_MAX_BYTES); JSON and CycloneDX are read
+# as whole documents (IMPORT_DOCUMENT_MAX_BYTES). More rows than IMPORT_SYNC_MAX_ROWS run
+# on a worker as an import job with live progress.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+IMPORT_DOCUMENT_MAX_BYTES = env_int("IMPORT_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 1000, minimum=0)
+IMPORT_JOB_STALE_SECONDS = env_int("IMPORT_JOB_STALE_SECONDS", 120, minimum=10)
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,10 @@ ACTION_AREAS: dict[str, dict[str, str]] = {
         "asset_link.create": "Lineage link added",
         "asset_link.delete": "Lineage link removed",
         "business_unit.create": "Business unit created",
+        "import_job.requested": "Bulk import queued for a worker",
+        "inventory.imported": "Inventory file imported",
+        "inventory.import_failed": "Inventory import refused (nothing written)",
+        "import_job.failed": "Background sync failed (nothing written)",
         "organisation.update": "Organisation profile edited",
     },
     "Risk": {
@@ -116,6 +120,7 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "asset": "Asset",
     "asset_link": "Lineage link",
     "business_unit": "Business unit",
+    "import_job": "Import job",
     "organisation": "Organisation profile",
     "assessment": "Assessment",
     "risk": "Risk",
