@@ -31,7 +31,9 @@ from riskhub.compliance import catalog_loader as compliance_catalogs
 from riskhub.compliance import services as compliance_services
 from riskhub.compliance.models import Control, Evidence
 from riskhub.incidents import services as incident_services
+from riskhub.inventory import jobs as import_jobs
 from riskhub.inventory import services as inventory
+from riskhub.inventory.io import RowError
 from riskhub.inventory.models import Asset
 from riskhub.reports import services as report_services
 from riskhub.risk import catalog_loader as risk_catalogs
@@ -276,6 +278,16 @@ def world(
             actor=admin, kind="risk-register", parameters={"framework": p("report.framework")}
         )
         objects["report"] = report
+        # An import job: the uploaded file's name and the failure's message are shown.
+        job = import_jobs.job_create(
+            actor=officer, kind="import", source=p("import_job.source"), file_format="csv"
+        )
+        import_jobs.fail(
+            import_jobs.Claim(job.pk, job.attempt),
+            p("import_job.error"),
+            errors=[RowError(2, "name", "is required")],
+        )
+        objects["import_job"] = job
     return World(admin, officer, executive, system, model, dataset, objects, f)
 
 
@@ -346,6 +358,9 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         # A chain check's result page shows counts and the verifier's reasons, no user text.
         "audit:verify_result": None,
         "reports:detail": {"uuid": o["report"].uuid},
+        "inventory:job": {"job_uuid": o["import_job"].uuid},
+        "inventory:job_status": {"job_uuid": o["import_job"].uuid},
+        "inventory:job_errors": {"job_uuid": o["import_job"].uuid},
         "reports:status": {"uuid": o["report"].uuid},
         "reports:rerun": {"uuid": o["report"].uuid},
         "core:offboard": {"user_uuid": w.officer.uuid},
