@@ -210,7 +210,7 @@ class _State:
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
     specs: list[EventSpec] = field(default_factory=list)
     affected: set[int] = field(default_factory=set)
-    archived: list[Asset] = field(default_factory=list)
+    detached: set[int] = field(default_factory=set)
     now: Any = None
 
     @classmethod
@@ -684,6 +684,7 @@ def _write_links(
                 )
             )
             affected.add(link.downstream_id)
+            state.detached.add(link.upstream_id)
         if removed:
             AssetLink.objects.filter(pk__in=[link.pk for link in removed]).delete()
         if added:
@@ -710,5 +711,7 @@ def _write_links(
     services.bulk_audit(actor, specs)
     if affected:
         signals.lineage_changed.send(
-            sender=AssetLink, asset_ids=sorted(lineage.downstream(affected, inclusive=True))
+            sender=AssetLink,
+            asset_ids=sorted(lineage.downstream(affected, inclusive=True)),
+            detached=sorted(state.detached),
         )
