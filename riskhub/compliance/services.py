@@ -195,9 +195,9 @@ def _shift_totals(
     """Move the stored per-framework totals from the assets' old statuses to their new
     ones; False when there are no stored totals to move (then they are re-counted)."""
     after: _Counts = defaultdict(lambda: {"met": 0, "partial": 0, "gap": 0, "assets": set()})
-    for row in statuses:
-        after[row.framework_id][row.status] += 1
-        after[row.framework_id]["assets"].add(row.asset_id)
+    for status in statuses:
+        after[status.framework_id][status.status] += 1
+        after[status.framework_id]["assets"].add(status.asset_id)
     if set(stored) != set(slugs):
         return False
     now = timezone.now()
