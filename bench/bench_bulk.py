@@ -14,7 +14,6 @@ assets, the full recompute <= 10 s; list pages <= 150 ms at 100,000 assets.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -56,32 +55,11 @@ def rss_mib() -> float:
 
 
 def csv_rows(path: Path, count: int, prefix: str) -> None:
-    """`count` assets in chains dataset -> model -> endpoint -> system, with lineage."""
-    kinds = ["dataset", "model", "endpoint", "system"]
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            ["kind", "name", "description", "lifecycle", "model_type", "exposure",
-             "intended_purpose", "tags", "trained_on", "serves", "part_of"]
-        )  # fmt: skip
-        for i in range(count):
-            kind = kinds[i % 4]
-            previous = f"{prefix} {kinds[(i - 1) % 4]} {i - 1:06d}" if i % 4 else ""
-            writer.writerow(
-                [
-                    kind,
-                    f"{prefix} {kind} {i:06d}",
-                    f"Bench row {i}",
-                    "production",
-                    "classifier" if kind == "model" else "",
-                    "internal" if kind == "endpoint" else "",
-                    "Bench purpose" if kind == "system" else "",
-                    "bench, import",
-                    previous if kind == "model" else "",
-                    previous if kind == "endpoint" else "",
-                    previous if kind == "system" else "",
-                ]
-            )
+    """`count` assets in chains dataset -> model -> endpoint -> system, with lineage
+    (the rows of the inventory benchmark's import)."""
+    from bench_inventory import csv_of_new_assets
+
+    path.write_bytes(csv_of_new_assets(count, prefix))
 
 
 def run_job(job_id: int) -> None:

@@ -508,9 +508,14 @@ class ImportJobViewSet(
         job = self.get_object()
         if not job.errors_file:
             raise NotFound("This job has no errors file (it did not fail on rows).")
-        return FileResponse(
-            job.errors_file.open("rb"),
-            as_attachment=True,
-            filename=f"riskhub-import-errors-{str(job.uuid)[:8]}.csv",
-            content_type="text/csv; charset=utf-8",
-        )
+        return errors_csv_response(job)
+
+
+def errors_csv_response(job: ImportJob) -> FileResponse:
+    """A job's row errors as a CSV download (the page and the API serve the same)."""
+    return FileResponse(
+        job.errors_file.open("rb"),
+        as_attachment=True,
+        filename=f"riskhub-import-errors-{str(job.uuid)[:8]}.csv",
+        content_type="text/csv; charset=utf-8",
+    )

@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -743,9 +742,6 @@ def job_errors(request: AuthenticatedHttpRequest, job_uuid: UUID) -> HttpRespons
     job = _job_or_404(request, job_uuid)
     if not job.errors_file:
         raise Http404("This job has no errors file.")
-    return FileResponse(
-        job.errors_file.open("rb"),
-        as_attachment=True,
-        filename=f"riskhub-import-errors-{str(job.uuid)[:8]}.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    from riskhub.inventory.api import errors_csv_response
+
+    return errors_csv_response(job)
