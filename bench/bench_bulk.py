@@ -34,12 +34,12 @@ DATABASE = os.environ.get("BENCH_BULK_DB", "riskhub_bench_bulk")
 PASSWORD = "bench-password-2026"
 
 
-def setup(database: str) -> None:
+def setup(database: str, debug: str = "1") -> None:
     os.environ.update(
         {
             "DATABASE_URL": f"{PG_BASE}/{database}",
             "RISKHUB_DEV_SECRETS": "1",
-            "DEBUG": "1",
+            "DEBUG": debug,
             "ALLOWED_HOSTS": "testserver,localhost",
             "IMPORT_MAX_BYTES": str(500 * 1024 * 1024),
         }
@@ -64,7 +64,7 @@ def csv_rows(path: Path, count: int, prefix: str) -> None:
 
 def run_job(job_id: int) -> None:
     """The child: run one import job as a worker would, print its figures as JSON."""
-    setup(os.environ["BENCH_BULK_DATABASE"])
+    setup(os.environ["BENCH_BULK_DATABASE"], debug=os.environ.get("DEBUG", "1"))
     from riskhub.inventory import jobs
     from riskhub.inventory.models import ImportJob
 
@@ -121,7 +121,12 @@ def imports() -> None:
                 )
             child = subprocess.run(  # noqa: S603
                 [sys.executable, __file__, "run-job", str(job.pk)],
-                env={**os.environ, "BENCH_BULK_DATABASE": DATABASE, "MEDIA_ROOT": folder},
+                env={
+                    **os.environ,
+                    "BENCH_BULK_DATABASE": DATABASE,
+                    "MEDIA_ROOT": folder,
+                    "DEBUG": "0",  # a production worker
+                },
                 capture_output=True,
                 text=True,
                 check=True,

@@ -40,7 +40,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile, File
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, reset_queries, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -208,6 +208,9 @@ class Tracker(threading.Thread):
 
     def set_done(self, rows: int) -> None:
         self.done = rows
+        # With DEBUG on, Django keeps every statement's SQL (bulk inserts of a thousand
+        # rows each) until a request starts, which never happens on a worker.
+        reset_queries()
         delay = _test_delay()
         if delay:
             time.sleep(delay)
