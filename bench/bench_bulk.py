@@ -160,8 +160,9 @@ Targets: 10,000 rows <= 30 s and 100,000 rows <= 5 min: {verdict_time}
 ({s["seconds"]:.1f} s, {b["seconds"]:.1f} s). Memory flat as the rows grow (at most 1.5x the
 peak for 10x the rows): {"met" if growth <= 1.5 else "NOT met"} ({growth:.2f}x, {s["peak_mib"]:.0f} ->
 {b["peak_mib"]:.0f} MiB, about {(b["peak_mib"] - s["peak_mib"]) * 1024 / (large - small):.1f} KiB
-per extra row). The rows are read and written in chunks, but the lineage step after the
-last chunk still holds a small record per row (its id, name and lineage references) and
+per extra row). The rows are read and written in chunks; what still grows is most likely
+the lineage step after the
+last chunk, which holds a small record per row (its id, name and lineage references) and
 the whole lineage graph for the cycle check. Load: the machine's 2 CPUs were shared
 with other jobs during the run (load average {os.getloadavg()[0]:.1f} at the end).
 """
@@ -281,8 +282,8 @@ def lists(database: str) -> None:
         ("inventory list, page 100 sorted by tier", "/inventory/?sort=tier&page=100"),
         ("API list of assets, first page", "/api/v1/assets/"),
         ("API list, search + filter", "/api/v1/assets/?search=claims&kind=model&ordering=-updated_at"),
-        ("risk register, default", "/risk/register/"),
-        ("risk register, band=critical", "/risk/register/?band=critical"),
+        ("risk register, default", "/assessments/register/"),
+        ("risk register, band=critical", "/assessments/register/?band=critical"),
         ("compliance gaps", "/compliance/gaps/"),
         ("compliance implementations", "/compliance/implementations/"),
         ("audit trail", "/audit/"),
