@@ -37,8 +37,9 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="reuse an already seeded database")
+    parser.add_argument("--database", default=DATABASE, help="PostgreSQL database name")
     args = parser.parse_args()
-    url = f"{PG_BASE}/{DATABASE}" if args.keep else fresh_database(DATABASE)
+    url = f"{PG_BASE}/{args.database}" if args.keep else fresh_database(args.database)
     env = {"DATABASE_URL": url, "RISKHUB_DEV_SECRETS": "1", "DEBUG": "1"}
     os.environ.update(env)
     if not args.keep:

@@ -53,7 +53,7 @@ def median_ms(client, url: str) -> tuple[float, int]:  # type: ignore[no-untyped
     return statistics.median(times), len(response.content)
 
 
-def csv_of_new_assets(count: int) -> bytes:
+def csv_of_new_assets(count: int, prefix: str = "Imported") -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
@@ -63,11 +63,11 @@ def csv_of_new_assets(count: int) -> bytes:
     kinds = ["dataset", "model", "endpoint", "system"]
     for i in range(count):
         kind = kinds[i % 4]
-        previous = f"Imported {kinds[(i - 1) % 4]} {i - 1:05d}" if i % 4 else ""
+        previous = f"{prefix} {kinds[(i - 1) % 4]} {i - 1:05d}" if i % 4 else ""
         writer.writerow(
             [
                 kind,
-                f"Imported {kind} {i:05d}",
+                f"{prefix} {kind} {i:05d}",
                 f"Bench row {i}",
                 "production",
                 "classifier" if kind == "model" else "",

@@ -398,7 +398,13 @@ REPORT_PUBLIC_VERIFY_MAX_BYTES = env_int(
     "REPORT_PUBLIC_VERIFY_MAX_BYTES", 25 * 1024 * 1024, minimum=1024
 )
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
-IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# Inventory imports: CSV and XLSX stream (IMPORT_MAX_BYTES); JSON and CycloneDX are read
+# as whole documents (IMPORT_DOCUMENT_MAX_BYTES). More rows than IMPORT_SYNC_MAX_ROWS run
+# on a worker as an import job with live progress.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+IMPORT_DOCUMENT_MAX_BYTES = env_int("IMPORT_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 1000, minimum=0)
+IMPORT_JOB_STALE_SECONDS = env_int("IMPORT_JOB_STALE_SECONDS", 120, minimum=10)
 # MLflow model-registry sync (registries are configured on /inventory/mlflow/; each names
 # the environment variable that holds its token). The interval is read by the beat
 # schedule in riskhub/inventory/schedule.py.

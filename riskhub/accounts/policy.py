@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Verifying the chain is the auditors' check (and the admins'); executives read
     # the trail and its last verification but do not run one.
     "audit.verify": frozenset({_A, _ADM}),
+    # Import jobs: each person sees their own; auditors and admins see everyone's.
+    "imports.view_all": frozenset({_A, _ADM}),
     # administration
     "org.edit": frozenset({_ADM}),
     "users.manage": frozenset({_ADM}),

@@ -24,10 +24,10 @@ def _on_classification(sender: Any, asset: Any, **kwargs: Any) -> None:
     recompute_after_classification(asset)
 
 
-def _on_lineage(sender: Any, asset_ids: Any, **kwargs: Any) -> None:
+def _on_lineage(sender: Any, asset_ids: Any, detached: Any = (), **kwargs: Any) -> None:
     from riskhub.compliance.services import recompute_after_lineage
 
-    recompute_after_lineage(asset_ids)
+    recompute_after_lineage(asset_ids, detached=detached)
 
 
 def _on_organisation(sender: Any, **kwargs: Any) -> None:

@@ -149,19 +149,31 @@ def coverage_catalog() -> tuple[Catalog, dict[int, int]]:
     return Catalog(specs, requirement_mappings()), framework_of
 
 
-def implementation_facts() -> list[ImplementationFacts]:
+def implementation_facts(asset_ids: Iterable[int] | None = None) -> list[ImplementationFacts]:
     """Every control implementation as it stands, with the validity dates of its
-    evidence, as the coverage rule's plain input (2 queries)."""
+    evidence, as the coverage rule's plain input (2 queries). With `asset_ids`, only the
+    organisation-wide ones and those on these assets (what a scoped recompute reads)."""
+    implementations = ControlImplementation.objects.all()
+    if asset_ids is not None:
+        implementations = implementations.filter(
+            Q(scope=Control.Scope.ORGANISATION) | Q(asset_id__in=sorted(set(asset_ids)))
+        )
+    rows = list(
+        implementations.values_list("pk", "control_id", "scope", "asset_id", "status").iterator(
+            chunk_size=5000
+        )
+    )
     evidence: dict[int, list[dt.date | None]] = defaultdict(list)
-    for implementation_id, valid_until in Evidence.objects.values_list(
+    found = Evidence.objects.all()
+    if asset_ids is not None:
+        found = found.filter(implementation__in=implementations)
+    for implementation_id, valid_until in found.values_list(
         "implementation_id", "valid_until"
     ).iterator(chunk_size=5000):
         evidence[implementation_id].append(valid_until)
     return [
         ImplementationFacts(control, scope, asset, status, tuple(evidence.get(pk, ())))
-        for pk, control, scope, asset, status in ControlImplementation.objects.values_list(
-            "pk", "control_id", "scope", "asset_id", "status"
-        ).iterator(chunk_size=5000)
+        for pk, control, scope, asset, status in rows
     ]
 
 

@@ -20,7 +20,7 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from riskhub.accounts.models import User
@@ -75,15 +75,22 @@ def coverage_recompute(
 ) -> int:
     """Recompute applicability and coverage for the given assets (None: every asset),
     then the per-framework totals. The rule is `coverage.assess_asset`; this gathers
-    its inputs and stores its answers. A fixed number of queries per batch of assets."""
+    its inputs and stores its answers. A fixed number of queries per batch of assets.
+
+    A scoped recompute (a change of an implementation, evidence, classification or
+    lineage) reads only what its assets depend on: the lineage downstream of them (the
+    systems they feed and are part of, one recursive query), the implementations on
+    those assets and the organisation-wide ones, and moves the stored totals by the
+    difference between the assets' old and new statuses instead of re-counting them.
+    Its cost follows the change, not the size of the register."""
     today = today or local_today()
     catalog, framework_of = coverage_catalog()
     slugs = dict(Framework.objects.values_list("pk", "slug"))
-    graph = lineage.load()
-    implementations = Implementations(implementation_facts())
+    ids = None if asset_ids is None else sorted(set(asset_ids))
+    scoped = ids is not None and len(ids) <= SCOPED_LIMIT
+    graph = lineage.around(ids or [], lineage.DOWN) if scoped else lineage.load()
 
     targets = Asset.objects.all()
-    ids = None if asset_ids is None else sorted(set(asset_ids))
     if ids is not None:
         targets = targets.filter(pk__in=ids)
     columns = ("pk", "kind", "name", "facts", "archived_at")
@@ -94,6 +101,9 @@ def coverage_recompute(
     target_ids = list(nodes)
     # The systems the targets feed, for their facts (may lie outside the targets).
     feeds: dict[int, set[int]] = {pk: graph.reachable([pk]) for pk in target_ids}
+    part_of = {
+        pk: graph.reachable([pk], relations=[AssetLink.Relation.PART_OF]) for pk in target_ids
+    }
     missing = sorted(set().union(*feeds.values()) - set(nodes)) if feeds else []
     for start in range(0, len(missing), _BATCH):
         chunk = missing[start : start + _BATCH]
@@ -101,6 +111,9 @@ def coverage_recompute(
             *columns
         ):
             nodes[pk] = AssetFacts(pk, kind, name, frozenset(facts or ()), archived is None)
+    implementations = Implementations(
+        implementation_facts(set(target_ids).union(*part_of.values()) if scoped else None)
+    )
 
     statuses: list[RequirementStatus] = []
     summaries: dict[int, dict[str, dict[str, int]]] = {}
@@ -108,7 +121,7 @@ def coverage_recompute(
         result = assess_asset(
             nodes[pk],
             feeds=[nodes[d] for d in feeds[pk]],
-            part_of=graph.reachable([pk], relations=[AssetLink.Relation.PART_OF]),
+            part_of=part_of[pk],
             implementations=implementations,
             catalog=catalog,
             today=today,
@@ -131,6 +144,10 @@ def coverage_recompute(
         summaries[pk] = {slug: t.as_dict() for slug, t in totals.items() if t.applicable}
 
     with transaction.atomic():
+        # The stored totals are locked first: scoped recomputes that overlap take turns,
+        # each reading the old statuses it moves the totals away from.
+        stored = {c.framework_id: c for c in FrameworkCoverage.objects.select_for_update()}
+        before = _status_counts(target_ids) if scoped else None
         if ids is None:
             RequirementStatus.objects.all().delete()
         else:
@@ -143,8 +160,65 @@ def coverage_recompute(
             asset.coverage_summary = summary
             assets.append(asset)
         Asset.objects.bulk_update(assets, ["coverage_summary"], batch_size=_BATCH)
-        _store_totals(slugs)
+        if before is None or not _shift_totals(slugs, stored, before, statuses):
+            _store_totals(slugs)
     return len(target_ids)
+
+
+# A scoped recompute of more assets than this reads everything (one pass is cheaper
+# than long IN lists) and re-counts the totals.
+SCOPED_LIMIT = 2000
+
+_Counts = dict[int, dict[str, Any]]  # framework id -> {status: n, "assets": {ids}}
+
+
+def _status_counts(asset_ids: list[int]) -> _Counts:
+    """The stored statuses of these assets, counted per framework (one query)."""
+    counts: _Counts = defaultdict(lambda: {"met": 0, "partial": 0, "gap": 0, "assets": set()})
+    for framework_id, status, asset_id, n in (
+        RequirementStatus.objects.filter(asset_id__in=asset_ids)
+        .values("framework_id", "status", "asset_id")
+        .annotate(n=Count("id"))
+        .values_list("framework_id", "status", "asset_id", "n")
+    ):
+        counts[framework_id][status] += n
+        counts[framework_id]["assets"].add(asset_id)
+    return counts
+
+
+def _shift_totals(
+    slugs: dict[int, str],
+    stored: dict[int, FrameworkCoverage],
+    before: _Counts,
+    statuses: list[RequirementStatus],
+) -> bool:
+    """Move the stored per-framework totals from the assets' old statuses to their new
+    ones; False when there are no stored totals to move (then they are re-counted)."""
+    after: _Counts = defaultdict(lambda: {"met": 0, "partial": 0, "gap": 0, "assets": set()})
+    for status in statuses:
+        after[status.framework_id][status.status] += 1
+        after[status.framework_id]["assets"].add(status.asset_id)
+    if set(stored) != set(slugs):
+        return False
+    now = timezone.now()
+    changed = []
+    for framework_id, row in stored.items():
+        old, new = before.get(framework_id), after.get(framework_id)
+        if old is None and new is None:
+            continue
+        old = old or {"met": 0, "partial": 0, "gap": 0, "assets": set()}
+        new = new or {"met": 0, "partial": 0, "gap": 0, "assets": set()}
+        for name in ("met", "partial", "gap"):
+            setattr(row, name, getattr(row, name) + new[name] - old[name])
+        row.applicable = row.met + row.partial + row.gap
+        row.assets += len(new["assets"]) - len(old["assets"])
+        row.computed_at = now
+        changed.append(row)
+    if changed:
+        FrameworkCoverage.objects.bulk_update(
+            changed, ["met", "partial", "gap", "applicable", "assets", "computed_at"]
+        )
+    return True
 
 
 def _store_totals(slugs: dict[int, str]) -> None:
@@ -224,8 +298,10 @@ def recompute_after_classification(asset: Asset) -> None:
     schedule_recompute({asset.pk} | upstream_ids([asset.pk]))
 
 
-def recompute_after_lineage(asset_ids: Iterable[int]) -> None:
-    ids = set(asset_ids)
+def recompute_after_lineage(asset_ids: Iterable[int], detached: Iterable[int] = ()) -> None:
+    """Obligations flow upstream: the assets below a changed link and everything upstream
+    of them, and the upstream ends of removed links with everything upstream of those."""
+    ids = set(asset_ids) | set(detached)
     schedule_recompute(ids | upstream_ids(ids))
 
 

@@ -6,18 +6,28 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from riskhub.accounts.models import User
 from riskhub.api.filters import MomentFilter
-from riskhub.inventory import selectors, services
-from riskhub.inventory.models import Asset, AssetLink, Classification, OrganisationProfile
+from riskhub.inventory import io, jobs, selectors, services
+from riskhub.inventory.models import (
+    Asset,
+    AssetLink,
+    Classification,
+    ImportJob,
+    OrganisationProfile,
+)
 
 # --- assets --------------------------------------------------------------------------------
 
@@ -380,3 +390,132 @@ class OrganisationView(APIView):
             **serializer.validated_data,
         )
         return Response(OrganisationSerializer(profile).data)
+
+
+# --- import jobs ---------------------------------------------------------------------------
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    url = serializers.SerializerMethodField()
+    errors_url = serializers.SerializerMethodField()
+    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "source",
+            "file_format",
+            "requested_by",
+            "status",
+            "stage",
+            "rows_total",
+            "rows_done",
+            "percent",
+            "created",
+            "updated",
+            "unchanged",
+            "archived",
+            "errors",
+            "summary",
+            "error",
+            "errors_url",
+            "attempt",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, name: str, job: ImportJob) -> str:
+        from django.urls import reverse
+
+        path = reverse(name, args=[job.uuid])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_url(self, job: ImportJob) -> str:
+        return self._absolute("api:import-job-detail", job)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_errors_url(self, job: ImportJob) -> str | None:
+        return self._absolute("api:import-job-errors", job) if job.errors_file else None
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV, JSON or XLSX with the export's columns, or a CycloneDX BOM."
+    )
+
+
+@extend_schema(tags=["inventory"])
+class ImportJobViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Imports run on a worker: POST a file and get 202 Accepted with the job at once;
+    poll GET /import-jobs/{id}/ for the rows done, the counts and the outcome. All or
+    nothing: a failed job wrote nothing, and its row errors are a CSV at `errors_url`.
+    Each person sees their own jobs; auditors and admins see everyone's."""
+
+    serializer_class = ImportJobSerializer
+    lookup_field = "uuid"
+    read_permission = "inventory.view"
+    write_permission = "inventory.edit"
+    action_permissions = {"errors": "inventory.view"}
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        return jobs.jobs_visible_to(self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={202: ImportJobSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        given = ImportUploadSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        upload = given.validated_data["file"]
+        problem = io.size_problem(upload.size)
+        head = upload.read(4096)
+        upload.seek(0)
+        fmt = io.file_format(upload.name, head)
+        if not problem and fmt == "unknown":
+            problem = (
+                "Unknown file type: upload a .csv, a .json, an .xlsx workbook, or a "
+                "CycloneDX BOM (.cdx.json or .cdx.xml)."
+            )
+        if problem:
+            raise serializers.ValidationError({"file": [problem]})
+        job = jobs.import_job_request(
+            actor=request.user,  # type: ignore[arg-type]
+            upload=upload,
+            name=upload.name,
+            file_format=fmt,
+        )
+        body = ImportJobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def errors(self, request: Request, uuid: str | None = None) -> FileResponse:
+        job = self.get_object()
+        if not job.errors_file:
+            raise NotFound("This job has no errors file (it did not fail on rows).")
+        return errors_csv_response(job)
+
+
+def errors_csv_response(job: ImportJob) -> FileResponse:
+    """A job's row errors as a CSV download (the page and the API serve the same)."""
+    return FileResponse(
+        job.errors_file.open("rb"),
+        as_attachment=True,
+        filename=f"riskhub-import-errors-{str(job.uuid)[:8]}.csv",
+        content_type="text/csv; charset=utf-8",
+    )

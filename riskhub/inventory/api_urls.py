@@ -8,6 +8,7 @@ from riskhub.inventory import api
 router = SimpleRouter(trailing_slash=True)
 router.register("assets", api.AssetViewSet, basename="asset")
 router.register("asset-links", api.AssetLinkViewSet, basename="asset-link")
+router.register("import-jobs", api.ImportJobViewSet, basename="import-job")
 
 urlpatterns = [
     path(

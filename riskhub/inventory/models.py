@@ -529,6 +529,88 @@ class Classification(models.Model):
         return f"{self.asset} v{self.version}"
 
 
+class ImportJob(models.Model):
+    """A bulk change of the register that runs on a worker: a file import, or a sync
+    from an outside registry (MLflow). The row is the job's truth while it runs (status,
+    rows done of the total, the worker's heartbeat) and its record afterwards (the
+    counts, the row errors as a CSV file)."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "File import"
+        SYNC = "sync", "Registry sync"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.IMPORT)
+    # What was imported or synced: the file's name, the registry's name.
+    source = models.CharField(max_length=300)
+    file_format = models.CharField(max_length=20, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_jobs",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    stage = models.CharField(max_length=100, blank=True)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    archived = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    # Anything else the kind reports (lineage links, skipped BOM components).
+    summary = models.JSONField(default=dict, blank=True)
+    upload = models.FileField(max_length=300, blank=True)
+    errors_file = models.FileField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["import", "sync"]), name="import_job_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="import_job_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.source}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
+
+
 # The MLflow model-registry connector keeps its own tables in this app.
 from riskhub.inventory.mlflow.models import (  # noqa: E402, F401
     ModelRegistry,

@@ -319,7 +319,9 @@ def link_delete(*, actor: User, link: AssetLink) -> None:
         },
     )
     link.delete()
-    signals.lineage_changed.send(sender=AssetLink, asset_ids=affected)
+    # The upstream end no longer feeds what lies below the link: obligations it
+    # inherited from there go (compliance recomputes it and what is upstream of it).
+    signals.lineage_changed.send(sender=AssetLink, asset_ids=affected, detached=[link.upstream_id])
 
 
 def organisation() -> OrganisationProfile:

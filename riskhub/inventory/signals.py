@@ -5,7 +5,9 @@ transaction.on_commit."""
 
 from django.dispatch import Signal
 
-# sent with asset_ids: list[int] (assets whose upstream changed, or were archived)
+# sent with asset_ids: list[int] (assets whose upstream changed, or were archived), and
+# optionally detached: list[int] (the upstream ends of removed links: they stopped
+# feeding what was below them, so what they inherited from there changes)
 lineage_changed = Signal()
 # sent with asset: Asset after a new classification version is stored
 classification_changed = Signal()

@@ -6,6 +6,7 @@ import re
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
@@ -28,7 +29,7 @@ from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
 from riskhub.common.updates import EditConflict
-from riskhub.inventory import io, model_card, picker, provenance, selectors, services
+from riskhub.inventory import io, jobs, model_card, picker, provenance, selectors, services
 from riskhub.inventory.forms import (
     AssetForm,
     EthicalFormSet,
@@ -44,7 +45,7 @@ from riskhub.inventory.forms import (
     formset_rows,
 )
 from riskhub.inventory.mlflow import selectors as mlflow_selectors
-from riskhub.inventory.models import Asset, AssetLink
+from riskhub.inventory.models import Asset, AssetLink, ImportJob
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -652,12 +653,35 @@ def organisation_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @requires("inventory.edit")
 def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Small files import at once; more rows than IMPORT_SYNC_MAX_ROWS go to a worker
+    and the page follows the job."""
     form = ImportForm(request.POST or None, request.FILES or None)
     report: io.ImportReport | None = None
     status = 200
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        report = io.import_file(actor=request.user, name=upload.name, data=upload.read())
+        limit = settings.IMPORT_SYNC_MAX_ROWS
+        try:
+            rows = io.count_rows(upload.name, upload, stop_after=limit + 1)
+        except io.FileError as exc:
+            report = io.ImportReport()
+            report.errors.append(io.RowError(exc.line, exc.column, exc.reason))
+            rows = 0
+        if report is None and rows > limit:
+            job = jobs.import_job_request(
+                actor=request.user,
+                upload=upload,
+                name=upload.name,
+                file_format=io.file_format(upload.name, _head(upload)),
+            )
+            messages.info(
+                request,
+                f"More than {limit:,} rows: the import runs in the background. "
+                "This page shows its progress.",
+            )
+            return redirect("inventory:job", job_uuid=job.uuid)
+        if report is None:
+            report = io.import_stream(actor=request.user, name=upload.name, stream=upload)
         if report.ok:
             messages.success(
                 request,
@@ -674,4 +698,63 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
         status = 400
     elif form.is_bound:
         status = 400
-    return render(request, "inventory/import.html", {"form": form, "report": report}, status=status)
+    recent = jobs.jobs_visible_to(request.user)[:10]
+    return render(
+        request,
+        "inventory/import.html",
+        {
+            "form": form,
+            "report": report,
+            "jobs": recent,
+            "sync_rows": settings.IMPORT_SYNC_MAX_ROWS,
+        },
+        status=status,
+    )
+
+
+def _head(upload: Any) -> bytes:
+    head = upload.read(4096)
+    upload.seek(0)
+    return bytes(head)
+
+
+def _job_or_404(request: AuthenticatedHttpRequest, job_uuid: UUID) -> ImportJob:
+    job = ImportJob.objects.select_related("requested_by").filter(uuid=job_uuid).first()
+    if job is None or not jobs.can_view(request.user, job):
+        raise Http404("No such import job.")
+    return job
+
+
+@requires("inventory.view")
+def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = Paginator(jobs.jobs_visible_to(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "inventory/job_list.html",
+        {"page": page, "sync_rows": settings.IMPORT_SYNC_MAX_ROWS},
+    )
+
+
+@requires("inventory.view")
+def job_detail(request: AuthenticatedHttpRequest, job_uuid: UUID) -> HttpResponse:
+    return render(request, "inventory/job_detail.html", {"job": _job_or_404(request, job_uuid)})
+
+
+@requires("inventory.view")
+def job_status(request: AuthenticatedHttpRequest, job_uuid: UUID) -> HttpResponse:
+    """The htmx partial polled every 2 s while the job runs."""
+    return render(
+        request, "inventory/partials/job_status.html", {"job": _job_or_404(request, job_uuid)}
+    )
+
+
+@requires("inventory.view")
+def job_errors(request: AuthenticatedHttpRequest, job_uuid: UUID) -> HttpResponseBase:
+    job = _job_or_404(request, job_uuid)
+    if not job.errors_file:
+        raise Http404("This job has no errors file.")
+    from riskhub.inventory.api import errors_csv_response
+
+    return errors_csv_response(job)

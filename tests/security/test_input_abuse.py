@@ -33,7 +33,9 @@ from riskhub.compliance.models import Control, Evidence
 from riskhub.impact import catalog_loader as impact_catalogs
 from riskhub.impact import services as impact_services
 from riskhub.incidents import services as incident_services
+from riskhub.inventory import jobs as import_jobs
 from riskhub.inventory import services as inventory
+from riskhub.inventory.io import RowError
 from riskhub.inventory.mlflow import services as mlflow_services
 from riskhub.inventory.mlflow.models import SyncedRecord, SyncRun
 from riskhub.inventory.models import Asset
@@ -314,6 +316,16 @@ def world(
             deleted_upstream_at=timezone.now(),
             flagged_by_run=objects["sync_run"],
         )
+        # An import job: the uploaded file's name and the failure's message are shown.
+        job = import_jobs.job_create(
+            actor=officer, kind="import", source=p("import_job.source"), file_format="csv"
+        )
+        import_jobs.fail(
+            import_jobs.Claim(job.pk, job.attempt),
+            p("import_job.error"),
+            errors=[RowError(2, "name", "is required")],
+        )
+        objects["import_job"] = job
     return World(admin, officer, executive, system, model, dataset, objects, f)
 
 
@@ -396,6 +408,9 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "mlflow:run": {"run_uuid": o["sync_run"].uuid},
         "mlflow:confirm_archive": {"asset_uuid": w.model.uuid},
         "reports:detail": {"uuid": o["report"].uuid},
+        "inventory:job": {"job_uuid": o["import_job"].uuid},
+        "inventory:job_status": {"job_uuid": o["import_job"].uuid},
+        "inventory:job_errors": {"job_uuid": o["import_job"].uuid},
         "reports:status": {"uuid": o["report"].uuid},
         "reports:rerun": {"uuid": o["report"].uuid},
         "reports:signing_certificate_pem": {"which": "chain"},

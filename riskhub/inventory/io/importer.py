@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid as uuid_lib
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ from riskhub.inventory.lineage import Edge, Graph
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 
 MAX_ERRORS = 500
+# Rows validated and written per step: bounds the memory of an import of any length.
+CHUNK_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -98,14 +101,23 @@ def run_import(
     *,
     actor: User,
     header: list[str],
-    rows: list[RawRow],
+    rows: Iterable[RawRow],
     match_by_name: bool = False,
     line_label: str = "Line",
+    progress: Callable[[int], None] | None = None,
+    before_commit: Callable[[ImportReport], None] | None = None,
+    skipped: dict[str, int] | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> ImportReport:
     """Validate and import parsed rows. `match_by_name` (CycloneDX) updates the asset of
-    the same kind and name when a row carries no known UUID."""
+    the same kind and name when a row carries no known UUID.
+
+    Rows stream through in chunks: each chunk is validated and written (bulk statements)
+    inside the one transaction, so memory stays flat however long the file; the first bad
+    row stops the writing, the rest are still checked for errors, and the transaction is
+    rolled back: nothing is stored. `progress` is called with the rows handled so far."""
     require(actor, "inventory.edit")
-    report = ImportReport(line_label=line_label)
+    report = ImportReport(line_label=line_label, skipped=dict(skipped or {}))
     errors = report.errors
     unknown = [h for h in header if h not in BY_NAME]
     for name in unknown:
@@ -113,24 +125,109 @@ def run_import(
     for name in REQUIRED:
         if name not in header:
             errors.append(RowError(1, name, "missing column (required)"))
-    if not rows and not errors:
-        errors.append(RowError(1, "", "The file has no rows to import."))
     if errors:
         return report
     with transaction.atomic():
-        parsed = _validate(rows, header, errors, match_by_name)
+        state = _State.load(match_by_name)
+        written: list[_Row] = []
+        done = 0
+        for chunk in _chunks(rows, chunk_size):
+            parsed = _validate(chunk, header, errors, state)
+            done += len(chunk)
+            if not errors:
+                _write(actor, parsed, header, report, state)
+                written.extend(_light(row) for row in parsed)
+            if progress is not None:
+                progress(done)
+            if len(errors) > MAX_ERRORS:
+                break
+        if not done and not errors:
+            errors.append(RowError(1, "", "The file has no rows to import."))
         if not errors:
-            _check_lineage(parsed, header, errors)
+            _check_lineage(written, header, errors)
         if errors:
+            transaction.set_rollback(True)
             errors.sort(key=lambda e: (e.line, e.column))
             del errors[MAX_ERRORS:]
+            report.created = report.updated = report.unchanged = 0
             return report
-        _write(actor, parsed, header, report)
+        _write_links(actor, written, header, report, state)
+        if before_commit is not None:
+            before_commit(report)
     return report
 
 
+def _parts(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
+    """A long `__in` list in pieces (SQLite bounds the parameters of one statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    chunk: list[RawRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class _Ref:
+    """What the lineage step needs of a written asset (a few fields, not the model)."""
+
+    pk: int
+    uuid: uuid_lib.UUID
+    kind: str
+    name: str
+    model_card: dict[str, Any]
+
+
+def _light(row: _Row) -> _Row:
+    asset = row.asset
+    card = asset.model_card if model_card.metric_datasets(asset.model_card) else {}
+    ref = _Ref(asset.pk, asset.uuid, asset.kind, asset.name, card)
+    return _Row(
+        line=row.line,
+        asset=ref,  # type: ignore[arg-type]
+        existing=True,  # stored by now
+        values={},
+        refs=row.refs,
+        archived=None,
+    )
+
+
+@dataclass
+class _State:
+    """What the chunks of one import share: the register's names before the import,
+    the names seen so far in the file, the business units and archived assets."""
+
+    names: dict[tuple[str, str], uuid_lib.UUID]
+    units: dict[str, BusinessUnit]
+    match_by_name: bool
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)
+    specs: list[EventSpec] = field(default_factory=list)
+    affected: set[int] = field(default_factory=set)
+    detached: set[int] = field(default_factory=set)
+    now: Any = None
+
+    @classmethod
+    def load(cls, match_by_name: bool) -> _State:
+        # Every (kind, lower name) in the register, to report clashes (one query).
+        names = {
+            (kind, lname): u
+            for kind, lname, u in Asset.objects.annotate(lname=Lower("name")).values_list(
+                "kind", "lname", "uuid"
+            )
+        }
+        units = {u.name.lower(): u for u in BusinessUnit.objects.all()}
+        return cls(names, units, match_by_name, now=timezone.now())
+
+
 def _validate(
-    rows: list[RawRow], header: list[str], errors: list[RowError], match_by_name: bool
+    rows: list[RawRow], header: list[str], errors: list[RowError], state: _State
 ) -> list[_Row]:
     ids: list[uuid_lib.UUID] = []
     for row in rows:
@@ -146,13 +243,8 @@ def _validate(
         .select_related("owner", "business_unit")
         .filter(uuid__in=ids)
     }
-    # Every (kind, lower name) in the register, to report clashes (one query).
-    names: dict[tuple[str, str], uuid_lib.UUID] = {
-        (kind, lname): u
-        for kind, lname, u in Asset.objects.annotate(lname=Lower("name")).values_list(
-            "kind", "lname", "uuid"
-        )
-    }
+    names = state.names
+    match_by_name = state.match_by_name
     by_name_asset: dict[uuid_lib.UUID, Asset] = {}
     if match_by_name:
         wanted = {
@@ -167,8 +259,8 @@ def _validate(
         }
     emails = {str(r.values.get("owner")).strip().lower() for r in rows if r.values.get("owner")}
     users = {u.email.lower(): u for u in User.objects.filter(email__in=emails)}
-    units = {u.name.lower(): u for u in BusinessUnit.objects.all()}
-    seen: dict[tuple[str, str], int] = {}
+    units = state.units
+    seen = state.seen
     parsed: list[_Row] = []
     present = [name for name in ASSET_FIELDS if name in header and name != "kind"]
     for row in rows:
@@ -297,12 +389,13 @@ def _existing_dataset_links(
     file replaces."""
     pks = {row.asset.pk: i for i, row in enumerate(parsed) if row.existing}
     linked: dict[int, set[str]] = {i: set() for i in range(len(parsed))}
-    for down, up in (
-        AssetLink.objects.filter(downstream_id__in=list(pks), upstream__kind="dataset")
-        .exclude(relation__in=replaced or [])
-        .values_list("downstream_id", "upstream__uuid")
-    ):
-        linked[pks[down]].add(str(up))
+    for part in _parts(list(pks)):
+        for down, up in (
+            AssetLink.objects.filter(downstream_id__in=part, upstream__kind="dataset")
+            .exclude(relation__in=replaced or [])
+            .values_list("downstream_id", "upstream__uuid")
+        ):
+            linked[pks[down]].add(str(up))
     return linked
 
 
@@ -332,16 +425,22 @@ def _check_lineage(parsed: list[_Row], header: list[str], errors: list[RowError]
         except ValueError:
             lowered.append(ref.lower())
     in_file = set(by_ref)
-    for pk, u, name, kind in Asset.objects.filter(uuid__in=uuids).values_list(
-        "pk", "uuid", "name", "kind"
+    wanted_uuids = [u for u in uuids if str(u) not in in_file]
+    for pk, u, name, kind in (
+        row
+        for part in _parts(wanted_uuids)
+        for row in Asset.objects.filter(uuid__in=part).values_list("pk", "uuid", "name", "kind")
     ):
         if str(u) not in in_file:
             by_ref[str(u)].append(("db", pk))
             kinds[("db", pk)], names[("db", pk)] = kind, name
+    lowered = [lname for lname in lowered if lname not in in_file]
     if lowered:
         for pk, lname, name, kind in (
-            Asset.objects.annotate(lname=Lower("name"))
-            .filter(lname__in=lowered)
+            row
+            for part in _parts(lowered)
+            for row in Asset.objects.annotate(lname=Lower("name"))
+            .filter(lname__in=part)
             .values_list("pk", "lname", "name", "kind")
         ):
             if lname in in_file:
@@ -443,14 +542,17 @@ def _name_of(key: tuple[str, int]) -> str:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportReport) -> None:
-    now = timezone.now()
+def _write(
+    actor: User, parsed: list[_Row], header: list[str], report: ImportReport, state: _State
+) -> None:
+    """Write one chunk's assets (and new business units) with their audit events."""
+    now = state.now
     specs: list[EventSpec] = []
     # New business units first.
     new_units: dict[str, BusinessUnit] = {}
     for row in parsed:
         pending = getattr(row.asset, "_pending_unit", None)
-        if pending and pending.lower() not in new_units:
+        if pending and pending.lower() not in new_units and pending.lower() not in state.units:
             unit = BusinessUnit(name=pending)
             unit.full_clean(validate_unique=False)
             new_units[pending.lower()] = unit
@@ -464,10 +566,11 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
             specs.append(
                 EventSpec("business_unit.create", "business_unit", str(unit.uuid), unit.name)
             )
-        for row in parsed:
-            pending = getattr(row.asset, "_pending_unit", None)
-            if pending:
-                row.asset.business_unit = stored[pending.lower()]
+        state.units.update(stored)
+    for row in parsed:
+        pending = getattr(row.asset, "_pending_unit", None)
+        if pending:
+            row.asset.business_unit = state.units[pending.lower()]
 
     creates = [row for row in parsed if not row.existing]
     updates = []
@@ -534,12 +637,24 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
             EventSpec("asset.update", "asset", str(row.asset.uuid), row.asset.name, old, new)
             for row, old, new in updates
         )
-    report.created = len(creates)
-    report.updated = len(updates)
+    report.created += len(creates)
+    report.updated += len(updates)
+    services.bulk_audit(actor, specs)
+    for row, _, new in updates:
+        if "archived_at" in new:
+            signals.asset_archived.send(sender=Asset, asset=row.asset)
+            state.affected.add(row.asset.pk)
 
-    # Lineage: rows whose file carried lineage columns get exactly the listed links.
+
+def _write_links(
+    actor: User, parsed: list[_Row], header: list[str], report: ImportReport, state: _State
+) -> None:
+    """Rows whose file carried lineage columns get exactly the listed links; then the
+    lineage signal for everything the import touched."""
+    specs: list[EventSpec] = []
+    now = state.now
     relations = [r for r in RELATIONS if r in header]
-    affected: set[int] = set()
+    affected = state.affected
     if relations and any("__links__" in row.refs for row in parsed):
         pk_of_row = {f"row:{i}": row.asset.pk for i, row in enumerate(parsed)}
         desired: set[tuple[int, int, str]] = set()
@@ -551,8 +666,9 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
         down_pks = [row.asset.pk for row in parsed]
         current = {
             (link.upstream_id, link.downstream_id, link.relation): link
+            for part in _parts(down_pks)
             for link in AssetLink.objects.filter(
-                downstream_id__in=down_pks, relation__in=relations
+                downstream_id__in=part, relation__in=relations
             ).select_related("upstream", "downstream")
         }
         removed = [link for key, link in current.items() if key not in desired]
@@ -561,12 +677,12 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
             for (u, d, r) in sorted(desired)
             if (u, d, r) not in current
         ]
-        uuid_of = dict(
-            Asset.objects.filter(
-                pk__in={u for u, _, _ in desired} | {link.upstream_id for link in removed}
-            ).values_list("pk", "uuid")
+        uuid_of = {row.asset.pk: row.asset.uuid for row in parsed}
+        outside = ({u for u, _, _ in desired} | {link.upstream_id for link in removed}) - set(
+            uuid_of
         )
-        uuid_of.update({row.asset.pk: row.asset.uuid for row in parsed})
+        for part in _parts(sorted(outside)):
+            uuid_of.update(Asset.objects.filter(pk__in=part).values_list("pk", "uuid"))
         for link in removed:
             specs.append(
                 EventSpec(
@@ -582,6 +698,7 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
                 )
             )
             affected.add(link.downstream_id)
+            state.detached.add(link.upstream_id)
         if removed:
             AssetLink.objects.filter(pk__in=[link.pk for link in removed]).delete()
         if added:
@@ -606,11 +723,9 @@ def _write(actor: User, parsed: list[_Row], header: list[str], report: ImportRep
         report.links = len(added)
         report.links_removed = len(removed)
     services.bulk_audit(actor, specs)
-    archived = [row.asset for row, _, new in updates if "archived_at" in new]
-    for asset in archived:
-        signals.asset_archived.send(sender=Asset, asset=asset)
-        affected.add(asset.pk)
     if affected:
         signals.lineage_changed.send(
-            sender=AssetLink, asset_ids=sorted(lineage.downstream(affected, inclusive=True))
+            sender=AssetLink,
+            asset_ids=sorted(lineage.downstream(affected, inclusive=True)),
+            detached=sorted(state.detached),
         )

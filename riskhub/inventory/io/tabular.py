@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -333,29 +333,109 @@ def decode(data: bytes) -> str:
 
 
 def read_csv(data: bytes) -> tuple[list[str], list[RawRow]]:
-    text = decode(data)
-    if not text.strip():
-        raise FileError("The file is empty.")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    header, rows = iter_csv(io.BytesIO(data))
+    return header, list(rows)
+
+
+def _text_lines(stream: IO[bytes]) -> Iterator[str]:
+    """The stream's lines as text, decoded one by one (UTF-8, with or without BOM; a
+    newline byte never occurs inside a multi-byte character)."""
+    for line, raw in enumerate(iter(stream.readline, b""), start=1):
+        if line == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FileError(
+                f"The file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be read). "
+                "Save it as “CSV UTF-8” (or JSON in UTF-8) and upload it again.",
+                line=line,
+            ) from None
+
+
+def iter_csv(stream: IO[bytes]) -> tuple[list[str], Iterator[RawRow]]:
+    """The header, and the rows read one by one (the file is never held whole)."""
+    reader = csv.reader(_text_lines(stream))
     try:
-        header = [h.strip() for h in next(reader)]
-        rows: list[RawRow] = []
-        line = reader.line_num
-        for cells in reader:
-            line_of_row = line + 1
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) > len(header):
-                raise FileError(
-                    f"This row has {len(cells)} values but the header has {len(header)} "
-                    "columns (check the quoting).",
-                    line=line_of_row,
-                )
-            rows.append(RawRow(line_of_row, dict(zip(header, cells, strict=False))))
+        first = next(reader, None)
     except csv.Error as exc:
         raise FileError(f"The CSV cannot be read: {exc}.", line=reader.line_num) from None
-    return header, rows
+    if first is None or not any(c.strip() for c in first):
+        raise FileError("The file is empty.")
+    header = [h.strip() for h in first]
+
+    def rows() -> Iterator[RawRow]:
+        line = reader.line_num
+        try:
+            for cells in reader:
+                line_of_row = line + 1
+                line = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > len(header):
+                    raise FileError(
+                        f"This row has {len(cells)} values but the header has {len(header)} "
+                        "columns (check the quoting).",
+                        line=line_of_row,
+                    )
+                yield RawRow(line_of_row, dict(zip(header, cells, strict=False)))
+        except csv.Error as exc:
+            raise FileError(f"The CSV cannot be read: {exc}.", line=reader.line_num) from None
+
+    return header, rows()
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def iter_xlsx(stream: IO[bytes]) -> tuple[list[str], Iterator[RawRow]]:
+    """The first sheet of a workbook with the export's columns, read row by row
+    (openpyxl's read-only mode streams the sheet's XML)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileError(f"The workbook cannot be read: {exc}.") from None
+    sheet = book.worksheets[0]
+    cells = sheet.iter_rows(values_only=True)
+    first = next(cells, None)
+    if first is None or not any(v not in (None, "") for v in first):
+        book.close()
+        raise FileError("The workbook's first sheet is empty.")
+    header = [_xlsx_cell(v).strip() for v in first]
+    while header and not header[-1]:
+        header.pop()
+
+    def rows() -> Iterator[RawRow]:
+        try:
+            for line, values in enumerate(cells, start=2):
+                texts = [_xlsx_cell(v) for v in values]
+                if not any(t.strip() for t in texts):
+                    continue
+                if any(t.strip() for t in texts[len(header) :]):
+                    raise FileError(
+                        f"This row has values beyond the {len(header)} columns of the header.",
+                        line=line,
+                    )
+                yield RawRow(line, dict(zip(header, texts, strict=False)))
+        finally:
+            book.close()
+
+    return header, rows()
 
 
 def read_json(data: bytes) -> tuple[list[str], list[RawRow]]:
