@@ -142,6 +142,16 @@ def finish(
     """Merge the rendered chunks into one file and sign it once."""
     context = _context(report, header)
     merged = merge.merge(pieces, context=context, with_toc=uses_merged_toc(report))
+    return _signed(report, merged, data_sha256)
+
+
+def render(report: Report, data: dict[str, Any]) -> Rendered:
+    """The whole report rendered in this process from its data and signed once: the
+    approval's re-issue, from the same embedded JSON."""
+    return _signed(report, compose(report, data), hashlib.sha256(data_bytes(data)).hexdigest())
+
+
+def _signed(report: Report, merged: merge.Merged, data_sha256: str) -> Rendered:
     found = signing.material()
     signed = signing.sign_pdf(
         merged.pdf, reason=f"RiskHub report {report.uuid} ({report.get_kind_display()})"
