@@ -330,6 +330,13 @@ def _unsafe_member_name(name: str) -> bool:
     )
 
 
+def check_office_package(handle: IO[bytes], compressed_size: int) -> str:
+    """ "docx" or "xlsx" for a safe Office package (no zip bomb, macros, executables,
+    unsafe names or external content), else ValidationError; the handle is rewound. The
+    inventory's XLSX import uses it too, before any parser opens the file."""
+    return _zip_kind(handle, compressed_size)
+
+
 def _zip_kind(handle: IO[bytes], compressed_size: int) -> str:
     try:
         return _check_package(handle, compressed_size)

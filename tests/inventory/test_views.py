@@ -271,7 +271,8 @@ def test_the_questionnaire_sets_the_tier_and_datasets_show_the_systems_they_feed
     system.refresh_from_db()
     assert system.tier == "high" and system.gdpr_applies
     body = client.get(reverse("inventory:detail", args=[system.uuid])).content.decode()
-    assert "High-risk" in body and "Annex III point 5(b)" in body and "dpia_required" in body
+    assert "High-risk" in body and "Annex III point 5(b)" in body
+    assert "DPIA likely required (Art. 35)" in body and "dpia_required" not in body
     dataset_page = client.get(reverse("inventory:detail", args=[chain["dataset"].uuid]))
     assert dataset_page.context["systems_fed"] == [system]
     assert "Credit decisioning" in dataset_page.content.decode()

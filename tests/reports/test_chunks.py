@@ -99,10 +99,14 @@ def test_a_long_register_renders_in_chunks_and_merges_into_one_signed_pdfa(
     listed = dict(
         (label.strip(), int(page))
         for label, page in re.findall(
-            r"(\d\. [A-Za-z ]+?|About this report)\s*\.*\s*(\d+)", contents
+            r"(\d\. [A-Za-z ]+?|About this report and sign-off)\s*\.*\s*(\d+)", contents
         )
     )
-    assert set(listed) >= {"1. Summary and heatmap", "2. Risk register", "About this report"}
+    assert set(listed) >= {
+        "1. Summary and heatmap",
+        "2. Risk register",
+        "About this report and sign-off",
+    }
     for label, page in listed.items():
         assert label in texts[page - 1], (label, page)
 
@@ -115,7 +119,10 @@ def test_a_long_register_renders_in_chunks_and_merges_into_one_signed_pdfa(
                 "Contents",
                 "1. Summary and heatmap",
                 "2. Risk register",
-                "About this report",
+                "A. Scope and period",
+                "B. Exceptions register",
+                "C. Evidence references",
+                "About this report and sign-off",
             ]
             register = dict(top)["2. Risk register"]
             subs = [child.title for child in register.children]

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from riskhub.reports import pdf
+from riskhub.reports.kinds import LISTINGS
 from tests.reports.pdfa import pdfa3b_problems
 from tests.reports.tsa import configured_tsa
 
@@ -32,7 +33,10 @@ def test_every_signed_kind_passes_the_pdfa3b_checks(world: Any, render: Any, kin
     data = _bytes(render(kind, **parameters))
     assert pdfa3b_problems(data) == []
     reader = PdfReader(io.BytesIO(data))
-    assert list(reader.attachments) == [pdf.DATA_ATTACHMENT]
+    listing = LISTINGS.get(kind)
+    assert list(reader.attachments) == [pdf.DATA_ATTACHMENT] + (
+        [listing.csv_name] if listing else []
+    )
     assert reader.metadata.producer.startswith("pyHanko")  # who wrote the last revision
 
 

@@ -189,7 +189,7 @@ def test_the_pdf_heatmap_writes_each_band_in_its_colour_and_name() -> None:
 
 def test_a_pdf_risk_row_names_each_band_in_words_with_its_class() -> None:
     risks = [{"inherent": {"band": "critical", "score": 20}, "residual": {"band": "", "score": 0}}]
-    html = render_to_string("reports/pdf/_risks.html", {"risks": risks})
+    html = render_to_string("reports/pdf/_risks.html", {"rows": risks})
     # Before: "Critical" by capfirst of the slug, and an empty label for no band.
     assert '<span class="band rh-band-critical">Critical</span>' in html
     assert '<span class="band rh-band-not-assessed">Not assessed</span>' in html

@@ -402,17 +402,27 @@ def _xlsx_cell(value: Any) -> Any:
 def iter_xlsx(stream: IO[bytes]) -> tuple[list[str], Iterator[RawRow]]:
     """The first sheet of a workbook with the export's columns, read row by row
     (openpyxl's read-only mode streams the sheet's XML)."""
-    import zipfile
-
+    from django.core.exceptions import ValidationError
     from openpyxl import load_workbook
 
+    # The evidence uploads' package check (zip bombs, macros, executables, external
+    # content) runs before openpyxl sees the file. Imported here: compliance builds on
+    # the inventory, not the other way round.
+    from riskhub.compliance.uploads import check_office_package
+
+    size = stream.seek(0, 2)
+    stream.seek(0)
+    try:
+        if check_office_package(stream, size) != "xlsx":
+            raise FileError("This is a Word document, not an Excel (.xlsx) workbook.")
+    except ValidationError as exc:
+        raise FileError(" ".join(exc.messages)) from None
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        cells = book.worksheets[0].iter_rows(values_only=True)
+        first = next(cells, None)
+    except Exception as exc:  # openpyxl raises many kinds on a malformed workbook
         raise FileError(f"The workbook cannot be read: {exc}.") from None
-    sheet = book.worksheets[0]
-    cells = sheet.iter_rows(values_only=True)
-    first = next(cells, None)
     if first is None or not any(v not in (None, "") for v in first):
         book.close()
         raise FileError("The workbook's first sheet is empty.")
@@ -432,6 +442,10 @@ def iter_xlsx(stream: IO[bytes]) -> tuple[list[str], Iterator[RawRow]]:
                         line=line,
                     )
                 yield RawRow(line, dict(zip(header, texts, strict=False)))
+        except FileError:
+            raise
+        except Exception as exc:  # a malformed sheet further down
+            raise FileError(f"The workbook cannot be read: {exc}.") from None
         finally:
             book.close()
 
