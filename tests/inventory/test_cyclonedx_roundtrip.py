@@ -82,6 +82,21 @@ def register(officer, make_asset, link):  # type: ignore[no-untyped-def]
         placed_on_market_date=dt.date(2025, 3, 1),
         public_authority_use=False,
         california_consumers=True,
+        model_version="4.2",
+        # The Annex IV technical documentation travels as riskhub:* properties too.
+        interactions="Reads the core banking ledger",
+        market_forms="Internal service",
+        hardware="2 x CPU nodes",
+        instructions_for_use="See the operator manual, section 3",
+        design_specifications="Gradient boosted trees\nbehind a rules layer",
+        human_oversight_measures="A credit officer reviews every refusal",
+        predetermined_changes="Quarterly retraining",
+        cybersecurity_measures="mTLS; rate limits",
+        metrics_rationale="AUC suits a ranking decision",
+        standards_applied="ISO/IEC 42001",
+        eu_declaration_reference="DoC-2026-07",
+        eu_declaration_date=dt.date(2026, 7, 1),
+        post_market_monitoring_plan="Monthly drift review;\nquarterly audit.",
     )
     old = make_asset("system", "Old scoring", intended_purpose="Retired")
     services.asset_archive(actor=officer, asset=old)
