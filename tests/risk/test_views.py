@@ -185,19 +185,16 @@ def test_the_officer_starts_scores_and_submits_through_the_editor(
     assert a.status == "in_review" and a.risks.get().residual_score == 12
 
 
-def test_residual_above_inherent_shows_the_error_next_to_the_picker(
-    client_for, make_asset, catalogs, officer
-) -> None:  # type: ignore[no-untyped-def]
-    client = client_of(officer)
-    a = services.assessment_start(actor=officer, asset=make_asset("dataset"))
-    data = {
+def _residual_above_inherent(a: Assessment, title: str) -> dict[str, object]:
+    """One risk row whose residual impact (3) is above its inherent impact (2)."""
+    return {
         "revision": a.revision,
         "summary": "",
         "risk-TOTAL_FORMS": 1,
         "risk-INITIAL_FORMS": 0,
         "risk-MIN_NUM_FORMS": 0,
         "risk-MAX_NUM_FORMS": 1000,
-        "risk-0-title": "Custom",
+        "risk-0-title": title,
         "risk-0-inherent_impact": 2,
         "risk-0-inherent_likelihood": 2,
         "risk-0-residual_impact": 3,
@@ -205,7 +202,16 @@ def test_residual_above_inherent_shows_the_error_next_to_the_picker(
         "risk-0-treatment": "mitigate",
         "risk-0-status": "open",
     }
-    page = client.post(reverse("risk:edit", args=[a.uuid]), data).content.decode()
+
+
+def test_residual_above_inherent_shows_the_error_next_to_the_picker(
+    client_for, make_asset, catalogs, officer
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_of(officer)
+    a = services.assessment_start(actor=officer, asset=make_asset("dataset"))
+    page = client.post(
+        reverse("risk:edit", args=[a.uuid]), _residual_above_inherent(a, "Custom")
+    ).content.decode()
     assert "The residual impact cannot be above the inherent impact." in page
     assert not a.risks.exists()
 
@@ -338,22 +344,9 @@ def test_a_suggested_row_with_an_error_opens_itself(
     )
     page = client.get(reverse("risk:edit", args=[a.uuid])).content.decode()
     total = page.count("data-risk-row")
-    data = {
-        "revision": a.revision,
-        "summary": "",
-        "risk-TOTAL_FORMS": 1,
-        "risk-INITIAL_FORMS": 0,
-        "risk-MIN_NUM_FORMS": 0,
-        "risk-MAX_NUM_FORMS": 1000,
-        "risk-0-title": "Prompt injection",
-        "risk-0-inherent_impact": 2,
-        "risk-0-inherent_likelihood": 2,
-        "risk-0-residual_impact": 3,
-        "risk-0-residual_likelihood": 1,
-        "risk-0-treatment": "mitigate",
-        "risk-0-status": "open",
-    }
     assert total > 1
-    page = client.post(reverse("risk:edit", args=[a.uuid]), data).content.decode()
+    page = client.post(
+        reverse("risk:edit", args=[a.uuid]), _residual_above_inherent(a, "Leak")
+    ).content.decode()
     assert page.count(" open>") == 1
     assert "The residual impact cannot be above the inherent impact." in page
