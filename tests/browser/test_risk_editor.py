@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from riskhub.accounts.policy import Role
 from riskhub.inventory.models import Asset
 from riskhub.risk import catalog_loader, services
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import axe_violations, login, screenshot
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -75,3 +75,17 @@ def test_the_editor_warns_before_leaving_and_flags_residual_above_inherent(page,
     expect(page.get_by_text("Saved.", exact=True)).to_be_visible()
     assert dialogs == ["beforeunload"]
     assert page.console_errors == [], page.console_errors
+
+
+def test_the_collapsed_editor_passes_axe(browser, live_server, make_user) -> None:  # type: ignore[no-untyped-def]
+    catalog_loader.load(stdout=io.StringIO())
+    officer = make_user(Role.RISK_OFFICER, email="officer@example.com")
+    endpoint = Asset.objects.create(kind="endpoint", name="Support chat API", exposure="public")
+    assessment = services.assessment_start(actor=officer, asset=endpoint)
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    page = context.new_page()
+    login(page, officer.email, PASSWORD)
+    page.goto(f"/assessments/{assessment.uuid}/edit/")
+    page.locator("details[data-suggested] summary").first.click()
+    assert axe_violations(page) == []
+    context.close()
