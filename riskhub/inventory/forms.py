@@ -284,6 +284,21 @@ def _multi(
 TRI_STATE = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
 
+# What the asset's registration already says, as questionnaire answers: (asset field,
+# questionnaire field, answer to put in). Only a registered fact that holds fills an
+# answer in; an unset one never clears what was answered before.
+REGISTRATION_FACTS: tuple[tuple[str, str, Any], ...] = (
+    ("california_consumers", "ccpa_california_consumers", True),
+    ("subjects_california", "ccpa_california_consumers", True),
+    ("personal_data", "gdpr_personal_data", True),
+    ("special_categories", "gdpr_special_categories", True),
+    ("childrens_data", "gdpr_children", True),
+    ("subjects_eu", "gdpr_eu_data_subjects", "yes"),
+    ("general_purpose", "general_purpose", True),
+    ("training_flops", "training_flops", None),  # None: the registered value itself
+)
+
+
 class QuestionnaireForm(StyledForm):
     """The classification questionnaire, built from the classifier's own constants so the
     form and the rules cannot drift apart."""
@@ -440,6 +455,25 @@ class QuestionnaireForm(StyledForm):
             "gdpr": gdpr,
             "ccpa": ccpa,
         }
+
+    @staticmethod
+    def registration_facts(asset: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """Answers the asset's registration already gives, and for each answered field
+        where it came from (shown next to the field)."""
+        initial: dict[str, Any] = {}
+        notes: dict[str, str] = {}
+        for fact, name, answer in REGISTRATION_FACTS:
+            value = getattr(asset, fact, None)
+            if not value:
+                continue
+            initial[name] = value if answer is None else answer
+            label = asset._meta.get_field(fact).verbose_name
+            notes[name] = f"From the asset's registration: “{label[:1].upper()}{label[1:]}”."
+        return initial, notes
+
+    def note_provenance(self, notes: dict[str, str]) -> None:
+        for name, note in notes.items():
+            self.fields[name].provenance = note  # type: ignore[attr-defined]
 
     @staticmethod
     def initial_from(answers: dict[str, Any] | None) -> dict[str, Any]:

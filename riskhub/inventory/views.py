@@ -579,14 +579,11 @@ def classify(request: AuthenticatedHttpRequest, asset_uuid: UUID) -> HttpRespons
     latest = selectors.latest_classification(asset)
     initial = QuestionnaireForm.initial_from(latest.answers if latest else None)
     if not latest and asset.kind == Asset.Kind.MODEL:
-        initial.update(
-            {
-                "is_ai_system": "no",
-                "general_purpose": asset.general_purpose,
-                "training_flops": asset.training_flops,
-            }
-        )
+        initial["is_ai_system"] = "no"
+    facts, notes = QuestionnaireForm.registration_facts(asset)
+    initial.update(facts)
     form = QuestionnaireForm(request.POST or None, initial=initial)
+    form.note_provenance(notes)
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.classification_answer(

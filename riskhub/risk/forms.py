@@ -9,6 +9,7 @@ from django.forms import BaseFormSet, formset_factory
 
 from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.models import BAND_NAMES, Assessment, Risk, RiskMatrix
+from riskhub.risk.services import residual_above_inherent
 
 STATUS_CHOICES_DRAFT = [(Risk.Status.OPEN, "Open"), (Risk.Status.CLOSED, "Closed")]
 
@@ -27,6 +28,8 @@ class AssessmentForm(forms.Form):
 
 
 class RiskForm(forms.Form):
+    # Shown live by static/js/risk.js while picking; the server still checks on save.
+    residual_above = {axis: residual_above_inherent(axis) for axis in ("impact", "likelihood")}
     uuid = forms.CharField(required=False, widget=forms.HiddenInput)
     threat = forms.ChoiceField(
         required=False,
@@ -95,7 +98,7 @@ class RiskForm(forms.Form):
             if inherent and residual and residual > inherent:
                 self.add_error(
                     f"residual_{axis}",
-                    f"The residual {axis} cannot be above the inherent {axis}.",
+                    residual_above_inherent(axis),
                 )
         return data
 

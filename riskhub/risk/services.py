@@ -419,6 +419,12 @@ def _bump(assessment: Assessment) -> None:
     assessment.save(update_fields=["revision", "summary", "updated_at"])
 
 
+def residual_above_inherent(axis: str) -> str:
+    """The one message for a residual level above the inherent one (axis: impact or
+    likelihood): the form, this service and the editor's live warning all show it."""
+    return f"The residual {axis} cannot be above the inherent {axis}."
+
+
 def _derive(risk: Risk, matrix: RiskMatrix) -> None:
     """Validate the levels against the matrix and store the derived scores and bands."""
     errors: dict[str, str] = {}
@@ -433,12 +439,9 @@ def _derive(risk: Risk, matrix: RiskMatrix) -> None:
             errors[name] = f"Choose a level from 1 to {top}."
     if errors:
         raise ValidationError(errors)
-    if risk.residual_impact > risk.inherent_impact:
-        errors["residual_impact"] = "The residual impact cannot be above the inherent impact."
-    if risk.residual_likelihood > risk.inherent_likelihood:
-        errors["residual_likelihood"] = (
-            "The residual likelihood cannot be above the inherent likelihood."
-        )
+    for axis in ("impact", "likelihood"):
+        if getattr(risk, f"residual_{axis}") > getattr(risk, f"inherent_{axis}"):
+            errors[f"residual_{axis}"] = residual_above_inherent(axis)
     if errors:
         raise ValidationError(errors)
     inherent = matrix.cell(risk.inherent_impact, risk.inherent_likelihood)

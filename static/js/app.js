@@ -17,6 +17,28 @@
       el.form.requestSubmit();
     }
   });
+  // Warn before leaving a <form data-warn-unsaved> with changes not yet saved: armed by
+  // any change in the form (or a "rh:changed" event, e.g. the matrix picker), disarmed on
+  // submit so saving never asks.
+  var unsaved = false;
+  function arm(event) {
+    var form = event.target && event.target.closest && event.target.closest("form");
+    if (form && form.dataset.warnUnsaved !== undefined) { unsaved = true; }
+  }
+  document.addEventListener("input", arm);
+  document.addEventListener("change", arm);
+  document.addEventListener("rh:changed", arm);
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented && event.target.dataset.warnUnsaved !== undefined) {
+      unsaved = false;
+    }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
   // Move focus to the first field with an error after a failed submit.
   document.addEventListener("DOMContentLoaded", function () {
     var invalid = document.querySelector(".is-invalid, [aria-invalid='true']");

@@ -1,6 +1,9 @@
 // Risk matrix picker: click a cell, or move with the arrow keys and press Enter/Space.
 // The chosen impact and likelihood go into hidden inputs; the score and band come from
-// the server through htmx. Also: add a custom risk row from the <template>.
+// the server through htmx. While picking, a residual level above the inherent one is
+// flagged at once with the server's own message (the server still checks on save).
+// Suggested risks are collapsed rows, one open at a time. Also: add a custom risk row
+// from the <template>.
 (function () {
   "use strict";
 
@@ -22,12 +25,44 @@
       cell.setAttribute("aria-pressed", on ? "true" : "false");
       cell.tabIndex = on ? 0 : -1;
     });
+    checkResidual(button.closest("[data-risk-row]"));
+    button.dispatchEvent(new CustomEvent("rh:changed", { bubbles: true }));
     var output = box.querySelector("output");
     if (window.htmx && output) {
       window.htmx.ajax("GET", box.dataset.scoreUrl + "?impact=" + encodeURIComponent(impact) +
         "&likelihood=" + encodeURIComponent(likelihood), { target: output, swap: "innerHTML" });
     }
   }
+
+  function level(row, name) {
+    var input = row.querySelector("input[type=hidden][name$='-" + name + "']");
+    return input && input.value ? parseInt(input.value, 10) : 0;
+  }
+
+  function checkResidual(row) {
+    if (!row) { return; }
+    var warning = row.querySelector(".rh-residual-warning");
+    if (!warning) { return; }
+    var messages = [];
+    ["impact", "likelihood"].forEach(function (axis) {
+      var inherent = level(row, "inherent_" + axis);
+      var residual = level(row, "residual_" + axis);
+      if (inherent && residual && residual > inherent) { messages.push(warning.dataset[axis]); }
+    });
+    warning.textContent = messages.join(" ");
+    warning.hidden = messages.length === 0;
+  }
+
+  // One suggested risk open at a time (the details' shared name does this in new
+  // browsers; this covers the others).
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!(opened instanceof HTMLDetailsElement) || !opened.open ||
+        opened.dataset.suggested === undefined) { return; }
+    document.querySelectorAll("details[data-suggested][open]").forEach(function (other) {
+      if (other !== opened) { other.open = false; }
+    });
+  }, true);
 
   document.addEventListener("click", function (event) {
     var cell = event.target.closest && event.target.closest("button.rh-cell");

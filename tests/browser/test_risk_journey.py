@@ -55,6 +55,7 @@ def test_officer_assesses_an_endpoint_and_the_cto_approves(page, make_user) -> N
         has=page.locator("option[value='THR-PROMPT-INJECTION']:checked")
     )
     expect(row).to_have_count(1)
+    row.locator("summary strong").click()  # suggested risks are collapsed rows
     expect(row.get_by_text("Suggested", exact=True)).to_be_visible()
     screenshot(page, "risk-editor-start")
 

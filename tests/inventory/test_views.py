@@ -402,3 +402,36 @@ def test_the_questionnaire_asks_where_emotions_are_recognised(client_for, chain)
     assert system.tier == "prohibited" and "prohibited:5(1)(f)" in system.facts
     again = client.get(url).content.decode()
     assert 'value="workplace" selected' in again
+
+
+def test_the_questionnaire_prefills_what_the_registration_says_and_says_so(
+    client_for, chain
+) -> None:  # type: ignore[no-untyped-def]
+    system = chain["system"]
+    Asset.objects.filter(pk=system.pk).update(california_consumers=True, personal_data=True)
+    client = client_for(Role.RISK_OFFICER)
+    url = reverse("inventory:classify", args=[system.uuid])
+    response = client.get(url)
+    form = response.context["form"]
+    assert form["ccpa_california_consumers"].value() is True
+    assert form["gdpr_personal_data"].value() is True
+    assert not form["gdpr_children"].value()  # not registered: left for the user
+    page = response.content.decode()
+    assert page.count("From the asset&#x27;s registration") == 2
+    assert "From the asset&#x27;s registration: “Affects California consumers”." in page
+    box = page.split('name="ccpa_california_consumers"')[1].split(">")[0]
+    assert "checked" in box
+    # an earlier answer that left it unticked does not win over the registered fact
+    assert client.post(url, {"is_ai_system": "yes", "role": ["deployer"]}).status_code == 302
+    form = client.get(url).context["form"]
+    assert form["ccpa_california_consumers"].value() is True
+
+
+def test_a_model_questionnaire_takes_its_registered_compute(client_for, chain) -> None:  # type: ignore[no-untyped-def]
+    model = chain["model"]
+    Asset.objects.filter(pk=model.pk).update(general_purpose=True, training_flops=3e25)
+    response = client_for(Role.RISK_OFFICER).get(reverse("inventory:classify", args=[model.uuid]))
+    form = response.context["form"]
+    assert form["is_ai_system"].value() == "no" and form["general_purpose"].value() is True
+    assert form["training_flops"].value() == 3e25
+    assert response.content.decode().count("From the asset&#x27;s registration") == 2

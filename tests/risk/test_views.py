@@ -185,19 +185,16 @@ def test_the_officer_starts_scores_and_submits_through_the_editor(
     assert a.status == "in_review" and a.risks.get().residual_score == 12
 
 
-def test_residual_above_inherent_shows_the_error_next_to_the_picker(
-    client_for, make_asset, catalogs, officer
-) -> None:  # type: ignore[no-untyped-def]
-    client = client_of(officer)
-    a = services.assessment_start(actor=officer, asset=make_asset("dataset"))
-    data = {
+def _residual_above_inherent(a: Assessment, title: str) -> dict[str, object]:
+    """One risk row whose residual impact (3) is above its inherent impact (2)."""
+    return {
         "revision": a.revision,
         "summary": "",
         "risk-TOTAL_FORMS": 1,
         "risk-INITIAL_FORMS": 0,
         "risk-MIN_NUM_FORMS": 0,
         "risk-MAX_NUM_FORMS": 1000,
-        "risk-0-title": "Custom",
+        "risk-0-title": title,
         "risk-0-inherent_impact": 2,
         "risk-0-inherent_likelihood": 2,
         "risk-0-residual_impact": 3,
@@ -205,7 +202,16 @@ def test_residual_above_inherent_shows_the_error_next_to_the_picker(
         "risk-0-treatment": "mitigate",
         "risk-0-status": "open",
     }
-    page = client.post(reverse("risk:edit", args=[a.uuid]), data).content.decode()
+
+
+def test_residual_above_inherent_shows_the_error_next_to_the_picker(
+    client_for, make_asset, catalogs, officer
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_of(officer)
+    a = services.assessment_start(actor=officer, asset=make_asset("dataset"))
+    page = client.post(
+        reverse("risk:edit", args=[a.uuid]), _residual_above_inherent(a, "Custom")
+    ).content.decode()
     assert "The residual impact cannot be above the inherent impact." in page
     assert not a.risks.exists()
 
@@ -301,3 +307,46 @@ def test_an_admin_adds_a_matrix_in_the_ui_and_a_bad_one_is_explained(client_for,
     assert client.post(reverse("risk:matrix_create"), data).status_code == 302
     assert not RiskMatrix.objects.get(code="ops-3x3").shipped
     assert client_for(Role.EXECUTIVE).get(reverse("risk:matrix_create")).status_code == 403
+
+
+def test_the_editor_collapses_suggestions_warns_before_leaving_and_ships_the_live_rule(
+    client_for, make_asset, catalogs, officer
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_of(officer)
+    endpoint = make_asset("endpoint", "Support chat API", exposure="public")
+    a = services.assessment_start(actor=officer, asset=endpoint)
+    page = client.get(reverse("risk:edit", args=[a.uuid])).content.decode()
+    suggested = page.count('<details class="card rh-risk-row')
+    assert suggested > 5  # every suggestion is a collapsed row with one shared group name
+    assert page.count('name="rh-suggested"') == suggested
+    assert page.count("<summary") == suggested and " open>" not in page
+    assert 'id="assessment-form" novalidate data-warn-unsaved' in page
+    # the live warning carries the server's own message for each axis
+    assert f'data-impact="{services.residual_above_inherent("impact")}"' in page
+    assert 'data-likelihood="The residual likelihood cannot be above the inherent likelihood."' in (
+        page
+    )
+    assert "/static/js/risk.js" in page
+    script = client.get("/static/js/risk.js")
+    body = b"".join(script.streaming_content) if script.streaming else script.content
+    assert script.status_code == 200 and b"rh-residual-warning" in body
+    app = client.get("/static/js/app.js")
+    app_body = b"".join(app.streaming_content) if app.streaming else app.content
+    assert b"beforeunload" in app_body and b"warnUnsaved" in app_body
+
+
+def test_a_suggested_row_with_an_error_opens_itself(
+    client_for, make_asset, catalogs, officer
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_of(officer)
+    a = services.assessment_start(
+        actor=officer, asset=make_asset("endpoint", "Chat", exposure="public")
+    )
+    page = client.get(reverse("risk:edit", args=[a.uuid])).content.decode()
+    total = page.count("data-risk-row")
+    assert total > 1
+    page = client.post(
+        reverse("risk:edit", args=[a.uuid]), _residual_above_inherent(a, "Leak")
+    ).content.decode()
+    assert page.count(" open>") == 1
+    assert "The residual impact cannot be above the inherent impact." in page
