@@ -540,7 +540,8 @@ def _options() -> dict[str, Any]:
     from celery import current_task
 
     queue = getattr(settings, "REPORT_QUEUE", None)
-    if not queue and current_task is not None:
+    # current_task is a proxy: it is never None itself, it is falsy outside a task.
+    if not queue and current_task:
         queue = (current_task.request.delivery_info or {}).get("routing_key")
     return {"queue": queue} if queue else {}
 

@@ -19,7 +19,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_outsider_sees_intact_altered_or_unknown_and_the_certificate(
-    page: Any, make_user: Any, monkeypatch: Any, settings: Any, tmp_path: Path
+    page: Any,
+    make_user: Any,
+    monkeypatch: Any,
+    settings: Any,
+    tmp_path: Path,
+    eager_celery: None,  # the test plays the worker: a report's chunks run in-process
 ) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     cache.clear()

@@ -19,7 +19,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_auditor_requests_sees_progress_and_downloads_a_report(
-    page: Any, make_user: Any, monkeypatch: Any, settings: Any, tmp_path: Path
+    page: Any,
+    make_user: Any,
+    monkeypatch: Any,
+    settings: Any,
+    tmp_path: Path,
+    eager_celery: None,  # the test plays the worker: a report's chunks run in-process
 ) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     enqueued: list[int] = []
