@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import hashlib
 import itertools
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import django
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from riskhub.accounts.models import User
@@ -12,6 +17,35 @@ from riskhub.accounts.services import user_create
 
 PASSWORD = "correct horse battery staple 42"
 _counter = itertools.count()
+
+
+def _reusable_sqlite_test_database() -> None:
+    """`make test-fast` keeps its SQLite test databases between runs (pytest-django's
+    --reuse-db, turned on in tests/env_plugin.py): migrating a fresh database costs each
+    xdist worker about ten seconds. The file is named after the migrations and the
+    Django version, so a changed migration gets a new database; old ones are removed."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    digest = hashlib.sha256(django.get_version().encode())
+    for migration in sorted(Path(settings.BASE_DIR, "riskhub").glob("*/migrations/*.py")):
+        digest.update(migration.as_posix().encode() + migration.read_bytes())
+    folder = Path(settings.BASE_DIR, "var", "test-fast")
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"db-{digest.hexdigest()[:16]}"
+    for old in folder.glob("db-*"):
+        if not old.name.startswith(stem):
+            old.unlink(missing_ok=True)
+    db["TEST"] = {**db.get("TEST", {}), "NAME": str(folder / f"{stem}.sqlite3")}
+
+
+if os.environ.get("RISKHUB_TEST_FAST") == "1":
+    _reusable_sqlite_test_database()
+
+# Every test Client builds its own middleware chain, and WhiteNoise's constructor walks
+# every static file through the finders (about a tenth of a second each time, most of
+# a page test's cost). Looking files up when they are asked for serves the same files.
+settings.WHITENOISE_AUTOREFRESH = True
 
 
 @pytest.fixture
@@ -99,3 +133,16 @@ def eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+# Fixtures that start an outside process once per session: every test that uses one
+# runs on the same xdist worker (`--dist loadgroup`), so the process starts once a run.
+PROCESS_FIXTURES = {"mlflow_server": "mlflow"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, group in PROCESS_FIXTURES.items():
+            if fixture in names:
+                item.add_marker(pytest.mark.xdist_group(group))

@@ -22,6 +22,13 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("REQUIRE_2FA_FOR_ADMINS", "false")
 
 
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    # `make test-fast` reuses its test databases (see tests/conftest.py); --create-db
+    # still forces a fresh one.
+    if os.environ.get("RISKHUB_TEST_FAST") == "1" and not config.getoption("create_db"):
+        config.option.reuse_db = True
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped and os.environ.get("RISKHUB_NO_SKIPS") == "1":
