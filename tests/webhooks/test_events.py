@@ -136,7 +136,11 @@ def test_every_event_type_fires_once_with_its_payload(
     (doc,) = by_type["assessment.approved"]
     assert doc["object"]["type"] == "assessment" and doc["object"]["id"] == str(approved.uuid)
     assert doc["object"]["url"].endswith(f"/assessments/{approved.uuid}/")
-    assert doc["data"]["asset"] == {"id": str(chatbot.uuid), "name": "Support chatbot", "kind": "endpoint"}
+    assert doc["data"]["asset"] == {
+        "id": str(chatbot.uuid),
+        "name": "Support chatbot",
+        "kind": "endpoint",
+    }
     assert doc["data"]["status"] == "approved" and doc["data"]["version"] == 1
     (doc,) = by_type["assessment.returned"]
     assert doc["object"]["id"] == str(returned.uuid) and doc["data"]["status"] == "returned"
