@@ -242,7 +242,12 @@ def events_dispatch(*, now: datetime | None = None) -> list[int]:
         cursor.seq = reached
         cursor.save(update_fields=["seq"])
         ids = [d.pk for d in created]
-        transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+
+        def enqueue_all() -> None:
+            for pk in ids:
+                enqueue(pk)
+
+        transaction.on_commit(enqueue_all)
     return ids
 
 
