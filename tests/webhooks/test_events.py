@@ -209,3 +209,19 @@ def test_without_endpoints_the_dispatcher_reads_nothing(
 ) -> None:
     with django_assert_num_queries(3):  # savepoint, cursor, savepoint release
         assert services.events_dispatch() == []
+
+
+def test_the_sweep_dispatches_events_whose_commit_hook_was_lost(
+    make_endpoint: Any, receiver: Any, enqueued: Any, settings: Any
+) -> None:
+    """The audit trail is the outbox: the beat's sweep finds what no hook announced."""
+    from riskhub.webhooks import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["webhooks-sweep"]["task"] == tasks.sweep.name
+    asset = Asset.objects.create(kind="model", name="Scorer", model_type="classifier")
+    endpoint = make_endpoint(events=["scan.imported_with_failures"])
+    _scan(asset, failed=4)  # committed, but its process died before the hook ran
+    assert not endpoint.deliveries.exists()
+    assert services.deliveries_sweep() == 1
+    (delivery,) = endpoint.deliveries.all()
+    assert enqueued == [(delivery.pk, None)]
