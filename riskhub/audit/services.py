@@ -101,13 +101,17 @@ def record_events(actor: Any, specs: Iterable[EventSpec]) -> list[AuditEvent]:
             events.append(event)
         AuditEvent.objects.bulk_create(events)
         ChainHead.objects.filter(id=1).update(seq=seq, hash=prev)
-        transaction.on_commit(lambda: _announce(events))
+        # Only the action codes travel to the hook (a long import's transaction keeps
+        # no event objects alive until it commits); receivers read the trail itself.
+        actions = frozenset(spec.action for spec in specs)
+        transaction.on_commit(lambda: _announce(actions, seq))
     return events
 
 
-def _announce(events: list[AuditEvent]) -> None:
+def _announce(actions: frozenset[str], last_seq: int) -> None:
     """Tell receivers (webhooks) what was committed; their failure is theirs alone."""
-    for receiver, result in events_committed.send_robust(sender=AuditEvent, events=events):
+    replies = events_committed.send_robust(sender=AuditEvent, actions=actions, last_seq=last_seq)
+    for receiver, result in replies:
         if isinstance(result, Exception):
             logger.error(
                 "Receiver %r of committed audit events failed",

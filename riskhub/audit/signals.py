@@ -3,7 +3,8 @@ being imported here (the webhooks app turns some of them into outbound deliverie
 
 from django.dispatch import Signal
 
-# Sent with events: list[AuditEvent] once the transaction that recorded them has
-# committed (never for events rolled back). Receivers are called robustly: an error in
+# Sent with actions: frozenset[str] (the action codes recorded) and last_seq: int (the
+# sequence number of the last of them) once the transaction that recorded them has
+# committed (never for events rolled back); receivers read the events from the trail. Receivers are called robustly: an error in
 # one is logged and never reaches the writer, whose change is already stored.
 events_committed = Signal()

@@ -187,10 +187,10 @@ def _encode(document: dict[str, Any]) -> str:
 # --- dispatch: committed audit events -> deliveries ----------------------------------------
 
 
-def on_events_committed(sender: Any, events: list[AuditEvent], **kwargs: Any) -> None:
+def on_events_committed(sender: Any, actions: frozenset[str], **kwargs: Any) -> None:
     """Receiver of riskhub.audit.signals.events_committed. Free for the many events no
-    webhook is about (a set lookup); the others trigger one dispatch pass."""
-    if any(event.action in catalog.AUDIT_ACTIONS for event in events):
+    webhook is about (a set intersection); the others trigger one dispatch pass."""
+    if actions & catalog.AUDIT_ACTIONS:
         events_dispatch()
 
 
