@@ -7,7 +7,10 @@ CELERY_BROKER_URL, SECRET_KEY and AUDIT_HMAC_KEY; a missing secret stops start-u
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 from riskhub.env import (
     env_bool,
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
     "riskhub.dashboard",
     "riskhub.reports",
     "riskhub.core",
+    "riskhub.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -283,7 +287,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 # Each app declares its periodic tasks in riskhub/<app>/schedule.py (BEAT_SCHEDULE, a
 # plain dict with no Django imports), merged here.
-for _app in ("inventory", "risk", "compliance", "incidents", "dashboard", "reports"):
+for _app in ("inventory", "risk", "compliance", "incidents", "dashboard", "reports", "webhooks"):
     try:
         _module = __import__(f"riskhub.{_app}.schedule", fromlist=["BEAT_SCHEDULE"])
     except ModuleNotFoundError as _exc:
@@ -410,6 +414,25 @@ IMPORT_JOB_STALE_SECONDS = env_int("IMPORT_JOB_STALE_SECONDS", 120, minimum=10)
 # schedule in riskhub/inventory/schedule.py.
 MLFLOW_TIMEOUT_SECONDS = env_int("MLFLOW_TIMEOUT_SECONDS", 30, minimum=1)
 MLFLOW_PAGE_SIZE = env_int("MLFLOW_PAGE_SIZE", 1000, minimum=1)
+# Outbound webhooks (admins register endpoints on /webhooks/). A failed delivery is
+# tried again after base x 2^(n-1) seconds (at most WEBHOOK_RETRY_MAX_SECONDS) until
+# WEBHOOK_MAX_ATTEMPTS attempts. Only public addresses receive webhooks, plus the CIDRs
+# in WEBHOOK_ALLOWED_NETWORKS; WEBHOOK_ALLOW_LOOPBACK (development and tests) also
+# allows http:// and https:// on loopback.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_RESPONSE_LOG_BYTES = env_int("WEBHOOK_RESPONSE_LOG_BYTES", 2048, minimum=0)
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+for _cidr in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_cidr!r} is not a network (CIDR)."
+        ) from None
 
 LOGGING = {
     "version": 1,

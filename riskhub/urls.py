@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/", include("riskhub.reports.urls")),
     path("audit/", include("riskhub.audit.urls")),
     path("people/", include("riskhub.core.urls")),
+    path("webhooks/", include("riskhub.webhooks.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="schema"),
     path(

@@ -66,6 +66,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users.manage": frozenset({_ADM}),
     "catalog.manage": frozenset({_ADM}),
     "tokens.manage_all": frozenset({_ADM}),
+    # Outbound webhooks: registering where RiskHub sends events, their secrets and log.
+    "webhooks.manage": frozenset({_ADM}),
 }
 
 

@@ -85,6 +85,7 @@ ACTION_AREAS: dict[str, dict[str, str]] = {
         "incident.notification": "Incident notification recorded",
         "incident.alert.firing": "Monitoring alert fired",
         "incident.alert.resolved": "Monitoring alert resolved",
+        "incident.clock_alert": "Legal clock alert sent (50%, 90% or missed)",
     },
     "Reports": {
         "report.requested": "Report requested",
@@ -118,6 +119,13 @@ ACTION_AREAS: dict[str, dict[str, str]] = {
         "auth.password_reset_request": "Password reset requested",
         "api_token.create": "API token created",
         "api_token.revoke": "API token revoked",
+    },
+    "Webhooks": {
+        "webhook_endpoint.create": "Webhook endpoint registered",
+        "webhook_endpoint.update": "Webhook endpoint edited",
+        "webhook_endpoint.delete": "Webhook endpoint deleted",
+        "webhook_endpoint.rotate_secret": "Webhook signing secret rotated",
+        "webhook_endpoint.test": "Webhook test event sent",
     },
     "Audit trail": {
         "audit.verify": "Audit chain verified",
@@ -157,6 +165,7 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "login": "Sign-in attempt",
     "api_token": "API token",
     "audit_trail": "Audit trail",
+    "webhook_endpoint": "Webhook endpoint",
 }
 
 # Words a field name is made of that are not simply capitalised.
@@ -231,6 +240,8 @@ FIELD_LABELS: dict[str, str] = {
     "upstream_record": "Model registry record",
     "upstream_records": "Model registry records",
     "sync_run": "Registry sync",
+    "events": "Events",
+    "secret_hint": "Secret (last characters)",
 }
 
 # Snapshot fields that hold a user's database id: shown as the person.

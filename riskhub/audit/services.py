@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +18,9 @@ from django.utils import timezone
 from riskhub.audit.context import current_request_meta
 from riskhub.audit.hashing import CURRENT_ENCODING, UnverifiableSnapshot, compute_hash, hash_matches
 from riskhub.audit.models import AuditEvent, ChainHead
+from riskhub.audit.signals import events_committed
+
+logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -97,7 +101,23 @@ def record_events(actor: Any, specs: Iterable[EventSpec]) -> list[AuditEvent]:
             events.append(event)
         AuditEvent.objects.bulk_create(events)
         ChainHead.objects.filter(id=1).update(seq=seq, hash=prev)
+        # Only the action codes travel to the hook (a long import's transaction keeps
+        # no event objects alive until it commits); receivers read the trail itself.
+        actions = frozenset(spec.action for spec in specs)
+        transaction.on_commit(lambda: _announce(actions, seq))
     return events
+
+
+def _announce(actions: frozenset[str], last_seq: int) -> None:
+    """Tell receivers (webhooks) what was committed; their failure is theirs alone."""
+    replies = events_committed.send_robust(sender=AuditEvent, actions=actions, last_seq=last_seq)
+    for receiver, result in replies:
+        if isinstance(result, Exception):
+            logger.error(
+                "Receiver %r of committed audit events failed",
+                receiver,
+                exc_info=(type(result), result, result.__traceback__),
+            )
 
 
 def record_event(

@@ -980,6 +980,22 @@ def clock_alerts_send(*, now: datetime | None = None) -> int:
                             sent_at=now,
                             recipients=recipients,
                         )
+                    # A state change of the incident's clock, so it is on the trail
+                    # (and the webhooks app hears of it from there).
+                    record_event(
+                        actor=None,
+                        action="incident.clock_alert",
+                        object_type="incident",
+                        object_id=incident.uuid,
+                        object_repr=incident.title,
+                        after={
+                            "clock": clock.code,
+                            "threshold": earned[-1],
+                            "thresholds": earned,
+                            "due": clock.due,
+                            "recipients": len(recipients),
+                        },
+                    )
             except IntegrityError:
                 continue  # another beat run got there first
             # Sent after the rows are stored (at most once): one mail for the highest
