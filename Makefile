@@ -25,12 +25,12 @@ prereqs:
 	@bin/test-prereqs
 
 test: install prereqs
-	RISKHUB_NO_SKIPS=1 $(PY) -m pytest -n auto $(PYTEST_ARGS)
+	RISKHUB_NO_SKIPS=1 $(PY) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # The inner loop: everything but the browser and real-worker tests, with property tests
 # and the API fuzzing drawing fewer examples (CI runs everything, in full).
 test-fast: install
-	RISKHUB_NO_SKIPS=1 RISKHUB_TEST_FAST=1 $(PY) -m pytest -n auto -m 'not browser and not worker' $(PYTEST_ARGS)
+	RISKHUB_NO_SKIPS=1 RISKHUB_TEST_FAST=1 $(PY) -m pytest -n auto --dist loadgroup -m 'not browser and not worker' $(PYTEST_ARGS)
 
 # Accept a new PDF layout on purpose: re-render every report kind from the fixed demo
 # data and overwrite the page images the layout test compares with (then look at them).
