@@ -30,6 +30,7 @@ from riskhub.inventory.models import Asset, AssetLink
 from riskhub.risk import effective
 from tests.compliance.conftest import HR_SCREENER
 from tests.risk.conftest import assess  # noqa: F401 - the fixture
+from tests.support import examples
 
 HIGH = (4, 4, 3, 4)
 MEDIUM = (3, 3, 2, 3)
@@ -335,7 +336,7 @@ def _apply(action: tuple[Any, ...], officer: User, assets: list[Asset]) -> None:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
