@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
 from django.db import transaction
 
 from riskhub.audit.services import record_event
+from riskhub.common import yamlfiles
 from riskhub.compliance.models import (
     Control,
     ControlImplementation,
@@ -47,8 +47,7 @@ class CatalogError(ValueError):
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+    data = yamlfiles.read(path)
     if not isinstance(data, dict):
         raise CatalogError(f"{path.name}: expected a mapping at the top level")
     return data

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from riskhub.common import yamlfiles
+
 CATALOG_PATH = Path(__file__).resolve().parent / "catalogs" / "integrated-assessment.yaml"
 LAWS = ("eu-ai-act", "gdpr", "ccpa")
 LAW_NAMES = {"eu-ai-act": "EU AI Act", "gdpr": "GDPR", "ccpa": "CCPA/CPRA"}
@@ -211,8 +213,7 @@ def parse(data: dict[str, Any]) -> Template:
 
 
 def read(path: Path = CATALOG_PATH) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+    data = yamlfiles.read(path)
     if not isinstance(data, dict):
         raise CatalogError(f"{path.name}: expected a mapping at the top level")
     return data
@@ -220,4 +221,4 @@ def read(path: Path = CATALOG_PATH) -> dict[str, Any]:
 
 def as_content(data: dict[str, Any]) -> dict[str, Any]:
     """The stored form of a catalog version: the YAML, dates as text (JSON-safe)."""
-    return yaml.safe_load(yaml.safe_dump(data, default_flow_style=False))
+    return yamlfiles.parse(yaml.safe_dump(data, default_flow_style=False))

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
 from django.db import transaction
 
 from riskhub.audit.services import EventSpec, record_events
+from riskhub.common import yamlfiles
 from riskhub.risk.models import RiskMatrix, Threat
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
@@ -31,8 +31,7 @@ THREAT_FIELDS = [
 
 
 def _read(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return yamlfiles.read(path)
 
 
 def matrix_files() -> list[Path]:
