@@ -37,13 +37,13 @@ def pass_rate_history(histories: list[ThreatHistory]) -> dict[str, Any]:
         "data": data,
         "layout": {
             "font": FONT,
-            "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
+            "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
             "autosize": True,
             "height": 320,
             "yaxis": {"title": {"text": "Pass rate (%)"}, "range": [-5, 110]},
             "xaxis": {"type": "date"},
-            "legend": {"orientation": "h", "y": -0.2},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         },
     }
