@@ -235,3 +235,21 @@ def test_an_assessment_in_review_is_left_alone(
 )
 def test_the_suggested_likelihood_covers_the_scale(rate: float, likelihood: int) -> None:
     assert services.suggested_likelihood(rate, 5) == likelihood
+
+
+def test_failing_examples_survive_the_database_as_written(
+    officer: User, make_asset: Callable[..., Asset]
+) -> None:
+    """JSON fields round-trip on SQLite and PostgreSQL alike (CI runs both): newlines,
+    quotes, markup and non-ASCII text come back exactly."""
+    from riskhub.scans.parsers import garak
+
+    parsed = garak.parse(GARAK_REPORT.read_bytes())
+    run = _import(officer, make_asset())
+    for finding in Finding.objects.filter(run=run):
+        expected = parsed.findings[(finding.probe, finding.detector)].examples
+        assert finding.examples == expected
+    xss = Finding.objects.get(run=run, probe="web_injection.TaskXSS")
+    assert any("<" in example["output"] for example in xss.examples)
+    stored = ScanRun.objects.get(pk=run.pk)
+    assert stored.outcome == run.outcome

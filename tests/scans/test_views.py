@@ -142,3 +142,28 @@ def test_the_api_imports_for_officers_and_reads_for_auditors(
     assert refused.status_code == 400
     assert "nosuch." in " ".join(refused.json()["error"]["fields"]["file"])
     assert ScanRun.objects.count() == 1
+
+
+def test_the_run_list_api_and_asset_tab_cost_the_same_queries_for_more_runs(
+    client_for, officer: User, make_asset: Callable[..., Asset]
+) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    asset = make_asset()
+    client = client_for(Role.AUDITOR)
+
+    def cost() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as api:
+            assert client.get("/api/v1/scan-runs/").status_code == 200
+        with CaptureQueriesContext(connection) as tab:
+            client.get(reverse("scans:asset_tab", args=[asset.uuid]), HTTP_HX_REQUEST="true")
+        return len(api), len(tab)
+
+    file, name, size = upload(PROMPTFOO_RESULTS)
+    services.scan_import(actor=officer, asset=asset, file=file, name=name, size=size)
+    once = cost()
+    for path in (PROMPTFOO_RESULTS, GARAK_REPORT):
+        file, name, size = upload(path)
+        services.scan_import(actor=officer, asset=asset, file=file, name=name, size=size)
+    assert cost() == once
