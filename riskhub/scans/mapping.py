@@ -75,6 +75,13 @@ class Mapping:
             return self.promptfoo_plugins[plugin]
         return self.promptfoo_plugins.get(plugin.split(":", 1)[0])
 
+    def entry(self, tool: str, probe: str, detector: str) -> Entry | None:
+        """The entry of one finding: a garak probe, or a promptfoo plugin and strategy."""
+        if tool == "garak":
+            return self.garak_probe(probe)
+        plugin, strategy = self.promptfoo_plugin(probe), self.promptfoo_strategy(detector)
+        return plugin | strategy if plugin is not None and strategy is not None else None
+
     def promptfoo_strategy(self, strategy: str) -> Entry | None:
         if strategy in self.promptfoo_strategies:
             return self.promptfoo_strategies[strategy]

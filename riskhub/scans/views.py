@@ -18,6 +18,7 @@ from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.inventory.models import Asset
 from riskhub.scans import charts, selectors, services
 from riskhub.scans.forms import ScanImportForm
+from riskhub.scans.mapping import load_mapping
 from riskhub.scans.models import Finding, ScanRun
 
 
@@ -44,6 +45,11 @@ def incident_offer(run: ScanRun, finding: Finding) -> str:
         ("severity", "high"),
         ("category", "security-attack"),
     ]
+    entry = load_mapping().entry(run.tool, finding.probe, finding.detector)
+    if entry is not None and entry.category and entry.category != "security-attack":
+        # Pre-selects the category only: whether personal data was breached (which
+        # starts the legal clocks) is for the person to tick.
+        params.append(("category", entry.category))
     if threat is not None:
         params.append(("threat", threat.code))
     return f"{reverse('incidents:create')}?{urlencode(params)}"

@@ -59,7 +59,8 @@ def test_a_serious_finding_offers_a_prefilled_incident_to_writers_only(
     initial = form.context["form"].initial
     assert initial["title"] == query["title"][0]
     assert initial["threat"].code == "THR-DATA-LEAKAGE"
-    assert initial["categories"] == ["security-attack"]
+    assert initial["categories"] == ["security-attack", "personal-data-breach"]
+    assert not initial.get("personal_data_breach")  # the clocks start when a person says so
     assert not run.asset.incidents.exists()  # offered, not opened
 
     auditor_page = client_for(Role.AUDITOR).get(reverse("scans:run", args=[run.uuid]))
