@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	command -v $$p; break; fi; done)
 export RISKHUB_DEMO_PASSWORD ?= riskhub-demo-2026
 
-.PHONY: install run test test-fast lint bench faults migrations-check prereqs clean pdf-references
+.PHONY: install run test test-fast lint bench faults migrations-check prereqs clean pdf-references scan-samples
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "RiskHub needs Python >= 3.11; none found on PATH." >&2; exit 1; fi
@@ -31,6 +31,12 @@ test: install prereqs
 # and the API fuzzing drawing fewer examples (CI runs everything, in full).
 test-fast: install
 	RISKHUB_NO_SKIPS=1 RISKHUB_TEST_FAST=1 $(PY) -m pytest -n auto --dist loadgroup -m 'not browser and not worker' $(PYTEST_ARGS)
+
+# Re-run the real scanners (garak in its own virtualenv under var/scan-venv, promptfoo
+# from the npm registry), offline, and rewrite the reports tests/scans/ imports. Run it
+# when a tool's format changes, then review and commit tests/scans/samples/.
+scan-samples:
+	bin/scan-samples
 
 # Accept a new PDF layout on purpose: re-render every report kind from the fixed demo
 # data and overwrite the page images the layout test compares with (then look at them).

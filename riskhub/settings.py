@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "riskhub.inventory",
     "riskhub.risk",
     "riskhub.compliance",
+    "riskhub.scans",
     "riskhub.impact",
     "riskhub.incidents",
     "riskhub.dashboard",
@@ -409,6 +410,16 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
 IMPORT_DOCUMENT_MAX_BYTES = env_int("IMPORT_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 1000, minimum=0)
 IMPORT_JOB_STALE_SECONDS = env_int("IMPORT_JOB_STALE_SECONDS", 120, minimum=10)
+# AI security scan imports (riskhub/scans). The raw report is stored as evidence (so
+# EVIDENCE_MAX_BYTES bounds it) of the controls it tests, valid this many days; a
+# threat whose failure rate is above the threshold (percent) opens a draft
+# reassessment; each finding keeps a few failing examples, each cut to a length.
+SCAN_EVIDENCE_VALID_DAYS = env_int("SCAN_EVIDENCE_VALID_DAYS", 90, minimum=1)
+SCAN_FAILURE_THRESHOLD_PERCENT = env_int("SCAN_FAILURE_THRESHOLD_PERCENT", 10, minimum=0)
+SCAN_EXAMPLES_PER_FINDING = env_int("SCAN_EXAMPLES_PER_FINDING", 5, minimum=0)
+SCAN_EXAMPLE_MAX_CHARS = env_int("SCAN_EXAMPLE_MAX_CHARS", 2000, minimum=100)
+# The dashboard's "tested in the last N days" figure.
+SCAN_TESTED_WINDOW_DAYS = env_int("SCAN_TESTED_WINDOW_DAYS", 90, minimum=1)
 # MLflow model-registry sync (registries are configured on /inventory/mlflow/; each names
 # the environment variable that holds its token). The interval is read by the beat
 # schedule in riskhub/inventory/schedule.py.

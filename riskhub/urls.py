@@ -14,6 +14,7 @@ urlpatterns = [
     path("inventory/", include("riskhub.inventory.urls")),
     path("assessments/", include("riskhub.risk.urls")),
     path("compliance/", include("riskhub.compliance.urls")),
+    path("scans/", include("riskhub.scans.urls")),
     path("impact/", include("riskhub.impact.urls")),
     path("incidents/", include("riskhub.incidents.urls")),
     path("reports/", include("riskhub.reports.urls")),

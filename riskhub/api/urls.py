@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("riskhub.inventory.api_urls")),
     path("", include("riskhub.risk.api_urls")),
     path("", include("riskhub.compliance.api_urls")),
+    path("", include("riskhub.scans.api_urls")),
     path("", include("riskhub.impact.api_urls")),
     path("", include("riskhub.incidents.api_urls")),
     path("", include("riskhub.dashboard.api_urls")),

@@ -519,14 +519,15 @@ def evidence_add_file(
     valid_until: dt.date | None = None,
     size: int | None = None,
     permission: str = "compliance.edit",
+    allow_markup: bool = False,
 ) -> Evidence:
     """Validate the file by its content, then store it under an unguessable name.
     A refused file raises ValidationError and nothing is stored. `permission` as in
-    `implementation_create`."""
+    `implementation_create`; `allow_markup` as in `uploads.check_upload`."""
     require(actor, permission)
     _validate_evidence_fields(description, valid_until)
     try:
-        checked = uploads.check_upload(file, name, size)
+        checked = uploads.check_upload(file, name, size, allow_markup=allow_markup)
     except ValidationError as exc:
         raise ValidationError({"file": exc.messages}) from None
     storage_name = f"evidence/{secrets.token_urlsafe(24)}{checked.extension}"

@@ -120,7 +120,7 @@ TYPES = {
     ),
     "json": FileType("JSON", "application/json", (".json", ".txt")),
     "csv": FileType("CSV", "text/csv", (".csv", ".txt")),
-    "txt": FileType("text", "text/plain", (".txt", ".csv", ".log", ".md")),
+    "txt": FileType("text", "text/plain", (".txt", ".csv", ".log", ".md", ".jsonl")),
 }
 ACCEPTED_HELP = "PDF, PNG, JPEG, TXT, CSV, JSON, XLSX or DOCX"
 
@@ -623,7 +623,7 @@ def _check_image(handle: IO[bytes], kind: str) -> None:
 # --- text ---------------------------------------------------------------------------------
 
 
-def _text_kind(handle: IO[bytes], declared_ext: str) -> str:
+def _text_kind(handle: IO[bytes], declared_ext: str, allow_markup: bool = False) -> str:
     handle.seek(0)
     data = handle.read()
     handle.seek(0)
@@ -639,7 +639,7 @@ def _text_kind(handle: IO[bytes], declared_ext: str) -> str:
             f"The content is not one of the accepted types ({ACCEPTED_HELP}); text files "
             "must be UTF-8."
         ) from None
-    if reason := _holds_markup(text):
+    if not allow_markup and (reason := _holds_markup(text)):
         named = f"named {declared_ext}" if declared_ext else "a text file"
         raise ValidationError(
             f"The file is {named} but contains HTML ({reason}); web pages and reports "
@@ -661,7 +661,7 @@ def _text_kind(handle: IO[bytes], declared_ext: str) -> str:
     return "txt"
 
 
-def detect(handle: IO[bytes], declared_name: str, size: int) -> str:
+def detect(handle: IO[bytes], declared_name: str, size: int, allow_markup: bool = False) -> str:
     handle.seek(0)
     head = handle.read(8)
     handle.seek(0)
@@ -676,7 +676,7 @@ def detect(handle: IO[bytes], declared_name: str, size: int) -> str:
         return _zip_kind(handle, size)
     if executable_signature(head):
         raise ValidationError("Executable files are not accepted as evidence.")
-    return _text_kind(handle, declared_ext)
+    return _text_kind(handle, declared_ext, allow_markup)
 
 
 def check_content(handle: IO[bytes], kind: str, size: int) -> None:
@@ -687,8 +687,14 @@ def check_content(handle: IO[bytes], kind: str, size: int) -> None:
         _check_image(handle, kind)
 
 
-def check_upload(handle: IO[bytes], name: str, declared_size: int | None = None) -> CheckedFile:
-    """Validate an uploaded file; raises ValidationError saying why it is refused."""
+def check_upload(
+    handle: IO[bytes], name: str, declared_size: int | None = None, *, allow_markup: bool = False
+) -> CheckedFile:
+    """Validate an uploaded file; raises ValidationError saying why it is refused.
+
+    `allow_markup`: a security scan report (riskhub.scans) quotes the attacks it tried,
+    script tags included, so its text may hold markup; it is still only ever served as
+    an attachment that is never sniffed (`download_response`)."""
     limit = settings.EVIDENCE_MAX_BYTES
     if declared_size is not None and declared_size > limit:
         raise ValidationError(_too_big(limit))
@@ -696,7 +702,7 @@ def check_upload(handle: IO[bytes], name: str, declared_size: int | None = None)
     if size == 0:
         raise ValidationError("The file is empty.")
     clean = sanitise_name(name)
-    kind = detect(handle, clean, size)
+    kind = detect(handle, clean, size, allow_markup)
     file_type = TYPES[kind]
     ext = ("." + clean.rsplit(".", 1)[-1].lower()) if "." in clean else ""
     known = {e for t in TYPES.values() for e in t.extensions}

@@ -421,6 +421,65 @@ def unassessed_bars(assets: AssetCounts) -> Figure:
 # --- everything the page draws --------------------------------------------------------
 
 
+def tested_rows(assets: AssetCounts) -> list[tuple[str, int, int]]:
+    """(tier label, assets, security-tested recently) per tier, highest tier first, then
+    the assets without a tier; tiers without assets are left out."""
+    rows = [
+        (str(label), assets.total_by_tier.get(value, 0), assets.tested_by_tier.get(value, 0))
+        for value, label in Asset.Tier.choices
+    ]
+    rows.append(("No tier", assets.total_by_tier.get("", 0), assets.tested_by_tier.get("", 0)))
+    return [row for row in rows if row[1]]
+
+
+def tested_bars(assets: AssetCounts) -> Figure:
+    """Assets security-tested (a scan imported) in the last SCAN_TESTED_WINDOW_DAYS, by
+    tier."""
+    rows = tested_rows(assets)
+    labels = [r[0] for r in rows]
+    tested = [r[2] for r in rows]
+    untested = [r[1] - r[2] for r in rows]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "name": "Tested",
+                "x": labels,
+                "y": tested,
+                "text": [f"{n} tested" for n in tested],
+                "textposition": "inside",
+                "insidetextanchor": "middle",
+                "textfont": {"color": "#ffffff"},
+                "marker": {"color": "#2e7d32"},
+                "hovertemplate": "%{x}: %{y} tested<extra></extra>",
+            },
+            {
+                "type": "bar",
+                "name": "Not tested",
+                "x": labels,
+                "y": untested,
+                "text": [f"{n} not tested" for n in untested],
+                "textposition": "inside",
+                "insidetextanchor": "middle",
+                "textfont": {"color": "#212529"},
+                "marker": {"color": "#dee2e6", "line": {"color": "#6c757d", "width": 1}},
+                "hovertemplate": "%{x}: %{y} not tested<extra></extra>",
+            },
+        ],
+        "layout": _layout(
+            barmode="stack",
+            height=320,
+            yaxis={
+                "title": {"text": "Assets"},
+                "rangemode": "tozero",
+                "fixedrange": True,
+                "automargin": True,
+            },
+            xaxis={"fixedrange": True, "automargin": True},
+        ),
+    }
+
+
 def figures(board: Any) -> dict[str, Any]:
     """All figures of a dashboard (a selectors.Dashboard), keyed as the page uses them."""
     names = {f.slug: f.short_name for f in board.frameworks}
@@ -439,4 +498,5 @@ def figures(board: Any) -> dict[str, Any]:
         "top_risks": top_risks_bars(board.top_risks),
         "timeline": timeline(board.timeline, names),
         "unassessed": unassessed_bars(board.assets),
+        "tested": tested_bars(board.assets),
     }

@@ -34,6 +34,7 @@ from riskhub.inventory import selectors as inventory_figures
 from riskhub.inventory.models import CLASSIFIABLE_KINDS, Asset, BusinessUnit
 from riskhub.risk import selectors as risk_figures
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix
+from riskhub.scans import selectors as scan_figures
 
 BANDS = risk_figures.BANDS  # lowest first
 COVERAGE_STATES = ("met", "partial", "gap")
@@ -160,17 +161,24 @@ class AssetCounts:
     # carry one (datasets, endpoints show the tiers of the systems they feed).
     not_yet_classified: int = 0
     not_applicable: int = 0
+    # Security-scanned within SCAN_TESTED_WINDOW_DAYS up to the day (riskhub.scans),
+    # by tier ("" for the assets without one) and in total.
+    tested: int = 0
+    tested_by_tier: dict[str, int] = field(default_factory=dict)
+    total_by_tier: dict[str, int] = field(default_factory=dict)
 
 
 def asset_counts(sc: Scope) -> AssetCounts:
-    """Active assets by kind and tier (or why they have none), and those without a
-    current approved assessment (one query)."""
+    """Active assets by kind and tier (or why they have none), those without a
+    current approved assessment, and those security-tested recently (one query)."""
     assessed = risk_figures.assessed_asset_ids(sc.src.assessments)
     rows = (
         sc.assets()
         .values("kind", "tier")
         .annotate(
-            n=Count("id"), unassessed=Count("id", filter=inventory_figures.unassessed_q(assessed))
+            n=Count("id"),
+            unassessed=Count("id", filter=inventory_figures.unassessed_q(assessed)),
+            tested=Count("id", filter=Q(scan_figures.tested_q(end_of_day(sc.day)))),
         )
         .order_by()
     )
@@ -186,6 +194,9 @@ def asset_counts(sc: Scope) -> AssetCounts:
             result.unassessed_by_kind.get(row["kind"], 0) + row["unassessed"]
         )
         tier = row["tier"] or ""
+        result.tested += row["tested"]
+        result.tested_by_tier[tier] = result.tested_by_tier.get(tier, 0) + row["tested"]
+        result.total_by_tier[tier] = result.total_by_tier.get(tier, 0) + row["n"]
         if tier:
             result.by_tier[tier] = result.by_tier.get(tier, 0) + row["n"]
         elif row["kind"] in CLASSIFIABLE_KINDS:

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -105,6 +106,8 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
             for value, label in Asset.Kind.choices
         ],
+        "tested_rows": charts.tested_rows(board.assets),
+        "tested_window": settings.SCAN_TESTED_WINDOW_DAYS,
         "trend_rows": list(reversed(board.trend)),
         "coverage_recorded": any(f.applicable for f in board.coverage),
         "section": "dashboard",

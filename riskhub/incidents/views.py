@@ -36,6 +36,7 @@ from riskhub.incidents.forms import (
     writers,
 )
 from riskhub.incidents.models import Incident
+from riskhub.risk.models import Threat
 
 PAGE_SIZE = 25
 
@@ -109,8 +110,26 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
             initial["assets"] = selectors.active_assets().filter(
                 uuid__in=request.GET.getlist("asset")
             )
+        initial.update(_prefill(request))
         form = IncidentForm(initial=initial)
     return render(request, "incidents/form.html", {"form": form})
+
+
+def _prefill(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    """Facts another page offers to start from (a security scan's serious finding links
+    here with them): shown in the form for the person to check, never submitted."""
+    initial: dict[str, Any] = {}
+    for name, limit in (("title", 200), ("description", 2000)):
+        if value := request.GET.get(name, "").strip():
+            initial[name] = value[:limit]
+    if request.GET.get("severity") in Incident.Severity.values:
+        initial["severity"] = request.GET["severity"]
+    categories = [c for c in request.GET.getlist("category") if c in Incident.Category.values]
+    if categories:
+        initial["categories"] = categories
+    if code := request.GET.get("threat"):
+        initial["threat"] = Threat.objects.filter(code=code, active=True).first()
+    return initial
 
 
 def _details(data: dict[str, Any]) -> dict[str, Any]:
