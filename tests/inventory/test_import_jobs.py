@@ -49,7 +49,7 @@ def _media(settings: Any, tmp_path: Path) -> None:
 def enqueued(monkeypatch: Any) -> list[int]:
     """Jobs are recorded instead of sent; a test runs the task's function itself."""
     sent: list[int] = []
-    monkeypatch.setattr(jobs, "_enqueue", sent.append)
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id, kind="import": sent.append(job_id))
     return sent
 
 
