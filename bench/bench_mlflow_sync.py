@@ -18,10 +18,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -101,10 +101,23 @@ class Registry:
         return body
 
 
-def serve(registry: Registry) -> ThreadingHTTPServer:
+def _handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
             pass
+
+        def _send(self, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 - the bench's own control: revise 1 in 100
+            for i in range(0, registry.count, max(1, registry.count // 100)):
+                registry.descriptions[i] = f"Model {i}, revised"
+            self._send({})
 
         def do_GET(self) -> None:  # noqa: N802
             url = urlsplit(self.path)
@@ -117,19 +130,41 @@ def serve(registry: Registry) -> ThreadingHTTPServer:
             elif url.path.endswith("runs/get"):
                 registry.run_gets += 1
                 body = {"run": registry.run(int(query["run_id"][3:]))}
+            elif url.path == "/bench/stats":
+                body = {"run_gets": registry.run_gets}
             else:
                 self.send_error(404)
                 return
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._send(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return Handler
+
+
+def _serve_forever(registry: Registry, port: Any) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(registry))
+    port.value = server.server_address[1]
+    server.serve_forever()
+
+
+def serve(registry: Registry) -> tuple[str, multiprocessing.Process]:
+    """The stand-in runs in its own process, as MLflow does: its work does not take
+    the sync's interpreter."""
+    port = multiprocessing.Value("i", 0)
+    process = multiprocessing.get_context("fork").Process(
+        target=_serve_forever, args=(registry, port), daemon=True
+    )
+    process.start()
+    while not port.value:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port.value}", process
+
+
+def _call(url: str, method: str = "GET") -> dict[str, Any]:
+    import urllib.request
+
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        return dict(json.loads(response.read()))
 
 
 def load() -> str:
@@ -175,14 +210,14 @@ def main() -> None:
     from riskhub.inventory.models import Asset, AssetLink
 
     registry_data = Registry(MODELS)
-    server = serve(registry_data)
+    base, server = serve(registry_data)
     officer = user_create(
         actor=None, email="bench@example.com", role=Role.RISK_OFFICER, password="x" * 20
     )
     registry = services.registry_create(
         actor=officer,
         name="Bench",
-        tracking_uri=f"http://127.0.0.1:{server.server_address[1]}",
+        tracking_uri=base,
     )
     jobs._enqueue = lambda job_id, kind="import": None  # type: ignore[assignment] - run here
 
@@ -208,8 +243,7 @@ def main() -> None:
 
     rows = [one("first sync (every version created)")]
     rows.append(one("second sync (nothing changed upstream)"))
-    for i in range(0, MODELS, max(1, MODELS // 100)):
-        registry_data.descriptions[i] = f"Model {i}, revised"
+    _call(f"{base}/bench/revise", "POST")
     rows.append(one("third sync (100 descriptions changed upstream)"))
     loads.append(load())
     models = Asset.objects.filter(kind="model", name__startswith="bench-model-").count()
@@ -224,7 +258,7 @@ def main() -> None:
         "MLflow sync",
         f"""{MODELS:,} registered models, one version each, each with its own source run (2
 metrics, 2 parameters, 1 training dataset out of {DATASETS}), served by an in-memory
-stand-in for the MLflow REST API on loopback (pages of {PAGE}). The sync is the worker's
+stand-in for the MLflow REST API on loopback, in its own process (pages of {PAGE}). The sync is the worker's
 code path on PostgreSQL: an ImportJob of kind "sync", chunks of {sync.CHUNK} versions
 each written in one transaction with the import's bulk path (bulk create/update with
 history, one audit `record_events` per chunk), source runs read {sync.RUN_READERS} at a
@@ -240,7 +274,7 @@ The syncs then run with those {MODELS + DATASETS:,} assets already in the regist
 {table}
 
 After the runs: {models:,} synced model assets, {links:,} lineage links to them; the
-stand-in answered {registry_data.run_gets:,} runs/get calls in all (every sync reads
+stand-in answered {_call(f"{base}/bench/stats")["run_gets"]:,} runs/get calls in all (every sync reads
 every source run, so a changed metric is never missed). Machine load (`uptime`) before
 the floor, before each sync and at the end (a shared 2-core machine, other engineers'
 tests running):
@@ -248,7 +282,7 @@ tests running):
 {shown_loads}
 """,
     )
-    server.shutdown()
+    server.terminate()
 
 
 if __name__ == "__main__":

@@ -466,20 +466,14 @@ def _apply(plan: _Plan, counts: _Counts, source: str, now: Any) -> None:
     provenance.mark(asset, plan.changed, by=provenance.CONNECTOR, source=source, at=now)
 
 
-def _event(action: str, plan: _Plan, state: _Job, **fields: Any) -> EventSpec:
-    return EventSpec(
-        action,
-        "asset",
-        str(plan.asset.uuid),
-        plan.asset.name,
-        before=fields.pop("before", None),
-        after={
-            **fields,
-            "upstream_record": plan.external_id,
-            "source": state.source,
-            "sync_job": str(state.job.uuid),
-        },
-    )
+def _after(plan: _Plan, state: _Job, fields: dict[str, Any]) -> dict[str, Any]:
+    """An asset event's "after": the fields, and where the sync read them."""
+    return {
+        **fields,
+        "upstream_record": plan.external_id,
+        "source": state.source,
+        "sync_job": str(state.job.uuid),
+    }
 
 
 def _write_assets(
@@ -507,12 +501,20 @@ def _write_assets(
             default_date=now,
         )
     for plan in creates:
+        after = _after(plan, state, services.asset_snapshot(plan.asset))
         specs.append(
-            _event("asset.sync_create", plan, state, **services.asset_snapshot(plan.asset))
+            EventSpec(
+                "asset.sync_create", "asset", str(plan.asset.uuid), plan.asset.name, None, after
+            )
         )
     for plan in updates:
         old, new = services._changes(plan.before, services.asset_snapshot(plan.asset))
-        specs.append(_event("asset.sync_update", plan, state, before=old, **new))
+        after = _after(plan, state, new)
+        specs.append(
+            EventSpec(
+                "asset.sync_update", "asset", str(plan.asset.uuid), plan.asset.name, old, after
+            )
+        )
     if plans and plans[0].kind == Asset.Kind.MODEL:
         counts.created += len(creates)
         counts.updated += len(updates)
