@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from riskhub.accounts.models import User
-from riskhub.accounts.policy import has_perm, require
+from riskhub.accounts.policy import OBJECT_RULES, has_perm, require, role_of
 from riskhub.audit.services import record_event
 from riskhub.common.exports import neutralise
 from riskhub.inventory import io
@@ -68,22 +68,37 @@ def _test_delay() -> float:
 
 
 def can_view(user: Any, job: ImportJob) -> bool:
-    """The requester sees their import; auditors and admins see every job. A registry
-    sync is the whole register's business: every reader sees it, as the registry."""
+    """The object rules of policy.OBJECT_RULES: the requester sees their import,
+    auditors and admins every job, every reader a registry sync."""
     if not has_perm(user, "inventory.view"):
         return False
-    return (
-        job.kind == ImportJob.Kind.SYNC
-        or job.requested_by_id == user.pk
-        or has_perm(user, "imports.view_all")
-    )
+    if job.kind == ImportJob.Kind.SYNC:
+        rule = "sync_job.view_any"
+    elif job.requested_by_id == user.pk:
+        rule = "import_job.view_own"
+    else:
+        rule = "import_job.view_others"
+    return role_of(user) in OBJECT_RULES[rule]
 
 
 def jobs_visible_to(user: User) -> Any:
+    """The jobs `can_view` lets the user see, as one query."""
     jobs = ImportJob.objects.select_related("requested_by", "registry")
-    if has_perm(user, "imports.view_all"):
-        return jobs
-    return jobs.filter(Q(requested_by=user) | Q(kind=ImportJob.Kind.SYNC))
+    role = role_of(user)
+    if not has_perm(user, "inventory.view"):
+        return jobs.none()
+    if role in OBJECT_RULES["import_job.view_others"]:
+        return (
+            jobs
+            if role in OBJECT_RULES["sync_job.view_any"]
+            else jobs.exclude(kind=ImportJob.Kind.SYNC)
+        )
+    seen = Q(pk__in=[])
+    if role in OBJECT_RULES["import_job.view_own"]:
+        seen |= Q(requested_by=user, kind=ImportJob.Kind.IMPORT)
+    if role in OBJECT_RULES["sync_job.view_any"]:
+        seen |= Q(kind=ImportJob.Kind.SYNC)
+    return jobs.filter(seen)
 
 
 # --- requesting -----------------------------------------------------------------------
