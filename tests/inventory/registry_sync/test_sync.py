@@ -84,6 +84,9 @@ def test_versions_become_model_assets_with_card_tags_and_lineage(
     assert links == {(f"{prefix}-loans", "trained_on"), (f"{prefix}-holdout", "depends_on")}
     loans = Asset.objects.get(kind="dataset", name__startswith=f"{prefix}-loans (")
     assert loans.record_count == 7
+    # The run's one evaluation input is what its metrics were measured on.
+    holdout = Asset.objects.get(kind="dataset", name__startswith=f"{prefix}-holdout (")
+    assert {m.get("dataset") for m in model.model_card["metrics"]} == {str(holdout.uuid)}
     assert loans.data_origin == f"s3://data/{prefix}-loans.parquet"
     # Provenance: the connector wrote these fields, and the asset page says so.
     for key in ("model_version", "description", "tags", "model_card.metrics"):
