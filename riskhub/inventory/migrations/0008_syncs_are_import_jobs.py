@@ -1,7 +1,8 @@
 """MLflow syncs become ImportJobs of kind "sync": one job model, one claim, heartbeat,
 re-queue and progress path. Each SyncRun is copied to a job with the same UUID (so links
 to a run's page still resolve), its counts and problems kept, the synced records pointed
-at the job; then SyncRun is removed."""
+at the job. SyncRun is removed by the next migration: on PostgreSQL the tables are not
+altered in the transaction that wrote their rows."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -138,21 +139,4 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.RunPython(runs_to_jobs, jobs_to_runs),
-        migrations.RemoveField(model_name="syncedrecord", name="last_run"),
-        migrations.RemoveField(model_name="syncedrecord", name="flagged_by_run"),
-        migrations.DeleteModel(name="SyncRun"),
-        migrations.AddConstraint(
-            model_name="importjob",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind", "sync"), ("registry__isnull", False))
-                | models.Q(("kind", "import"), ("registry__isnull", True)),
-                name="import_job_sync_has_registry",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="importjob",
-            index=models.Index(
-                fields=["registry", "-created_at"], name="import_job_registry_recent"
-            ),
-        ),
     ]
