@@ -1,11 +1,11 @@
-"""SyncRun's rows are ImportJobs now (0008): the old table and its links go."""
+"""SyncRun's rows are ImportJobs now (0009): the old table and its links go."""
 
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0008_syncs_are_import_jobs"),
+        ("inventory", "0009_sync_runs_to_jobs"),
     ]
 
     operations = [
