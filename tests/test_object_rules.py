@@ -22,6 +22,7 @@ from riskhub.accounts.policy import OBJECT_RULES, Role
 from riskhub.inventory.models import Asset
 from riskhub.risk import catalog_loader
 from riskhub.risk.models import Assessment, AssessmentContribution, Risk, RiskMatrix
+from tests.inventory.test_import_jobs import JOB_RULES
 from tests.reports.test_evidence_pack import APPROVAL_RULES
 from tests.reports.test_schedules import SCHEDULE_RULES
 
@@ -121,8 +122,10 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[Client, Assessment], int]]] = {
 
 def test_every_object_rule_has_a_scenario() -> None:
     # Report schedules have no API, and approving a report needs a rendered one: their
-    # rules run per role in tests/reports.
-    assert set(SCENARIOS) | set(SCHEDULE_RULES) | set(APPROVAL_RULES) == set(OBJECT_RULES)
+    # rules run per role in tests/reports; import and sync jobs' in tests/inventory.
+    assert set(SCENARIOS) | set(SCHEDULE_RULES) | set(APPROVAL_RULES) | set(JOB_RULES) == set(
+        OBJECT_RULES
+    )
 
 
 @pytest.mark.parametrize("rule", sorted(SCENARIOS))

@@ -101,6 +101,12 @@ OBJECT_RULES: dict[str, frozenset[Role]] = {
     "risk.accept_written": frozenset(),
     "risk.accept_last_changed": frozenset(),
     "risk.accept_others_assessment": frozenset({_E, _ADM}),
+    # Bulk jobs (riskhub.inventory.jobs.can_view): a file import is seen by whoever
+    # uploaded it, and by auditors and admins; a registry sync, the whole register's
+    # business, by every reader, as the registry itself.
+    "import_job.view_own": PERMISSIONS["inventory.view"],
+    "import_job.view_others": PERMISSIONS["imports.view_all"],
+    "sync_job.view_any": PERMISSIONS["inventory.view"],
 }
 
 # URL namespaces whose views are not ours to decorate (Django's admin site), with the

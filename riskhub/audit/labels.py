@@ -21,11 +21,12 @@ ACTION_AREAS: dict[str, dict[str, str]] = {
         "asset.reassign": "Asset handed to a new owner",
         "asset_link.create": "Lineage link added",
         "asset_link.delete": "Lineage link removed",
+        "asset_link.sync_delete": "Lineage link removed by a registry sync (input gone)",
         "business_unit.create": "Business unit created",
-        "import_job.requested": "Bulk import queued for a worker",
+        "import_job.requested": "Bulk import or registry sync queued for a worker",
         "inventory.imported": "Inventory file imported",
         "inventory.import_failed": "Inventory import refused (nothing written)",
-        "import_job.failed": "Background sync failed (nothing written)",
+        "import_job.failed": "Background import or sync failed",
         "organisation.update": "Organisation profile edited",
         "asset.sync_create": "Asset registered by a registry sync",
         "asset.sync_update": "Asset updated by a registry sync",
@@ -144,7 +145,7 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "asset": "Asset",
     "asset_link": "Lineage link",
     "business_unit": "Business unit",
-    "import_job": "Import job",
+    "import_job": "Import or sync job",
     "organisation": "Organisation profile",
     "model_registry": "Model registry",
     "sync_run": "Registry sync",
@@ -242,6 +243,9 @@ FIELD_LABELS: dict[str, str] = {
     "sync_run": "Registry sync",
     "events": "Events",
     "secret_hint": "Secret (last characters)",
+    "sync_job": "Registry sync",
+    "links_created": "Lineage links added",
+    "links_removed": "Lineage links removed",
 }
 
 # Snapshot fields that hold a user's database id: shown as the person.

@@ -400,6 +400,12 @@ class ImportJobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     errors_url = serializers.SerializerMethodField()
     requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    registry = serializers.SlugRelatedField(
+        slug_field="uuid",
+        read_only=True,
+        allow_null=True,
+        help_text="The MLflow registry a sync job reads (null for a file import).",
+    )
     percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -409,6 +415,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "url",
             "kind",
             "source",
+            "registry",
+            "trigger",
             "file_format",
             "requested_by",
             "status",
@@ -463,7 +471,11 @@ class ImportJobViewSet(
     """Imports run on a worker: POST a file and get 202 Accepted with the job at once;
     poll GET /import-jobs/{id}/ for the rows done, the counts and the outcome. All or
     nothing: a failed job wrote nothing, and its row errors are a CSV at `errors_url`.
-    Each person sees their own jobs; auditors and admins see everyone's."""
+    Each person sees their own imports; auditors and admins see everyone's. Registry
+    syncs are jobs too (kind "sync", started from /mlflow-registries/{id}/sync/), seen
+    by every reader; their `summary` carries the versions flagged as deleted upstream,
+    the fields kept as a person edited them, the lineage links added and removed, and
+    the problems met."""
 
     serializer_class = ImportJobSerializer
     lookup_field = "uuid"

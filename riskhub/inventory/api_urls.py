@@ -4,11 +4,13 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from riskhub.inventory import api
+from riskhub.inventory.mlflow import api as mlflow_api
 
 router = SimpleRouter(trailing_slash=True)
 router.register("assets", api.AssetViewSet, basename="asset")
 router.register("asset-links", api.AssetLinkViewSet, basename="asset-link")
 router.register("import-jobs", api.ImportJobViewSet, basename="import-job")
+router.register("mlflow-registries", mlflow_api.ModelRegistryViewSet, basename="mlflow-registry")
 
 urlpatterns = [
     path(

@@ -13,14 +13,10 @@ the page sees the total and the outcome). An import marks its job succeeded insi
 import's own transaction: the data and "succeeded" commit together, so a redelivered
 message finds the job finished and writes nothing twice.
 
-A connector (the MLflow sync) reports through the same pieces:
-
-    job = jobs.job_create(actor=..., kind=ImportJob.Kind.SYNC, source="mlflow: prod")
-    claimed = jobs.claim(job.pk)
-    with jobs.Tracker(claimed) as tracker:
-        tracker.total(n)
-        ... tracker.advance(1) per model ...
-        jobs.complete(claimed, created=.., updated=.., unchanged=.., archived=..)
+A sync (riskhub.inventory.mlflow.sync) runs through the same pieces: `claim`, a
+`Tracker` for the versions done and the heartbeat, `complete` or `fail`. It commits
+chunk by chunk (each chunk is idempotent), so a sync whose worker stopped is simply run
+again by `requeue_stale`: what was written is found unchanged the second time.
 """
 
 from __future__ import annotations
@@ -41,11 +37,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile, File
 from django.db import DatabaseError, reset_queries, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from riskhub.accounts.models import User
-from riskhub.accounts.policy import has_perm, require
+from riskhub.accounts.policy import OBJECT_RULES, has_perm, require, role_of
 from riskhub.audit.services import record_event
 from riskhub.common.exports import neutralise
 from riskhub.inventory import io
@@ -71,29 +68,62 @@ def _test_delay() -> float:
 
 
 def can_view(user: Any, job: ImportJob) -> bool:
-    """The requester sees their job; auditors and admins see every job."""
+    """The object rules of policy.OBJECT_RULES: the requester sees their import,
+    auditors and admins every job, every reader a registry sync."""
     if not has_perm(user, "inventory.view"):
         return False
-    return job.requested_by_id == user.pk or has_perm(user, "imports.view_all")
+    if job.kind == ImportJob.Kind.SYNC:
+        rule = "sync_job.view_any"
+    elif job.requested_by_id == user.pk:
+        rule = "import_job.view_own"
+    else:
+        rule = "import_job.view_others"
+    return role_of(user) in OBJECT_RULES[rule]
 
 
 def jobs_visible_to(user: User) -> Any:
-    jobs = ImportJob.objects.select_related("requested_by")
-    if has_perm(user, "imports.view_all"):
-        return jobs
-    return jobs.filter(requested_by=user)
+    """The jobs `can_view` lets the user see, as one query."""
+    jobs = ImportJob.objects.select_related("requested_by", "registry")
+    role = role_of(user)
+    if not has_perm(user, "inventory.view"):
+        return jobs.none()
+    if role in OBJECT_RULES["import_job.view_others"]:
+        return (
+            jobs
+            if role in OBJECT_RULES["sync_job.view_any"]
+            else jobs.exclude(kind=ImportJob.Kind.SYNC)
+        )
+    seen = Q(pk__in=[])
+    if role in OBJECT_RULES["import_job.view_own"]:
+        seen |= Q(requested_by=user, kind=ImportJob.Kind.IMPORT)
+    if role in OBJECT_RULES["sync_job.view_any"]:
+        seen |= Q(kind=ImportJob.Kind.SYNC)
+    return jobs.filter(seen)
 
 
 # --- requesting -----------------------------------------------------------------------
 
 
 def job_create(
-    *, actor: User | None, kind: str, source: str, file_format: str = "", upload: File | None = None
+    *,
+    actor: User | None,
+    kind: str,
+    source: str,
+    file_format: str = "",
+    upload: File | None = None,
+    registry: Any = None,
+    trigger: str = ImportJob.Trigger.MANUAL,
 ) -> ImportJob:
     """Record a job (storing its file through the storage API, so a worker on another
     host reads it); the caller enqueues it."""
     job = ImportJob(
-        kind=kind, source=source[:300], file_format=file_format, requested_by=actor, stage="Queued"
+        kind=kind,
+        source=source[:300],
+        file_format=file_format,
+        requested_by=actor,
+        stage="Queued",
+        registry=registry,
+        trigger=trigger,
     )
     if upload is not None:
         name = get_valid_filename(os.path.basename(source)) or "upload"
@@ -105,7 +135,12 @@ def job_create(
         object_type="import_job",
         object_id=job.uuid,
         object_repr=str(job),
-        after={"kind": kind, "source": job.source, "format": file_format},
+        after={
+            "kind": kind,
+            "source": job.source,
+            "format": file_format,
+            **({"trigger": trigger} if kind == ImportJob.Kind.SYNC else {}),
+        },
     )
     return job
 
@@ -125,14 +160,22 @@ def import_job_request(*, actor: User, upload: File, name: str, file_format: str
     return job
 
 
-def _enqueue(job_id: int) -> None:
-    from riskhub.inventory import tasks
-
+def _enqueue(job_id: int, kind: str = ImportJob.Kind.IMPORT) -> None:
+    """Send the job to its worker queue (IMPORT_QUEUE, or MLFLOW_SYNC_QUEUE for a sync)."""
     options: dict[str, Any] = {}
-    queue = getattr(settings, "IMPORT_QUEUE", None)
+    if kind == ImportJob.Kind.SYNC:
+        from riskhub.inventory.mlflow import tasks as sync_tasks
+
+        task: Any = sync_tasks.sync_registry
+        queue = getattr(settings, "MLFLOW_SYNC_QUEUE", None)
+    else:
+        from riskhub.inventory import tasks
+
+        task = tasks.run_import_job
+        queue = getattr(settings, "IMPORT_QUEUE", None)
     if queue:
         options["queue"] = queue
-    tasks.run_import_job.apply_async(args=[job_id], **options)
+    task.apply_async(args=[job_id], **options)
 
 
 # --- running (the worker) ---------------------------------------------------------------
@@ -236,11 +279,16 @@ class Tracker(threading.Thread):
         from django.db import connection as own
 
         try:
+            own.ensure_connection()
             if own.vendor == "sqlite":
                 # Another connection holds the write lock for the whole import: give up
                 # quickly and try again at the next beat instead of queueing behind it.
-                own.ensure_connection()
                 own.connection.execute("PRAGMA busy_timeout = 50")
+            elif own.vendor == "postgresql":
+                # Likewise when a transaction holds the job's row (the import marks it
+                # done inside its own): a beat is skipped, never queued.
+                with own.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '500ms'")
             while not self._stopped.wait(HEARTBEAT_EVERY):
                 self.write()
         finally:
@@ -273,6 +321,7 @@ def complete(
     updated: int = 0,
     unchanged: int = 0,
     archived: int = 0,
+    errors: int = 0,
     rows_done: int | None = None,
     summary: dict[str, Any] | None = None,
 ) -> bool:
@@ -286,7 +335,7 @@ def complete(
         "updated": updated,
         "unchanged": unchanged,
         "archived": archived,
-        "errors": 0,
+        "errors": errors,
         "summary": summary or {},
         "finished_at": now,
         "heartbeat_at": now,
@@ -303,8 +352,10 @@ def fail(
     errors: Iterable[io.RowError] = (),
     line_label: str = "Line",
     summary: dict[str, Any] | None = None,
+    stage: str = "Nothing was written",
 ) -> None:
-    """Mark the job failed (nothing was written), keeping the row errors as a CSV."""
+    """Mark the job failed (for an import: nothing was written), keeping the row errors
+    as a CSV."""
     errors = list(errors)
     with transaction.atomic():
         job = (
@@ -319,8 +370,8 @@ def fail(
                 f"imports/{job.uuid}/errors.csv", ContentFile(errors_csv(errors, line_label)), False
             )
         job.status = ImportJob.Status.FAILED
-        job.stage = "Nothing was written"
-        job.errors = len(errors)
+        job.stage = stage
+        job.errors = len(errors) or len((summary or {}).get("problems", []))
         job.error = message[:2000]
         job.summary = summary or {}
         job.finished_at = job.heartbeat_at = timezone.now()
@@ -423,30 +474,56 @@ def _summary(report: io.ImportReport) -> dict[str, Any]:
     return summary
 
 
+STOPPED = {
+    ImportJob.Kind.IMPORT: "The worker stopped; nothing was written. Upload the file again.",
+    ImportJob.Kind.SYNC: "The worker stopped answering during this sync; the next sync "
+    "starts again (what was already synced is kept).",
+}
+
+
 def requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
-    """Running jobs whose worker stopped beating: their transaction died with the worker
-    (nothing was written), so they are queued again, or failed after MAX_ATTEMPTS."""
+    """Running jobs whose worker stopped beating are queued again, or failed after
+    MAX_ATTEMPTS: an import's transaction died with the worker (nothing was written);
+    a sync commits idempotent chunks, so running it again finishes the work. A job
+    still queued after the stale time (its message lost) is sent again: `claim` makes
+    a duplicate message harmless. Failing is audited."""
     now = now or timezone.now()
     requeued = []
     stale = ImportJob.objects.filter(
-        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after()
+        Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after())
+        | Q(status=ImportJob.Status.QUEUED, created_at__lt=now - stale_after())
+        & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - stale_after()))
     ).values_list("pk", flat=True)
     for job_id in list(stale):
         with transaction.atomic():
             job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
-            if job is None or job.status != ImportJob.Status.RUNNING:
+            if job is None or job.is_finished:
                 continue
             if job.heartbeat_at and now - job.heartbeat_at < stale_after():
                 continue
-            if job.attempt >= MAX_ATTEMPTS or job.kind != ImportJob.Kind.IMPORT:
+            if job.status == ImportJob.Status.QUEUED:
+                job.heartbeat_at = now  # sent again at most once per stale period
+                job.save(update_fields=["heartbeat_at"])
+            elif job.attempt >= MAX_ATTEMPTS:
                 job.status = ImportJob.Status.FAILED
-                job.error = "The worker stopped; nothing was written. Upload the file again."
+                job.error = STOPPED[ImportJob.Kind(job.kind)]
                 job.finished_at = now
                 job.save(update_fields=["status", "error", "finished_at"])
+                record_event(
+                    actor=None,
+                    action="import_job.failed",
+                    object_type="import_job",
+                    object_id=job.uuid,
+                    object_repr=str(job),
+                    after={"source": job.source, "message": job.error},
+                )
                 continue
-            job.status = ImportJob.Status.QUEUED
-            job.stage = "Queued again after a stopped worker"
-            job.save(update_fields=["status", "stage"])
-            transaction.on_commit(lambda pk=job.pk: _enqueue(pk))  # type: ignore[misc]
+            else:
+                job.status = ImportJob.Status.QUEUED
+                job.stage = "Queued again after a stopped worker"
+                job.save(update_fields=["status", "stage"])
+            transaction.on_commit(
+                lambda pk=job.pk, kind=job.kind: _enqueue(pk, kind)  # type: ignore[misc]
+            )
             requeued.append(job.pk)
     return requeued

@@ -545,12 +545,25 @@ class ImportJob(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Requested"
+        SCHEDULE = "schedule", "Schedule"
+
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.IMPORT)
     # What was imported or synced: the file's name, the registry's name.
     source = models.CharField(max_length=300)
+    # A sync's registry (none for a file import).
+    registry = models.ForeignKey(
+        "inventory.ModelRegistry",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="jobs",
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
     file_format = models.CharField(max_length=20, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -570,7 +583,9 @@ class ImportJob(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     archived = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
-    # Anything else the kind reports (lineage links, skipped BOM components).
+    # Anything else the kind reports: lineage links, skipped BOM components; for a sync
+    # the versions flagged as deleted upstream, the fields kept as a person edited them
+    # and the problems met ({"where", "message"}, at most 200).
     summary = models.JSONField(default=dict, blank=True)
     upload = models.FileField(max_length=300, blank=True)
     errors_file = models.FileField(max_length=300, blank=True)
@@ -592,8 +607,16 @@ class ImportJob(models.Model):
                 condition=models.Q(status__in=["queued", "running", "succeeded", "failed"]),
                 name="import_job_status_valid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(kind="sync", registry__isnull=False)
+                | models.Q(kind="import", registry__isnull=True),
+                name="import_job_sync_has_registry",
+            ),
         ]
-        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["registry", "-created_at"], name="import_job_registry_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.source}"
@@ -610,10 +633,23 @@ class ImportJob(models.Model):
             return 0
         return min(99, self.rows_done * 100 // self.rows_total)
 
+    @property
+    def problems(self) -> list[dict[str, str]]:
+        """A sync's problems: where (the upstream record) and what happened."""
+        found = (self.summary or {}).get("problems")
+        return found if isinstance(found, list) else []
+
+    @property
+    def flagged(self) -> int:
+        return int((self.summary or {}).get("flagged", 0))
+
+    @property
+    def kept(self) -> int:
+        return int((self.summary or {}).get("kept", 0))
+
 
 # The MLflow model-registry connector keeps its own tables in this app.
 from riskhub.inventory.mlflow.models import (  # noqa: E402, F401
     ModelRegistry,
     SyncedRecord,
-    SyncRun,
 )

@@ -49,7 +49,7 @@ def _media(settings: Any, tmp_path: Path) -> None:
 def enqueued(monkeypatch: Any) -> list[int]:
     """Jobs are recorded instead of sent; a test runs the task's function itself."""
     sent: list[int] = []
-    monkeypatch.setattr(jobs, "_enqueue", sent.append)
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id, kind="import": sent.append(job_id))
     return sent
 
 
@@ -297,3 +297,39 @@ def test_a_stale_running_job_is_queued_again(officer: User, enqueued: list[int])
     assert jobs.requeue_stale() == [job.pk]
     job.refresh_from_db()
     assert job.status == ImportJob.Status.QUEUED
+
+
+# The object rules of import and sync jobs (policy.OBJECT_RULES), each for every role:
+# rule -> (the job's kind, whether the acting user requested it).
+JOB_RULES: dict[str, tuple[str, bool]] = {
+    "import_job.view_own": ("import", True),
+    "import_job.view_others": ("import", False),
+    "sync_job.view_any": ("sync", False),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rule", sorted(JOB_RULES))
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_job_object_rules_per_role(rule: str, role: Role, make_user: Callable[..., User]) -> None:
+    from riskhub.accounts.policy import OBJECT_RULES
+    from riskhub.inventory.mlflow.models import ModelRegistry
+
+    kind, own = JOB_RULES[rule]
+    actor = make_user(role)
+    requester = actor if own else make_user(Role.RISK_OFFICER)
+    registry = (
+        ModelRegistry.objects.create(name="Prod", tracking_uri="https://m.example")
+        if kind == "sync"
+        else None
+    )
+    job = ImportJob.objects.create(
+        kind=kind, source="Prod", registry=registry, requested_by=requester
+    )
+    allowed = role in OBJECT_RULES[rule]
+    client = _client(actor)
+    status = 200 if allowed else 404
+    assert client.get(reverse("inventory:job", args=[job.uuid])).status_code == status
+    assert client.get(f"/api/v1/import-jobs/{job.uuid}/").status_code == status
+    listed = [j["id"] for j in client.get("/api/v1/import-jobs/").json()["results"]]
+    assert (str(job.uuid) in listed) is allowed

@@ -37,8 +37,8 @@ from riskhub.inventory import jobs as import_jobs
 from riskhub.inventory import services as inventory
 from riskhub.inventory.io import RowError
 from riskhub.inventory.mlflow import services as mlflow_services
-from riskhub.inventory.mlflow.models import SyncedRecord, SyncRun
-from riskhub.inventory.models import Asset
+from riskhub.inventory.mlflow.models import SyncedRecord
+from riskhub.inventory.models import Asset, ImportJob
 from riskhub.reports import services as report_services
 from riskhub.reports.models import Report
 from riskhub.risk import catalog_loader as risk_catalogs
@@ -301,11 +301,13 @@ def world(
             actor=officer, name=p("registry.name"), tracking_uri="https://mlflow.example.com"
         )
         objects["registry"] = registry
-        objects["sync_run"] = SyncRun.objects.create(
+        objects["sync_run"] = ImportJob.objects.create(
+            kind="sync",
             registry=registry,
-            trigger="manual",
-            status="partial",
-            errors=[{"where": "m/1", "message": p("sync_run.error")}],
+            source=registry.name,
+            status="succeeded",
+            errors=1,
+            summary={"problems": [{"where": "m/1", "message": p("sync_run.error")}]},
         )
         SyncedRecord.objects.create(
             registry=registry,
@@ -314,7 +316,7 @@ def world(
             asset=model,
             last_synced_at=timezone.now(),
             deleted_upstream_at=timezone.now(),
-            flagged_by_run=objects["sync_run"],
+            flagged_by_job=objects["sync_run"],
         )
         # An import job: the uploaded file's name and the failure's message are shown.
         job = import_jobs.job_create(
@@ -409,7 +411,8 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "mlflow:confirm_archive": {"asset_uuid": w.model.uuid},
         "reports:detail": {"uuid": o["report"].uuid},
         "inventory:job": {"job_uuid": o["import_job"].uuid},
-        "inventory:job_status": {"job_uuid": o["import_job"].uuid},
+        # The sync job's problems show in the status partial the page polls.
+        "inventory:job_status": {"job_uuid": o["sync_run"].uuid},
         "inventory:job_errors": {"job_uuid": o["import_job"].uuid},
         "reports:status": {"uuid": o["report"].uuid},
         "reports:rerun": {"uuid": o["report"].uuid},

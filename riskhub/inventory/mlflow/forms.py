@@ -21,8 +21,5 @@ class RegistryForm(forms.ModelForm):
             "tracking_uri": forms.URLInput(attrs={"placeholder": "https://mlflow.example.com"})
         }
 
-    def clean_tracking_uri(self) -> str:
-        uri = self.cleaned_data["tracking_uri"].strip()
-        if not uri.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("Give the http(s) address of the MLflow tracking server.")
-        return uri
+    # The http(s) rule is the model's (ModelRegistry.clean), run by the form's
+    # validation and by the services for the API alike.

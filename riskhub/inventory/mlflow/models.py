@@ -1,11 +1,11 @@
-"""The connector's tables: which registries to read, each run, and what each upstream
-record became in the register."""
+"""The connector's tables: which registries to read and what each upstream record became
+in the register. Each sync is an ImportJob of kind "sync" (riskhub.inventory.jobs)."""
 
 from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -47,81 +47,17 @@ class ModelRegistry(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        self.tracking_uri = (self.tracking_uri or "").strip()
+        if self.tracking_uri and not self.tracking_uri.lower().startswith(("http://", "https://")):
+            raise ValidationError(
+                {"tracking_uri": "Give the http(s) address of the MLflow tracking server."}
+            )
+
     @property
     def source_label(self) -> str:
         """How provenance names this registry: "MLflow: <name>"."""
         return f"MLflow: {self.name}"
-
-
-class SyncRun(models.Model):
-    """One sync of one registry: status, progress and the summary."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        PARTIAL = "partial", "Finished with errors"
-        FAILED = "failed", "Failed"
-
-    class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Schedule"
-        MANUAL = "manual", "Sync now"
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    registry = models.ForeignKey(ModelRegistry, on_delete=models.CASCADE, related_name="runs")
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    trigger = models.CharField(max_length=10, choices=Trigger.choices)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    queued_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    # Progress: model versions handled out of those listed.
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    # The summary.
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    flagged = models.PositiveIntegerField(
-        default=0, help_text="Assets whose model was deleted upstream, awaiting a person"
-    )
-    archived = models.PositiveIntegerField(
-        default=0, help_text="Flagged assets a person has since confirmed and archived"
-    )
-    kept = models.PositiveIntegerField(default=0, help_text="Fields left as a person edited them")
-    errors = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        app_label = "inventory"
-        ordering = ["-queued_at", "-id"]
-        indexes = [models.Index(fields=["registry", "-queued_at"], name="syncrun_registry_recent")]
-
-    def __str__(self) -> str:
-        return f"{self.registry} sync {self.queued_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.PARTIAL, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        if self.is_finished:
-            return 100
-        return int(self.done * 100 / self.total) if self.total else 0
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "flagged": self.flagged,
-            "archived": self.archived,
-        }
 
 
 class SyncedRecord(models.Model):
@@ -141,12 +77,21 @@ class SyncedRecord(models.Model):
     # SHA-256 of what the connector last wrote, so an unchanged record costs no write.
     fingerprint = models.CharField(max_length=64, blank=True)
     last_synced_at = models.DateTimeField()
-    last_run = models.ForeignKey(SyncRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_job = models.ForeignKey(
+        "inventory.ImportJob", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The lineage links this sync made for the record (link UUIDs): only these are
+    # removed when the source run's inputs change; a link a person made stays.
+    links = models.JSONField(default=list, blank=True)
     # Set when the record disappeared upstream; the asset is archived only when a
     # person confirms (riskhub.inventory.mlflow.services.confirm_archive).
     deleted_upstream_at = models.DateTimeField(null=True, blank=True)
-    flagged_by_run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="flagged_records"
+    flagged_by_job = models.ForeignKey(
+        "inventory.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="flagged_records",
     )
 
     class Meta:

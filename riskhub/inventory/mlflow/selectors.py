@@ -7,16 +7,18 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from riskhub.inventory import model_card, provenance
-from riskhub.inventory.mlflow.models import ModelRegistry, SyncedRecord, SyncRun
-from riskhub.inventory.models import Asset
+from riskhub.inventory.mlflow.models import ModelRegistry, SyncedRecord
+from riskhub.inventory.models import Asset, ImportJob
 
 
 def registries() -> QuerySet[ModelRegistry]:
-    latest = SyncRun.objects.filter(registry=OuterRef("pk")).order_by("-queued_at", "-id")
+    """The registries with their last sync job and their record counts (one query)."""
+    latest = ImportJob.objects.filter(registry=OuterRef("pk")).order_by("-created_at", "-id")
     return ModelRegistry.objects.annotate(
         last_run_uuid=Subquery(latest.values("uuid")[:1]),
         last_run_status=Subquery(latest.values("status")[:1]),
         last_run_finished=Subquery(latest.values("finished_at")[:1]),
+        last_run_errors=Subquery(latest.values("errors")[:1]),
         synced=Count("records", filter=Q(records__kind=SyncedRecord.Kind.MODEL_VERSION)),
         flagged=Count(
             "records",
@@ -28,8 +30,12 @@ def registries() -> QuerySet[ModelRegistry]:
     )
 
 
-def runs() -> QuerySet[SyncRun]:
-    return SyncRun.objects.select_related("registry", "requested_by")
+def runs(registry: ModelRegistry | None = None) -> QuerySet[ImportJob]:
+    """Sync jobs, newest first (of one registry, or of all)."""
+    jobs = ImportJob.objects.filter(kind=ImportJob.Kind.SYNC).select_related(
+        "registry", "requested_by"
+    )
+    return jobs.filter(registry=registry) if registry is not None else jobs
 
 
 def flagged() -> QuerySet[SyncedRecord]:
@@ -38,7 +44,7 @@ def flagged() -> QuerySet[SyncedRecord]:
         SyncedRecord.objects.filter(
             deleted_upstream_at__isnull=False, asset__archived_at__isnull=True
         )
-        .select_related("asset", "registry", "flagged_by_run")
+        .select_related("asset", "registry", "flagged_by_job")
         .order_by("-deleted_upstream_at", "external_id")
     )
 
@@ -46,7 +52,7 @@ def flagged() -> QuerySet[SyncedRecord]:
 def asset_panel(asset: Asset) -> dict[str, Any] | None:
     """What the asset page shows about the asset's registry records (None: none)."""
     records = list(
-        asset.synced_records.select_related("registry", "last_run").order_by("registry__name")
+        asset.synced_records.select_related("registry", "last_job").order_by("registry__name")
     )
     if not records:
         return None

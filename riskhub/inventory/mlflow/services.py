@@ -4,38 +4,24 @@ Every write is validated, transactional and audited."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import F
 
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
-from riskhub.audit.services import EventSpec, record_event, record_events
+from riskhub.audit.services import record_event
 from riskhub.common.updates import field_snapshot, guarded_update
+from riskhub.inventory import jobs
 from riskhub.inventory import services as inventory
-from riskhub.inventory.mlflow.models import ModelRegistry, SyncedRecord, SyncRun
-from riskhub.inventory.models import Asset
+from riskhub.inventory.mlflow.models import ModelRegistry, SyncedRecord
+from riskhub.inventory.models import Asset, ImportJob
 
 PERMISSION = "inventory.edit"
 REGISTRY_FIELDS = ["name", "tracking_uri", "token_env", "enabled"]
-# A running sync whose heartbeat is older than this is presumed orphaned (worker lost);
-# a queued one whose message never arrived is given the same time.
-STALE_AFTER = dt.timedelta(minutes=15)
-ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
-
-
-def _enqueue(run_id: int) -> None:
-    from riskhub.inventory.mlflow import tasks
-
-    options: dict[str, Any] = {}
-    queue = getattr(settings, "MLFLOW_SYNC_QUEUE", None)
-    if queue:
-        options["queue"] = queue
-    tasks.sync_registry.apply_async(args=[run_id], **options)
+ACTIVE = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
 
 
 @transaction.atomic
@@ -75,77 +61,37 @@ def registry_update(*, actor: User, registry: ModelRegistry, **fields: Any) -> M
 
 
 def sync_request(
-    *, actor: User | None, registry: ModelRegistry, trigger: str = SyncRun.Trigger.MANUAL
-) -> SyncRun:
-    """Queue a sync of the registry (the worker runs it), or return the one already
-    queued or running: two syncs of one registry never run side by side."""
+    *,
+    actor: User | None,
+    registry: ModelRegistry,
+    trigger: str = ImportJob.Trigger.MANUAL,
+) -> ImportJob:
+    """Queue a sync of the registry as a job of kind "sync" (the worker runs it), or
+    return the one already queued or running: two syncs of one registry never run side
+    by side."""
     if actor is not None:
         require(actor, PERMISSION)
     with transaction.atomic():
         ModelRegistry.objects.select_for_update().get(pk=registry.pk)
-        active = registry.runs.filter(status__in=ACTIVE).first()
+        active = registry.jobs.filter(status__in=ACTIVE).first()
         if active is not None:
             return active
-        run = SyncRun.objects.create(registry=registry, trigger=trigger, requested_by=actor)
-        record_event(
+        job = jobs.job_create(
             actor=actor,
-            action="mlflow_sync.request",
-            object_type="sync_run",
-            object_id=run.uuid,
-            object_repr=str(run),
-            after={"registry": registry.name, "trigger": trigger},
+            kind=ImportJob.Kind.SYNC,
+            source=registry.name,
+            registry=registry,
+            trigger=trigger,
         )
-        transaction.on_commit(lambda: _enqueue(run.pk))
-    return run
+        transaction.on_commit(lambda: jobs._enqueue(job.pk, ImportJob.Kind.SYNC))
+    return job
 
 
-def fail_stale(*, now: dt.datetime | None = None) -> list[SyncRun]:
-    """Runs whose worker stopped (no heartbeat) or whose message was lost: failed, so
-    the next request starts afresh. The database, not the broker, is the truth."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        stale = list(
-            SyncRun.objects.select_for_update()
-            .select_related("registry")
-            .filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-        ) + list(
-            SyncRun.objects.select_for_update()
-            .select_related("registry")
-            .filter(status=SyncRun.Status.QUEUED, queued_at__lt=now - STALE_AFTER)
-        )
-        for run in stale:
-            run.status = SyncRun.Status.FAILED
-            run.finished_at = now
-            run.errors = [
-                *run.errors,
-                {
-                    "where": "worker",
-                    "message": "The worker stopped answering during this sync; "
-                    "the next sync starts again.",
-                },
-            ]
-            run.save(update_fields=["status", "finished_at", "errors"])
-        record_events(
-            None,
-            [
-                EventSpec(
-                    "mlflow_sync.fail_stale",
-                    "sync_run",
-                    str(run.uuid),
-                    str(run),
-                    after={"registry": run.registry.name},
-                )
-                for run in stale
-            ],
-        )
-    return stale
-
-
-def sync_due() -> list[SyncRun]:
-    """The beat's job: clear stale runs, then queue a sync of every enabled registry."""
-    fail_stale()
+def sync_due() -> list[ImportJob]:
+    """The beat's job: re-send stale jobs, then queue a sync of every enabled registry."""
+    jobs.requeue_stale()
     return [
-        sync_request(actor=None, registry=registry, trigger=SyncRun.Trigger.SCHEDULE)
+        sync_request(actor=None, registry=registry, trigger=ImportJob.Trigger.SCHEDULE)
         for registry in ModelRegistry.objects.filter(enabled=True)
     ]
 
@@ -153,7 +99,7 @@ def sync_due() -> list[SyncRun]:
 def flagged_records(asset: Asset) -> list[SyncedRecord]:
     return list(
         asset.synced_records.filter(deleted_upstream_at__isnull=False).select_related(
-            "registry", "flagged_by_run"
+            "registry", "flagged_by_job"
         )
     )
 
@@ -169,10 +115,8 @@ def confirm_archive(*, actor: User, asset: Asset) -> Asset:
     if asset.is_archived:
         raise ValidationError("This asset is already archived.")
     archived = inventory.asset_archive(actor=actor, asset=asset)
-    runs = {r.flagged_by_run_id for r in records if r.flagged_by_run_id}
-    for run in SyncRun.objects.select_for_update().filter(pk__in=runs):
-        run.archived += 1
-        run.save(update_fields=["archived"])
+    flagged_by = {r.flagged_by_job_id for r in records if r.flagged_by_job_id}
+    ImportJob.objects.filter(pk__in=flagged_by).update(archived=F("archived") + 1)
     record_event(
         actor=actor,
         action="mlflow_sync.confirm_archive",

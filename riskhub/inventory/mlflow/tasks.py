@@ -13,9 +13,9 @@ from riskhub.inventory.mlflow import services, sync
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def sync_registry(run_id: int) -> str:
-    run = sync.run_sync(run_id)
-    return run.status if run is not None else "skipped"
+def sync_registry(job_id: int) -> str:
+    job = sync.run_sync(job_id)
+    return job.status if job is not None else "skipped"
 
 
 @shared_task(name="riskhub.inventory.mlflow.tasks.sync_due_registries", ignore_result=True)

@@ -18,8 +18,8 @@ from riskhub.common.forms import apply_service_errors
 from riskhub.inventory import selectors as inventory_selectors
 from riskhub.inventory.mlflow import selectors, services
 from riskhub.inventory.mlflow.forms import RegistryForm
-from riskhub.inventory.mlflow.models import ModelRegistry, SyncRun
-from riskhub.inventory.models import Asset
+from riskhub.inventory.mlflow.models import ModelRegistry
+from riskhub.inventory.models import Asset, ImportJob
 
 PAGE_SIZE = 25
 
@@ -30,7 +30,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     registries = list(selectors.registries())
     for registry in registries:
         status = getattr(registry, "last_run_status", None)
-        registry.last_run_label = SyncRun.Status(status).label if status else ""  # type: ignore[attr-defined]
+        registry.last_run_label = ImportJob.Status(status).label if status else ""  # type: ignore[attr-defined]
     return render(
         request,
         "inventory/mlflow/index.html",
@@ -81,20 +81,16 @@ def registry_edit(request: AuthenticatedHttpRequest, registry_uuid: UUID) -> Htt
 @require_POST
 def sync_now(request: AuthenticatedHttpRequest, registry_uuid: UUID) -> HttpResponse:
     registry = get_object_or_404(ModelRegistry, uuid=registry_uuid)
-    run = services.sync_request(actor=request.user, registry=registry)
+    job = services.sync_request(actor=request.user, registry=registry)
     messages.success(request, f"A sync of “{registry.name}” is under way.")
-    return redirect("mlflow:run", run.uuid)
+    return redirect("inventory:job", job.uuid)
 
 
 @requires("inventory.view")
 def run_detail(request: AuthenticatedHttpRequest, run_uuid: UUID) -> HttpResponse:
-    run = get_object_or_404(selectors.runs(), uuid=run_uuid)
-    template = (
-        "inventory/mlflow/partials/run_status.html"
-        if getattr(request, "htmx", False)
-        else "inventory/mlflow/run.html"
-    )
-    return render(request, template, {"run": run})
+    """Where a sync's page was before syncs became jobs: the job's page now."""
+    job = get_object_or_404(selectors.runs(), uuid=run_uuid)
+    return redirect("inventory:job", job.uuid, permanent=True)
 
 
 @requires("inventory.view")

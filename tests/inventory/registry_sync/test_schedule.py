@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from riskhub.accounts.models import User
 from riskhub.audit.models import AuditEvent
+from riskhub.inventory import jobs
 from riskhub.inventory.mlflow import services
-from riskhub.inventory.mlflow.models import ModelRegistry, SyncRun
+from riskhub.inventory.mlflow.models import ModelRegistry
+from riskhub.inventory.models import ImportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -30,26 +32,54 @@ def test_the_beat_schedule_syncs_the_enabled_registries_once(
         runs = services.sync_due()
         again = services.sync_request(actor=officer, registry=on)  # "Sync now" meanwhile
     assert [r.registry.name for r in runs] == ["On"]
-    assert runs[0].trigger == SyncRun.Trigger.SCHEDULE and runs[0].requested_by is None
+    assert runs[0].trigger == ImportJob.Trigger.SCHEDULE and runs[0].requested_by is None
+    assert runs[0].kind == ImportJob.Kind.SYNC and runs[0].source == "On"
     assert again.pk == runs[0].pk, "a second request joins the queued run"
-    assert len(queued) == 1 and SyncRun.objects.count() == 1
-    assert AuditEvent.objects.filter(action="mlflow_sync.request").count() == 1
+    assert len(queued) == 1 and ImportJob.objects.count() == 1
+    requested = AuditEvent.objects.get(action="import_job.requested")
+    assert requested.after["kind"] == "sync" and requested.after["trigger"] == "schedule"
 
 
-def test_a_run_whose_worker_stopped_is_failed_and_the_next_one_starts(
+def test_a_sync_whose_worker_stopped_runs_again_and_fails_after_its_attempts(
     officer: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     registry = ModelRegistry.objects.create(name="Prod", tracking_uri="https://a.example")
     long_ago = timezone.now() - dt.timedelta(hours=1)
-    stuck = SyncRun.objects.create(
-        registry=registry, trigger="manual", status="running", heartbeat_at=long_ago
+    stuck = ImportJob.objects.create(
+        kind="sync",
+        registry=registry,
+        source="Prod",
+        status="running",
+        attempt=1,
+        heartbeat_at=long_ago,
+    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        runs = services.sync_due()
+    stuck.refresh_from_db()
+    # Chunks are idempotent: the stopped sync is sent again, and the beat joins it.
+    assert stuck.status == ImportJob.Status.QUEUED and len(queued) == 1
+    assert runs[0].pk == stuck.pk
+
+    ImportJob.objects.filter(pk=stuck.pk).update(
+        status="running", attempt=jobs.MAX_ATTEMPTS, heartbeat_at=long_ago
     )
     with django_capture_on_commit_callbacks(execute=False):
         runs = services.sync_due()
     stuck.refresh_from_db()
-    assert stuck.status == SyncRun.Status.FAILED and stuck.finished_at is not None
-    assert "worker stopped" in stuck.errors[-1]["message"]
-    assert AuditEvent.objects.filter(
-        action="mlflow_sync.fail_stale", object_id=str(stuck.uuid)
-    ).exists()
-    assert runs[0].pk != stuck.pk and runs[0].status == SyncRun.Status.QUEUED
+    assert stuck.status == ImportJob.Status.FAILED and stuck.finished_at is not None
+    assert "worker stopped" in stuck.error
+    assert AuditEvent.objects.filter(action="import_job.failed", object_id=str(stuck.uuid)).exists()
+    assert runs[0].pk != stuck.pk and runs[0].status == ImportJob.Status.QUEUED
+
+
+def test_a_queued_sync_whose_message_was_lost_is_sent_again_once(
+    officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    registry = ModelRegistry.objects.create(name="Prod", tracking_uri="https://a.example")
+    with django_capture_on_commit_callbacks(execute=False):
+        job = services.sync_request(actor=officer, registry=registry)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert jobs.requeue_stale() == [job.pk]
+        assert jobs.requeue_stale() == []  # not again before the stale time passes
+    assert len(queued) == 1

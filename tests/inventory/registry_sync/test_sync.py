@@ -14,8 +14,8 @@ from riskhub.inventory import provenance
 from riskhub.inventory import services as inventory
 from riskhub.inventory.mlflow import services, sync
 from riskhub.inventory.mlflow.client import MlflowClient
-from riskhub.inventory.mlflow.models import ModelRegistry, SyncedRecord, SyncRun
-from riskhub.inventory.models import Asset, AssetLink
+from riskhub.inventory.mlflow.models import ModelRegistry, SyncedRecord
+from riskhub.inventory.models import Asset, AssetLink, ImportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +23,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def run_sync(
     officer: User, django_capture_on_commit_callbacks: Any
-) -> Callable[[ModelRegistry], SyncRun]:
+) -> Callable[[ModelRegistry], ImportJob]:
     """Ask for a sync as the officer would, then do the worker's part in-process."""
 
-    def go(registry: ModelRegistry) -> SyncRun:
+    def go(registry: ModelRegistry) -> ImportJob:
         with django_capture_on_commit_callbacks(execute=False) as queued:
             run = services.sync_request(actor=officer, registry=registry)
         assert len(queued) == 1, "the sync was not queued for the worker"
@@ -65,8 +65,8 @@ def test_versions_become_model_assets_with_card_tags_and_lineage(
 
     run = run_sync(registry)
 
-    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-    assert run.created >= 1 and run.errors == []
+    assert run.status == ImportJob.Status.SUCCEEDED, run.problems
+    assert run.created >= 1 and run.errors == 0 and run.problems == []
     model = _model(f"{name} v1")
     assert model.model_version == "1"
     assert model.description == "Scores loan applications"
@@ -84,6 +84,9 @@ def test_versions_become_model_assets_with_card_tags_and_lineage(
     assert links == {(f"{prefix}-loans", "trained_on"), (f"{prefix}-holdout", "depends_on")}
     loans = Asset.objects.get(kind="dataset", name__startswith=f"{prefix}-loans (")
     assert loans.record_count == 7
+    # The run's one evaluation input is what its metrics were measured on.
+    holdout = Asset.objects.get(kind="dataset", name__startswith=f"{prefix}-holdout (")
+    assert {m.get("dataset") for m in model.model_card["metrics"]} == {str(holdout.uuid)}
     assert loans.data_origin == f"s3://data/{prefix}-loans.parquet"
     # Provenance: the connector wrote these fields, and the asset page says so.
     for key in ("model_version", "description", "tags", "model_card.metrics"):
@@ -106,7 +109,7 @@ def test_second_sync_changes_nothing_and_later_changes_arrive_incrementally(
     name = f"{prefix}-churn"
     register(name, train(f"{prefix}-exp", metrics={"auc": 0.7}), description="first")
     first = run_sync(registry)
-    assert first.status == SyncRun.Status.SUCCEEDED, first.errors
+    assert first.status == ImportJob.Status.SUCCEEDED, first.problems
     asset = _model(f"{name} v1")
     version_before = asset.version
     events_before = AuditEvent.objects.filter(object_id=str(asset.uuid)).count()
@@ -118,14 +121,14 @@ def test_second_sync_changes_nothing_and_later_changes_arrive_incrementally(
     asset.refresh_from_db()
     assert asset.version == version_before
     assert AuditEvent.objects.filter(object_id=str(asset.uuid)).count() == events_before
-    assert SyncedRecord.objects.get(asset=asset).last_run_id == second.pk
+    assert SyncedRecord.objects.get(asset=asset).last_job_id == second.pk
 
     # Upstream: a new version, and a changed description of the first.
     register(name, train(f"{prefix}-exp", metrics={"auc": 0.75}), description="second")
     upstream.update_model_version(name, "1", description="first, revised")
     third = run_sync(registry)
 
-    assert (third.created, third.updated) == (1, 1), third.errors
+    assert (third.created, third.updated) == (1, 1), third.problems
     asset.refresh_from_db()
     assert asset.description == "first, revised"
     assert _model(f"{name} v2").model_card["metrics"] == [{"type": "auc", "value": "0.75"}]
@@ -181,7 +184,7 @@ def test_a_model_deleted_upstream_is_flagged_and_archived_only_when_a_person_con
     asset.refresh_from_db()
     assert asset.archived_at is None, "a sync must never archive"
     record = SyncedRecord.objects.get(asset=asset)
-    assert record.deleted_upstream_at is not None and record.flagged_by_run_id == run.pk
+    assert record.deleted_upstream_at is not None and record.flagged_by_job_id == run.pk
     assert AuditEvent.objects.filter(
         action="asset.sync_flag_deleted", object_id=str(asset.uuid)
     ).exists()
@@ -225,8 +228,10 @@ def test_an_unreachable_server_fails_the_run_with_a_clear_reason(
         actor=officer, name="Gone", tracking_uri=f"http://127.0.0.1:{port}"
     )
     run = run_sync(registry)
-    assert run.status == SyncRun.Status.FAILED
-    assert run.errors[0]["message"].startswith(f"Could not reach MLflow at http://127.0.0.1:{port}")
+    assert run.status == ImportJob.Status.FAILED
+    assert run.problems[0]["message"].startswith(
+        f"Could not reach MLflow at http://127.0.0.1:{port}"
+    )
     assert Asset.objects.count() == 0
 
 
@@ -238,8 +243,8 @@ def test_a_missing_token_variable_fails_the_run_and_says_which(
         actor=officer, registry=registry, token_env="RISKHUB_TEST_MLFLOW_TOKEN"
     )
     run = run_sync(registry)
-    assert run.status == SyncRun.Status.FAILED
-    assert "RISKHUB_TEST_MLFLOW_TOKEN" in run.errors[0]["message"]
+    assert run.status == ImportJob.Status.FAILED
+    assert "RISKHUB_TEST_MLFLOW_TOKEN" in run.problems[0]["message"]
 
 
 def test_a_sync_never_closes_a_lineage_cycle(
@@ -261,8 +266,8 @@ def test_a_sync_never_closes_a_lineage_cycle(
     run = run_sync(registry)
 
     assert not AssetLink.objects.filter(upstream=dataset, downstream=model).exists()
-    assert run.status == SyncRun.Status.PARTIAL
-    assert any("cycle" in e["message"] for e in run.errors), run.errors
+    assert run.status == ImportJob.Status.SUCCEEDED and run.errors == 1
+    assert any("cycle" in e["message"] for e in run.problems), run.problems
 
 
 def test_a_tracking_uri_that_is_not_mlflows_api_fails_the_run_and_says_so(
@@ -272,6 +277,6 @@ def test_a_tracking_uri_that_is_not_mlflows_api_fails_the_run_and_says_so(
         actor=officer, name="Typo", tracking_uri=f"{mlflow_server.url}/not-mlflow"
     )
     run = run_sync(registry)
-    assert run.status == SyncRun.Status.FAILED
-    message = run.errors[0]["message"]
+    assert run.status == ImportJob.Status.FAILED
+    message = run.problems[0]["message"]
     assert "has no MLflow REST API" in message and "check the tracking URI" in message

@@ -13,8 +13,8 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import Role
 from riskhub.audit.models import AuditEvent
 from riskhub.inventory.mlflow import sync
-from riskhub.inventory.mlflow.models import ModelRegistry, SyncRun
-from riskhub.inventory.models import Asset
+from riskhub.inventory.mlflow.models import ModelRegistry
+from riskhub.inventory.models import Asset, ImportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +25,14 @@ def _client(user: User) -> Client:
     return client
 
 
-def _sync_now(client: Client, registry: ModelRegistry, capture: Any) -> SyncRun:
+def _sync_now(client: Client, registry: ModelRegistry, capture: Any) -> ImportJob:
     """Press "Sync now", then do the worker's part in-process."""
     with capture(execute=False) as queued:
         response = client.post(reverse("mlflow:sync_now", args=[registry.uuid]))
-    run = SyncRun.objects.get(registry=registry, status=SyncRun.Status.QUEUED)
+    run = ImportJob.objects.get(registry=registry, status=ImportJob.Status.QUEUED)
+    assert run.kind == ImportJob.Kind.SYNC
     assert response.status_code == 302 and response["Location"] == reverse(
-        "mlflow:run", args=[run.uuid]
+        "inventory:job", args=[run.uuid]
     )
     assert len(queued) == 1
     sync.run_sync(run.pk)
@@ -89,7 +90,7 @@ def test_readers_see_the_runs_but_cannot_sync_or_configure(
     assert page.status_code == 200 and "Sync now" not in page.content.decode()
     assert client.post(reverse("mlflow:sync_now", args=[registry.uuid])).status_code == 403
     assert client.get(reverse("mlflow:registry_create")).status_code == 403
-    assert not SyncRun.objects.exists()
+    assert not ImportJob.objects.exists()
 
 
 def test_sync_now_shows_the_summary_and_the_asset_page_names_mlflow_fields(
@@ -103,14 +104,18 @@ def test_sync_now_shows_the_summary_and_the_asset_page_names_mlflow_fields(
     register(f"{prefix}-pricing", train(f"{prefix}-exp", metrics={"mape": 0.12}))
     client = _client(officer)
     run = _sync_now(client, registry, django_capture_on_commit_callbacks)
-    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.status == ImportJob.Status.SUCCEEDED, run.problems
 
-    page = client.get(reverse("mlflow:run", args=[run.uuid])).content.decode()
+    page = client.get(reverse("inventory:job", args=[run.uuid])).content.decode()
     assert "Succeeded" in page and f'<dd class="col-sm-8">{run.created}</dd>' in page
+    assert "model version" in page and "Deleted upstream (flagged)" in page
     # The htmx partial of a finished run stops polling.
-    partial = client.get(reverse("mlflow:run", args=[run.uuid]), HTTP_HX_REQUEST="true")
-    assert 'id="sync-status"' in partial.content.decode()
+    partial = client.get(reverse("inventory:job_status", args=[run.uuid]))
+    assert 'id="job-status"' in partial.content.decode()
     assert "hx-trigger" not in partial.content.decode()
+    # The old address of a run's page leads to the job's page.
+    old = client.get(reverse("mlflow:run", args=[run.uuid]))
+    assert old.status_code == 301 and old["Location"] == reverse("inventory:job", args=[run.uuid])
 
     asset = Asset.objects.get(kind="model", name=f"{prefix}-pricing v1")
     detail = client.get(reverse("inventory:detail", args=[asset.uuid])).content.decode()
@@ -119,14 +124,25 @@ def test_sync_now_shows_the_summary_and_the_asset_page_names_mlflow_fields(
     assert "Model card: performance metrics" in detail
 
 
-def test_a_running_sync_page_polls_for_progress(officer: User) -> None:
+def test_a_running_sync_page_polls_for_progress(officer: User, auditor: User) -> None:
     registry = ModelRegistry.objects.create(name="Prod", tracking_uri="https://mlflow.example.com")
-    run = SyncRun.objects.create(
-        registry=registry, trigger="manual", status="running", done=40, total=160
+    run = ImportJob.objects.create(
+        kind="sync",
+        registry=registry,
+        source="Prod",
+        trigger="schedule",
+        status="running",
+        rows_done=40,
+        rows_total=160,
     )
-    html = _client(officer).get(reverse("mlflow:run", args=[run.uuid])).content.decode()
+    html = _client(officer).get(reverse("inventory:job", args=[run.uuid])).content.decode()
     assert 'hx-trigger="every 2s"' in html
     assert "40 of 160 model versions" in html and 'value="25"' in html
+    assert "the schedule" in html
+    # A sync is the register's business: every reader follows it, as the list does.
+    for user in (officer, auditor):
+        listing = _client(user).get(reverse("inventory:jobs")).content.decode()
+        assert str(run.uuid) in listing
 
 
 def test_archiving_a_model_deleted_upstream_asks_first(

@@ -15,8 +15,7 @@ from riskhub.accounts.models import User
 from riskhub.accounts.policy import Role
 from riskhub.accounts.services import user_create
 from riskhub.inventory.mlflow import services
-from riskhub.inventory.mlflow.models import SyncRun
-from riskhub.inventory.models import Asset
+from riskhub.inventory.models import Asset, ImportJob
 from tests.conftest import PASSWORD
 from tests.support import start_worker, stop, wait_for
 
@@ -43,7 +42,7 @@ def test_sync_now_runs_on_a_worker_and_the_page_shows_its_summary(
     try:
         response = client.post(reverse("mlflow:sync_now", args=[registry.uuid]))
         assert response.status_code == 302
-        run = SyncRun.objects.get(registry=registry)
+        run = ImportJob.objects.get(registry=registry)
 
         def finished() -> bool:
             run.refresh_from_db()
@@ -54,9 +53,9 @@ def test_sync_now_runs_on_a_worker_and_the_page_shows_its_summary(
         assert done, f"the worker did not finish the sync; its log:\n{log[-4000:]}"
     finally:
         stop(worker)
-    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-    assert run.done == run.total >= 3 and run.created >= 3
+    assert run.status == ImportJob.Status.SUCCEEDED, run.problems
+    assert run.rows_done == run.rows_total >= 3 and run.created >= 3
     assert run.started_at is not None and run.finished_at >= run.started_at
     assert Asset.objects.filter(kind="model", name__startswith=f"{prefix}-").count() == 3
-    page = client.get(reverse("mlflow:run", args=[run.uuid])).content.decode()
-    assert "Succeeded" in page and 'value="100"' in page
+    page = client.get(reverse("inventory:job", args=[run.uuid])).content.decode()
+    assert "Succeeded" in page and f"{run.rows_done} model versions synced" in page
