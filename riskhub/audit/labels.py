@@ -121,6 +121,9 @@ ACTION_AREAS: dict[str, dict[str, str]] = {
         "api_token.create": "API token created",
         "api_token.revoke": "API token revoked",
     },
+    "Security tests": {
+        "scan.imported": "Security test results imported",
+    },
     "Webhooks": {
         "webhook_endpoint.create": "Webhook endpoint registered",
         "webhook_endpoint.update": "Webhook endpoint edited",

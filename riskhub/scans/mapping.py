@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from riskhub.common import yamlfiles
 
 MAPPING_PATH = Path(__file__).parent / "catalogs" / "mapping.yaml"
 
@@ -90,7 +90,7 @@ class Mapping:
 
 @cache
 def load_mapping(path: Path = MAPPING_PATH) -> Mapping:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yamlfiles.read(path)
     promptfoo = data.get("promptfoo") or {}
     return Mapping(
         version=str(data["version"]),
