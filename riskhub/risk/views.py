@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
+from riskhub.audit.labels import field_label
 from riskhub.common.exports import csv_stream
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
@@ -39,7 +40,7 @@ from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Th
 def _errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [
-            f"{field}: {m}" if field != "__all__" else m
+            f"{field_label(field)}: {m}" if field != "__all__" else m
             for field, msgs in exc.message_dict.items()
             for m in msgs
         ]
