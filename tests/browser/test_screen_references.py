@@ -38,8 +38,8 @@ TOLERANCE = float(os.environ.get("SCREEN_REFERENCE_TOLERANCE", "0.01"))
 WIDTHS = (1440, 390)
 
 
-def _pages(world: Any) -> dict[str, str]:
-    system = world.system
+def _pages(data: Any) -> dict[str, str]:
+    system = data.system
     assessment = Assessment.objects.filter(asset=system).order_by("-version").first()
     pages = {
         "dashboard": "/dashboard/",
