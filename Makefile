@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	command -v $$p; break; fi; done)
 export RISKHUB_DEMO_PASSWORD ?= riskhub-demo-2026
 
-.PHONY: install run test test-fast lint bench faults migrations-check prereqs clean pdf-references scan-samples
+.PHONY: install run test test-fast lint bench faults migrations-check prereqs clean pdf-references screenshot-references scan-samples
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "RiskHub needs Python >= 3.11; none found on PATH." >&2; exit 1; fi
@@ -42,6 +42,11 @@ scan-samples:
 # data and overwrite the page images the layout test compares with (then look at them).
 pdf-references: install
 	UPDATE_PDF_REFERENCES=1 $(PY) -m pytest tests/reports/test_layout_references.py -q
+
+# Accept a new page layout on purpose: screenshot the main pages at 1440 and 390 pixels
+# from the fixed data and overwrite the references the browser test compares with.
+screenshot-references: install
+	UPDATE_SCREEN_REFERENCES=1 $(PY) -m pytest tests/browser/test_screen_references.py -q
 
 lint: install
 	$(PY) -m ruff check riskhub tests bench .ci

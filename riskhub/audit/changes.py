@@ -69,7 +69,7 @@ def difference(before: Any, after: Any, people: Mapping[int, str]) -> Difference
     if isinstance(before, dict | type(None)) and isinstance(after, dict | type(None)):
         _compare(before or {}, after or {}, "", people, result)
     elif before != after:
-        result.changes.append(_change("Value", "", before, after, people))
+        result.changes.append(field_change("Value", "", before, after, people))
     return result
 
 
@@ -94,10 +94,12 @@ def _compare(
         elif not has_after:
             result.changes.append(FieldChange(label, "removed", readable(old, key, people), None))
         else:
-            result.changes.append(_change(label, key, old, new, people))
+            result.changes.append(field_change(label, key, old, new, people))
 
 
-def _change(label: str, key: str, old: Any, new: Any, people: Mapping[int, str]) -> FieldChange:
+def field_change(
+    label: str, key: str, old: Any, new: Any, people: Mapping[int, str]
+) -> FieldChange:
     if old is None:
         return FieldChange(label, "added", None, readable(new, key, people))
     if new is None:

@@ -9,6 +9,9 @@ action code the code base writes and fails when one has no label here.
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
 
 # Area -> (action code -> label), in the order the filter lists them.
 ACTION_AREAS: dict[str, dict[str, str]] = {
@@ -212,6 +215,9 @@ FIELD_LABELS: dict[str, str] = {
     "active": "Active",
     "moved": "Work handed over",
     "tier": "EU AI Act tier",
+    "facts": "Classification facts",
+    "own_risk_band": "Own risk band",
+    "effective_risk_band": "Effective risk band",
     "gdpr": "GDPR applies",
     "ccpa": "CCPA applies",
     "answers": "Questionnaire answers",
@@ -283,6 +289,19 @@ def object_type_label(object_type: str) -> str:
 
 def field_label(name: str) -> str:
     return FIELD_LABELS.get(name) or humanise(name)
+
+
+def model_field_label(model: Any, name: str) -> str:
+    """A model field's label: its own verbose name when one was written, else the
+    audit trail's label of the name (Django's default verbose name is the raw name
+    with spaces: "ccpa applies")."""
+    try:
+        verbose = str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a snapshot key, not a field: the name's label
+        return field_label(name)
+    if name in FIELD_LABELS or verbose == name.replace("_", " "):
+        return field_label(name)
+    return verbose[:1].upper() + verbose[1:]
 
 
 def humanise(name: str) -> str:

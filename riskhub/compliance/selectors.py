@@ -287,8 +287,12 @@ class RequirementRow:
         return self.met + self.partial + self.gap
 
 
-def framework_requirements(framework: Framework) -> list[RequirementRow]:
-    """Each requirement with its status counts across assets (two queries)."""
+def framework_requirements(
+    framework: Framework, starts: dt.date | None = None
+) -> list[RequirementRow]:
+    """Each requirement with its status counts across assets (two queries); with
+    `starts`, only those that start to apply to some asset on that day (the
+    dashboard's regulatory-date markers link here; one more query)."""
     rows = {
         r.pk: RequirementRow(r)
         for r in Requirement.objects.filter(framework=framework, retired=False).order_by("position")
@@ -307,6 +311,13 @@ def framework_requirements(framework: Framework) -> list[RequirementRow]:
         setattr(row, status, count)
         if earliest and (row.earliest is None or earliest < row.earliest):
             row.earliest = earliest
+    if starts is not None:
+        starting = set(
+            RequirementStatus.objects.filter(framework=framework, applies_from=starts)
+            .values_list("requirement_id", flat=True)
+            .distinct()
+        )
+        return [row for pk, row in rows.items() if pk in starting]
     return list(rows.values())
 
 

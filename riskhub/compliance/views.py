@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riskhub.accounts.policy import has_perm, requires
@@ -61,15 +63,23 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+def _date_or_none(value: str | None) -> dt.date | None:
+    try:
+        return parse_date(value or "")
+    except ValueError:  # well formed but no such day
+        return None
+
+
 @requires("compliance.view")
 @require_GET
 def framework_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     framework = get_object_or_404(Framework.objects.select_related("coverage"), slug=slug)
-    rows = selectors.framework_requirements(framework)
+    starts = _date_or_none(request.GET.get("starts"))
+    rows = selectors.framework_requirements(framework, starts=starts)
     return render(
         request,
         "compliance/framework_detail.html",
-        {"framework": framework, "rows": rows, **_today_context()},
+        {"framework": framework, "rows": rows, "starts": starts, **_today_context()},
     )
 
 

@@ -287,6 +287,7 @@ def top_risks(sc: Scope, *, limit: int = TOP_RISKS) -> list[dict[str, Any]]:
             "residual_ratio",
             "treatment",
             "due_date",
+            "assessment__uuid",
             "assessment__asset__uuid",
             "assessment__asset__name",
             "assessment__asset__kind",

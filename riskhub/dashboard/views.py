@@ -86,14 +86,27 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             (band, BAND_LABEL[band], board.risks.open_by_band.get(band, 0))
             for band in reversed(selectors.BANDS)
         ],
-        "timeline_groups": charts.timeline_groups(board.timeline),
+        "timeline_groups": [
+            {**g, "framework_name": names.get(g["framework"], g["framework"])}
+            for g in charts.timeline_groups(board.timeline)
+        ],
         "timeline_rows": [
             {**asdict(r), "framework_name": names.get(r.framework_slug, r.framework_slug)}
             for r in board.timeline
         ],
         "top_risks": [
-            {**r, "band_label": BAND_LABEL.get(r["residual_band"], r["residual_band"])}
+            {
+                **r,
+                "band_label": BAND_LABEL.get(r["residual_band"], r["residual_band"]),
+                "url": charts.risk_url(r),
+                "score": charts.score_text(r["residual_score"]),
+            }
             for r in board.top_risks
+        ],
+        "coverage_links": [(f.name, charts.gaps_url(f.slug), f.gap) for f in board.coverage],
+        "band_links": [
+            (BAND_LABEL[band], charts.band_register_url(band, board.filters))
+            for band in reversed(selectors.BANDS)
         ],
         "unassessed_assets": [
             {**a, "kind_label": kinds.get(a["kind"], a["kind"])} for a in board.unassessed
@@ -103,6 +116,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
                 label,
                 board.assets.by_kind.get(value, 0),
                 board.assets.unassessed_by_kind.get(value, 0),
+                charts.inventory_url(value, missing=True, filters=board.filters),
             )
             for value, label in Asset.Kind.choices
         ],

@@ -597,6 +597,11 @@ class FilterForm(StyledForm):
     risk_band = forms.ChoiceField(
         choices=[("", "Any risk"), *Asset.RiskBand.choices], required=False, label="Risk"
     )
+    assessment = forms.ChoiceField(
+        choices=[("", "Any assessment"), ("missing", "No current approved assessment")],
+        required=False,
+        label="Assessment",
+    )
     # Plain choices (one small query each) rather than ModelChoiceFields, which iterate
     # with a server-side cursor on PostgreSQL on every render of the list page.
     owner = forms.TypedChoiceField(required=False, coerce=uuid.UUID, empty_value=None)
@@ -624,6 +629,7 @@ class FilterForm(StyledForm):
             kind=data["kind"] or "",
             tier=data["tier"] or "",
             risk_band=data["risk_band"] or "",
+            assessment=data["assessment"] or "",
             owner=data["owner"],
             business_unit=data["business_unit"],
             lifecycle=data["lifecycle"] or "",

@@ -6,6 +6,7 @@ Each function issues a bounded number of queries, whatever the size of the regis
 from __future__ import annotations
 
 import uuid as uuid_lib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,10 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 
 from riskhub.accounts.models import User
+from riskhub.audit.changes import FieldChange, field_change, readable
+from riskhub.audit.labels import model_field_label
 from riskhub.inventory.classification import TIERS
+from riskhub.inventory.facts import token_label
 from riskhub.inventory.lineage import DOWN, UP, around
 from riskhub.inventory.models import (
     CLASSIFIABLE_KINDS,
@@ -44,6 +48,11 @@ def unassessed_q(assessed_asset_ids: Any) -> Q:
     return ~Q(id__in=assessed_asset_ids)
 
 
+# The risk app's answer to "which assets have a current approved assessment", set by
+# riskhub.risk.apps at start-up (the inventory sits below risk and cannot ask it).
+assessed_asset_ids_source: Callable[[], Any] | None = None
+
+
 def is_unassessed(asset: dict[str, Any], assessed_asset_ids: set[int]) -> bool:
     """The same rule over a plain asset row (a report's state)."""
     return asset["archived_at"] is None and asset["id"] not in assessed_asset_ids
@@ -58,6 +67,8 @@ class AssetFilters:
     business_unit: uuid_lib.UUID | None = None
     lifecycle: str = ""
     risk_band: str = ""
+    # "missing": no current approved assessment (the dashboard's "not assessed")
+    assessment: str = ""
     # "active" (default), "archived" or "all"
     archived: str = "active"
 
@@ -109,6 +120,8 @@ def assets(filters: AssetFilters | None = None, sort: str = "name") -> QuerySet[
             qs = qs.filter(**{name: value})
     if filters.risk_band:
         qs = qs.filter(effective_risk_band=filters.risk_band)
+    if filters.assessment == "missing" and assessed_asset_ids_source is not None:
+        qs = qs.filter(unassessed_q(assessed_asset_ids_source()))
     if filters.owner:
         qs = qs.filter(owner__uuid=filters.owner)
     if filters.business_unit:
@@ -275,27 +288,74 @@ def classification_versions(asset: Asset, limit: int = 10) -> list[Classificatio
     return list(asset.classifications.select_related("answered_by").order_by("-version")[:limit])
 
 
+# Bookkeeping columns a person never edits: not listed as changes in the history.
+_HISTORY_QUIET = frozenset({"version", "field_sources", "effective_risk_path"})
+
+
 def asset_history(asset: Asset, limit: int = 25) -> list[Any]:
-    """The asset's history rows, newest first, with what changed in each."""
+    """The asset's history rows, newest first, each with what changed in words: the
+    field's label and its value before and after (the audit trail's one rule for
+    field labels and values, riskhub.audit.changes)."""
     rows = list(asset.history.select_related("history_user").order_by("-history_id")[: limit + 1])
-    entries = []
+    pairs = []
     for i, row in enumerate(rows[:limit]):
         previous = rows[i + 1] if i + 1 < len(rows) else None
-        changed: list[str] = []
+        delta = []
         if previous is not None and row.history_type == "~":
-            delta = row.diff_against(previous)
-            changed = [
-                _label(c.field)
-                for c in delta.changes
-                if c.field not in ("version", "field_sources")
-            ]
-        entries.append({"row": row, "changed": changed})
-    return entries
+            delta = [c for c in row.diff_against(previous).changes if c.field not in _HISTORY_QUIET]
+        pairs.append((row, delta))
+    people_ids = {
+        value
+        for _, delta in pairs
+        for c in delta
+        if c.field == "owner"
+        for value in (c.old, c.new)
+        if isinstance(value, int)
+    }
+    people = dict(User.objects.filter(pk__in=people_ids).values_list("pk", "email"))
+    business_unit_ids = {
+        value
+        for _, delta in pairs
+        for c in delta
+        if c.field == "business_unit"
+        for value in (c.old, c.new)
+        if isinstance(value, int)
+    }
+    units = dict(BusinessUnit.objects.filter(pk__in=business_unit_ids).values_list("pk", "name"))
+    return [
+        {
+            "row": row,
+            "changes": [_field_change(c.field, c.old, c.new, people, units) for c in delta],
+        }
+        for row, delta in pairs
+    ]
 
 
-def _label(name: str) -> str:
+def _field_change(
+    name: str, old: Any, new: Any, people: dict[int, str], units: dict[int, str]
+) -> FieldChange:
+    label = model_field_label(Asset, name)
+    if name == "facts":
+        before, after = set(old or ()), set(new or ())
+        added = [token_label(t) for t in sorted(after - before)]
+        removed = [token_label(t) for t in sorted(before - after)]
+        return FieldChange(
+            label,
+            "changed",
+            readable("Removed: " + "; ".join(removed)) if removed else None,
+            readable("Added: " + "; ".join(added)) if added else None,
+        )
     field = Asset._meta.get_field(name)
-    return str(getattr(field, "verbose_name", name))
+    choices = dict(getattr(field, "flatchoices", None) or ())
+
+    def words(value: Any) -> Any:
+        if name == "business_unit" and isinstance(value, int):
+            return units.get(value, value)
+        if choices and value in choices:
+            return str(choices[value])
+        return value
+
+    return field_change(label, name, words(old), words(new), people)
 
 
 def links(asset_uuid: uuid_lib.UUID | None = None) -> QuerySet[AssetLink]:

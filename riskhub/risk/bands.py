@@ -36,8 +36,9 @@ class Band:
     label: str
     # 1 (Low) .. 4 (Critical); 0 is "not assessed", below every band.
     rank: int
-    # Background of a badge, a heatmap cell, a bar or a line; white text reads on each
-    # of them at WCAG AA (4.5:1), which tests/risk/test_bands.py checks.
+    # Background of a badge, a heatmap cell, a bar or a line; its text colour (black or
+    # white) reads on it at WCAG AA (4.5:1), and the bands stay apart for people with
+    # red-green or blue-yellow colour blindness: tests/risk/test_bands.py checks both.
     colour: str
 
     @property
@@ -49,16 +50,27 @@ class Band:
         return f"rh-band-{self.slug}"
 
 
-LOW = Band("low", "Low", 1, "#2e7d32")
-MEDIUM = Band("medium", "Medium", 2, "#8a6d00")
-HIGH = Band("high", "High", 3, "#c2410c")
-CRITICAL = Band("critical", "Critical", 4, "#b71c1c")
+# A colour-blind-safe set (ColorBrewer's blue, pale yellow, orange and a dark red): the
+# bands differ in lightness as well as in hue, so Medium and High are never two similar
+# oranges, whatever the viewer's colour vision; the pages write the band's name too.
+LOW = Band("low", "Low", 1, "#2166ac")
+MEDIUM = Band("medium", "Medium", 2, "#fee08b")
+HIGH = Band("high", "High", 3, "#d95f02")
+CRITICAL = Band("critical", "Critical", 4, "#7f1d1d")
 # Not a band of any matrix: what an asset or a figure shows before any assessment.
 NOT_ASSESSED = Band("not-assessed", "Not assessed", 0, "#6c757d")
 
 # The four bands, lowest first.
 BANDS: tuple[Band, ...] = (LOW, MEDIUM, HIGH, CRITICAL)
 BY_SLUG: dict[str, Band] = {b.slug: b for b in (NOT_ASSESSED, *BANDS)}
+
+
+def tint(colour: str, share: float = 0.18) -> str:
+    """The colour mixed into white (`share` of the colour): an empty heatmap cell of
+    the band, which should look empty yet still show its band."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    mixed = (round(255 - (255 - c) * share) for c in (r, g, b))
+    return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def band(slug: str | None) -> Band:

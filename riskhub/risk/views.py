@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
+from riskhub.audit.labels import field_label
 from riskhub.common.exports import csv_stream
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.querystrings import query_without
@@ -39,7 +40,7 @@ from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix, Th
 def _errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [
-            f"{field}: {m}" if field != "__all__" else m
+            f"{field_label(field)}: {m}" if field != "__all__" else m
             for field, msgs in exc.message_dict.items()
             for m in msgs
         ]
@@ -312,6 +313,84 @@ def _initial_rows(item: Assessment) -> tuple[list[dict[str, Any]], int, dict[int
     return rows, saved, reasons
 
 
+# The editor's autosave posts the whole form with this header and gets JSON back.
+AUTOSAVE_HEADER = "X-RiskHub-Autosave"
+
+
+def _risk_rows(formset: Any, threats: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The risks a valid formset describes, for assessment_save, and the prefix of the
+    form each came from (in the same order)."""
+    risks, prefixes = [], []
+    owner_ids = [f.cleaned_data.get("owner") for f in formset.forms if f.cleaned_data]
+    owners = User.objects.in_bulk([i for i in owner_ids if i])
+    for risk_form in formset.forms:
+        data = risk_form.cleaned_data
+        if not data or data.get("DELETE"):
+            continue
+        row = {k: v for k, v in data.items() if k != "DELETE"}
+        row["threat"] = threats.get(data.get("threat") or "")
+        row["owner"] = owners.get(data["owner"]) if data.get("owner") else None
+        risks.append(row)
+        prefixes.append(risk_form.prefix)
+    return risks, prefixes
+
+
+def _form_errors(form: Any, formset: Any) -> list[str]:
+    """Every error of the editor's forms as a sentence naming the field by its label."""
+    errors = []
+    for number, bound in enumerate((form, *formset.forms)):
+        for name, problems in bound.errors.items():
+            field = bound.fields.get(name)
+            label = str(field.label or field_label(name)) if field is not None else ""
+            where = f"Risk {number}" if number else ""
+            prefix = ", ".join(p for p in (where, label) if p)
+            errors += [f"{prefix}: {m}" if prefix else str(m) for m in problems]
+    errors += [str(e) for e in formset.non_form_errors()]
+    return errors
+
+
+def _autosave(
+    request: AuthenticatedHttpRequest,
+    item: Assessment,
+    form: AssessmentForm,
+    formset: Any,
+    threats: dict[str, Any],
+) -> JsonResponse:
+    """Save the draft while its author edits (static/js/autosave.js), through the same
+    service and revision check as the Save button: a save that someone else's save
+    overtook is refused with 409 and nothing is overwritten. The answer says what the
+    page must know: the new revision and the UUID each risk row now has, or why
+    nothing was saved."""
+    if not (form.is_valid() and formset.is_valid()):
+        return JsonResponse({"saved": False, "errors": _form_errors(form, formset)}, status=422)
+    risks, prefixes = _risk_rows(formset, threats)
+    try:
+        saved = services.assessment_save(
+            actor=request.user,
+            assessment=item,
+            expected_revision=form.cleaned_data["revision"],
+            summary=form.cleaned_data["summary"],
+            risks=risks,
+        )
+    except EditConflict as exc:
+        message = (
+            f"{exc.saved_by} saved revision {exc.version} while you were editing. Save "
+            "draft to compare their version with yours; nothing of yours is lost."
+        )
+        return JsonResponse({"saved": False, "conflict": True, "errors": [message]}, status=409)
+    except ValidationError as exc:
+        return JsonResponse({"saved": False, "errors": _errors(exc)}, status=422)
+    order = list(saved.risks.order_by("position").values_list("uuid", flat=True))
+    return JsonResponse(
+        {
+            "saved": True,
+            "revision": saved.revision,
+            "at": timezone.localtime().strftime("%H:%M"),
+            "risks": {prefix: str(u) for prefix, u in zip(prefixes, order, strict=False)},
+        }
+    )
+
+
 @requires("risk.edit")
 def assessment_edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     item = _assessment(uuid)
@@ -329,21 +408,15 @@ def assessment_edit(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpRespon
         "owner_choices": owner_choices,
     }
     conflict: EditConflict | None = None
+    if request.method == "POST" and request.headers.get(AUTOSAVE_HEADER) == "1":
+        form = AssessmentForm(request.POST)
+        formset = RiskFormSet(request.POST, initial=rows, prefix="risk", form_kwargs=kwargs)
+        return _autosave(request, item, form, formset, threats)
     if request.method == "POST":
         form = AssessmentForm(request.POST)
         formset = RiskFormSet(request.POST, initial=rows, prefix="risk", form_kwargs=kwargs)
         if form.is_valid() and formset.is_valid():
-            risks = []
-            owner_ids = [f.cleaned_data.get("owner") for f in formset.forms if f.cleaned_data]
-            owners = User.objects.in_bulk([i for i in owner_ids if i])
-            for risk_form in formset.forms:
-                data = risk_form.cleaned_data
-                if not data or data.get("DELETE"):
-                    continue
-                row = {k: v for k, v in data.items() if k != "DELETE"}
-                row["threat"] = threats.get(data.get("threat") or "")
-                row["owner"] = owners.get(data["owner"]) if data.get("owner") else None
-                risks.append(row)
+            risks, _ = _risk_rows(formset, threats)
             try:
                 services.assessment_save(
                     actor=request.user,

@@ -33,6 +33,22 @@
       unsaved = false;
     }
   });
+  // Autosave (static/js/autosave.js) disarms the warning once the server has the
+  // draft, and re-arms it when a save came back with errors.
+  document.addEventListener("rh:saved", function () { unsaved = false; });
+  document.addEventListener("rh:unsaved", function () { unsaved = true; });
+  // A form the server sent back unsaved (errors, a conflict) holds typed input that
+  // exists nowhere else: <form data-warn-unsaved data-unsaved-on-load>.
+  function armOnLoad() {
+    if (document.querySelector("form[data-warn-unsaved][data-unsaved-on-load]")) {
+      unsaved = true;
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", armOnLoad);
+  } else {
+    armOnLoad();
+  }
   window.addEventListener("beforeunload", function (event) {
     if (unsaved) {
       event.preventDefault();

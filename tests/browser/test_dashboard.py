@@ -120,3 +120,43 @@ def test_the_heatmap_table_links_are_reachable_by_keyboard(page: Any, make_user:
     page.keyboard.press("Enter")
     page.wait_for_url("**/register/?**")
     assert page.get_by_text("Biased credit decisions").count() == 4
+
+
+def test_on_a_phone_every_chart_fits_and_drills_down(page: Any, make_user: Any) -> None:
+    """390 px wide: no sideways scroll, whole level names and risk names, and a tap on
+    a top-10 bar opens that risk."""
+    officer = make_user(Role.RISK_OFFICER)
+    _inventory(officer)
+    login(page, make_user(Role.EXECUTIVE).email, PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/dashboard/")
+    top = page.locator("[data-figure='top_risks']")
+    top.locator("svg.main-svg").first.wait_for()
+    for name in ("trend", "unassessed"):
+        page.locator(f"[data-figure='{name}'] svg.main-svg").first.wait_for()
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], widths
+    heatmap = page.locator("[data-heatmap='0']")
+    ticks = heatmap.locator(".xtick text").all_text_contents()
+    assert ticks == ["1", "2", "3", "4", "5"]
+    assert heatmap.locator("text", has_text="Critical").count() > 0  # never "Critica"
+    # The risk names sit above the bars, across the width.
+    names = top.locator(".annotation-text").all_text_contents()
+    assert len(names) == 10, names
+    assert names[0].startswith("1. ") and names[9].startswith("10. ")
+    screenshot(page, "dashboard-390")
+    top.scroll_into_view_if_needed()
+    bar = top.locator(".bars .point path").first.bounding_box()
+    assert bar is not None
+    page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
+    page.wait_for_url("**/assessments/**#risk-*")
+    anchor = page.url.split("#", 1)[1]
+    assert page.locator(f"tr[id='{anchor}']").count() == 1
+    page.go_back()
+    # The same drill-down for keyboards: the links under the chart.
+    page.locator(".rh-drill a", has_text="AI system").first.click()
+    page.wait_for_url("**/inventory/?**")
+    assert "assessment=missing" in page.url and "kind=system" in page.url
+    assert page.console_errors == [], page.console_errors

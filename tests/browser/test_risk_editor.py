@@ -26,6 +26,8 @@ def test_the_editor_warns_before_leaving_and_flags_residual_above_inherent(page,
     assessment = services.assessment_start(actor=officer, asset=endpoint)
     login(page, officer.email, PASSWORD)
     page.goto(f"/assessments/{assessment.uuid}/edit/")
+    # This journey is about the leave warning: no autosave while it runs.
+    page.evaluate("document.getElementById('assessment-form').dataset.autosaveDelay = '600000'")
 
     rows = page.locator("details[data-suggested]")
     assert rows.count() > 5
@@ -89,3 +91,48 @@ def test_the_collapsed_editor_passes_axe(browser, live_server, make_user) -> Non
     page.locator("details[data-suggested] summary").first.click()
     assert axe_violations(page) == []
     context.close()
+
+
+def test_drafts_are_saved_while_editing_and_a_conflict_is_never_overwritten(
+    page, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    catalog_loader.load(stdout=io.StringIO())
+    officer = make_user(Role.RISK_OFFICER)
+    colleague = make_user(Role.RISK_OFFICER)
+    dataset = Asset.objects.create(kind="dataset", name="Claims history")
+    assessment = services.assessment_start(actor=officer, asset=dataset)
+    login(page, officer.email, PASSWORD)
+    page.goto(f"/assessments/{assessment.uuid}/edit/")
+    page.evaluate("document.getElementById('assessment-form').dataset.autosaveDelay = '300'")
+    status = page.locator("[data-autosave-status]")
+    expect(status).to_have_attribute("aria-live", "polite")
+
+    page.get_by_label("Summary").fill("Claims data from 2019 on; no special categories.")
+    expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
+    assessment.refresh_from_db()
+    assert assessment.summary.startswith("Claims data from 2019")
+    assert assessment.status == "draft"
+    # Saved: leaving asks nothing.
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.type) or dialog.dismiss())
+
+    # A colleague saves in between: the next autosave is refused, nothing is
+    # overwritten, the page says why and the leave warning is armed again.
+    services.assessment_save(
+        actor=colleague,
+        assessment=assessment,
+        expected_revision=assessment.revision,
+        summary="The colleague's summary",
+    )
+    page.get_by_label("Summary").fill("My longer summary, typed after theirs.")
+    expect(status).to_contain_text("Not saved:")
+    expect(status).to_contain_text("while you were editing")
+    assessment.refresh_from_db()
+    assert assessment.summary == "The colleague's summary"
+    page.get_by_role("link", name="View").click()
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"] and page.url.endswith("/edit/")
+    screenshot(page, "risk-editor-autosave-conflict")
+    # The refused autosave's 409 is the browser's only complaint.
+    unexpected = [e for e in page.console_errors if "status of 409" not in e]
+    assert unexpected == [], unexpected

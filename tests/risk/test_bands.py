@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,73 @@ def test_the_inventory_risk_band_choices_are_the_bands_definition() -> None:
 @pytest.mark.parametrize("band", [bands.NOT_ASSESSED, *bands.BANDS], ids=lambda b: b.slug)
 def test_every_band_label_reads_on_its_colour_at_wcag_aa(band: bands.Band) -> None:
     assert _contrast(band.colour, band.text_colour) >= 4.5
+
+
+# Machado, Oliveira and Fernandes (2009), full severity, applied to linear RGB: what a
+# person with protanopia, deuteranopia or tritanopia sees.
+_CVD = {
+    "protanopia": (
+        (0.152286, 1.052583, -0.204868),
+        (0.114503, 0.786281, 0.099216),
+        (-0.003882, -0.048116, 1.051998),
+    ),
+    "deuteranopia": (
+        (0.367322, 0.860646, -0.227968),
+        (0.280085, 0.672501, 0.047413),
+        (-0.011820, 0.042940, 0.968881),
+    ),
+    "tritanopia": (
+        (1.255528, -0.076749, -0.178779),
+        (-0.078411, 0.930809, 0.147602),
+        (0.004733, 0.691367, 0.303900),
+    ),
+    "typical vision": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+}
+
+
+def _seen_as_lab(colour: str, vision: str) -> tuple[float, float, float]:
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    rgb = [linear(int(colour[i : i + 2], 16) / 255) for i in (1, 3, 5)]
+    r, g, b = (
+        min(max(sum(m * v for m, v in zip(row, rgb, strict=True)), 0.0), 1.0)
+        for row in _CVD[vision]
+    )
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return (116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z)))
+
+
+@pytest.mark.parametrize("vision", list(_CVD))
+def test_the_bands_stay_apart_for_colour_blind_readers(vision: str) -> None:
+    """High and Medium were two similar oranges (CIE76 distance 4 for deuteranopia,
+    below what people tell apart at a glance); every pair of bands, and "not
+    assessed", must now differ by at least 20."""
+    every = [bands.NOT_ASSESSED, *bands.BANDS]
+    seen = {b.slug: _seen_as_lab(b.colour, vision) for b in every}
+    close = []
+    for i, a in enumerate(every):
+        for b in every[i + 1 :]:
+            distance = (
+                sum((p - q) ** 2 for p, q in zip(seen[a.slug], seen[b.slug], strict=True)) ** 0.5
+            )
+            if distance < 20:
+                close.append((a.slug, b.slug, round(distance, 1)))
+    assert close == []
+
+
+def test_an_empty_heatmap_cell_is_a_pale_tint_of_its_band() -> None:
+    for band in bands.BANDS:
+        pale = bands.tint(band.colour)
+        assert _contrast(pale, "#ffffff") < 1.4  # reads as empty on the white page
+        assert _contrast(pale, "#000000") >= 4.5  # the band's name stays readable
+    assert bands.tint("#000000", 0.0) == "#ffffff" and bands.tint("#2166ac", 1.0) == "#2166ac"
 
 
 def test_the_committed_palette_css_is_what_the_definitions_write() -> None:
@@ -138,8 +206,11 @@ def test_a_band_has_one_colour_on_every_surface(catalogs: None) -> None:
     scale = dict((round(stop, 3), colour) for stop, colour in heatmap["colorscale"])
     for row_z, row_cells in zip(heatmap["z"], matrix.grid(), strict=True):
         for z, cell in zip(row_z, row_cells, strict=True):
-            # z is the band's rank; the stepped scale paints ranks r at (r - 0.5) / 4.
-            assert scale[round((z - 1) / 4, 3)] == bands.band(cell.band).colour
+            # An empty cell's z is its band's rank (a pale tint of the band); a cell
+            # holding risks is rank + 4 (the band's colour). Step z starts at (z - 1) / 8.
+            colour = bands.band(cell.band).colour
+            assert scale[round((z - 1) / 8, 3)] == bands.tint(colour)
+            assert scale[round((z + 3) / 8, 3)] == colour
 
     point = TrendPoint(
         date=dt.date(2026, 1, 1), low=1, medium=2, high=3, critical=4, overdue=0, unassessed=0
@@ -155,6 +226,8 @@ def test_a_band_has_one_colour_on_every_surface(catalogs: None) -> None:
                 "residual_ratio": 0.5,
                 "residual_band": b.slug,
                 "residual_score": 5,
+                "uuid": uuid.uuid4(),
+                "assessment__uuid": uuid.uuid4(),
             }
             for b in bands.BANDS
         ]

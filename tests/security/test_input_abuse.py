@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import re
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -587,12 +588,17 @@ def test_payloads_in_dashboard_chart_labels_cannot_inject_markup(world: World) -
                 "residual_ratio": 0.5,
                 "residual_band": "high",
                 "residual_score": 9,
+                "uuid": uuid.uuid4(),
+                "assessment__uuid": uuid.uuid4(),
             }
         ]
     )
     label = figure["data"][0]["y"][0]
     assert "<a " not in label and "<b>" not in label
     assert "&lt;a href" in label
+    # The phone layout writes the names above the bars: escaped the same way.
+    above = figure["layout"]["meta"]["narrow"]["layout"]["annotations"][0]["text"]
+    assert "<a " not in above and "<b>" not in above and "&lt;a href" in above
 
 
 # --- 2. exports neutralise formula injection -------------------------------------------
