@@ -636,25 +636,28 @@ def unassessed_bars(assets: AssetCounts, filters: DashboardFilters | None = None
 # --- everything the page draws --------------------------------------------------------
 
 
-def tested_rows(assets: AssetCounts) -> list[tuple[str, int, int]]:
-    """(tier label, assets, security-tested recently) per tier, highest tier first, then
-    the assets without a tier; tiers without assets are left out."""
-    rows = [
-        (str(label), assets.total_by_tier.get(value, 0), assets.tested_by_tier.get(value, 0))
-        for value, label in Asset.Tier.choices
-    ]
-    rows.append(("No tier", assets.total_by_tier.get("", 0), assets.tested_by_tier.get("", 0)))
+def tested_rows(assets: AssetCounts) -> list[tuple[str, int, int, str]]:
+    """(tier label, assets, security-tested recently, the inventory of that tier) per
+    tier, highest tier first, then the assets without a tier (no link: they are of two
+    kinds of "no tier"); tiers without assets are left out."""
+    rows = []
+    for value, label in Asset.Tier.choices:
+        url = f"{reverse('inventory:list')}?{urlencode({'tier': value})}"
+        total = assets.total_by_tier.get(value, 0)
+        rows.append((str(label), total, assets.tested_by_tier.get(value, 0), url))
+    rows.append(("No tier", assets.total_by_tier.get("", 0), assets.tested_by_tier.get("", 0), ""))
     return [row for row in rows if row[1]]
 
 
 def tested_bars(assets: AssetCounts) -> Figure:
     """Assets security-tested (a scan imported) in the last SCAN_TESTED_WINDOW_DAYS, by
-    tier."""
+    tier; a click on a bar opens the tier's assets in the inventory."""
     rows = tested_rows(assets)
     labels = [r[0] for r in rows]
     tested = [r[2] for r in rows]
     untested = [r[1] - r[2] for r in rows]
-    return {
+    urls = [r[3] or None for r in rows]
+    figure: Figure = {
         "data": [
             {
                 "type": "bar",
@@ -662,6 +665,7 @@ def tested_bars(assets: AssetCounts) -> Figure:
                 "x": labels,
                 "y": tested,
                 "text": [f"{n} tested" for n in tested],
+                "customdata": urls,
                 "textposition": "inside",
                 "insidetextanchor": "middle",
                 "textfont": {"color": "#ffffff"},
@@ -674,6 +678,7 @@ def tested_bars(assets: AssetCounts) -> Figure:
                 "x": labels,
                 "y": untested,
                 "text": [f"{n} not tested" for n in untested],
+                "customdata": urls,
                 "textposition": "inside",
                 "insidetextanchor": "middle",
                 "textfont": {"color": "#212529"},
@@ -693,6 +698,12 @@ def tested_bars(assets: AssetCounts) -> Figure:
             xaxis={"fixedrange": True, "automargin": True},
         ),
     }
+    # On a phone the tiers share 300 px: the numbers alone, the legend says which.
+    return _narrow(
+        figure,
+        layout={},
+        data=[{"text": [str(n) for n in tested]}, {"text": [str(n) for n in untested]}],
+    )
 
 
 def figures(board: Any) -> dict[str, Any]:

@@ -49,10 +49,14 @@ def test_assets_scanned_within_the_window_count_per_tier(
     assert counts.tested_by_tier[""] == 0
 
     rows = charts.tested_rows(counts)
-    assert ("High-risk", 2, 1) in rows
+    assert ("High-risk", 2, 1, "/inventory/?tier=high") in rows
     figure = charts.tested_bars(counts)
     go.Figure(figure)  # a valid Plotly figure
     assert figure["data"][0]["y"][0] == 1
+    # A click on either part of the tier's bar opens that tier in the inventory.
+    assert figure["data"][0]["customdata"][0] == "/inventory/?tier=high"
+    assert figure["data"][1]["customdata"][0] == "/inventory/?tier=high"
+    assert figure["layout"]["meta"]["narrow"]["data"][0]["text"][0] == "1"
 
 
 @pytest.mark.django_db
