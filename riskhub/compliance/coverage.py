@@ -253,19 +253,29 @@ def assess_asset(
     implementations: Implementations,
     catalog: Catalog,
     today: dt.date,
+    memo: dict[tuple[applicability.FactSource, ...], list[applicability.Obligation]] | None = None,
 ) -> AssetCoverage:
     """The obligations of one asset on `today` with their coverage.
 
     `feeds` are the assets downstream of it in lineage (the AI systems among them
     pass their obligations on); `part_of` the systems it is part of (their
     system-scope implementations count for it). An archived asset has no
-    obligations."""
+    obligations. `memo`, shared by one computation over many assets, keeps the
+    obligations of each distinct list of fact sources: assets with the same facts
+    feeding the same systems share one evaluation of the catalog's rules (the
+    obligations are read, never changed)."""
     result = AssetCoverage(asset.id)
     if not asset.active:
         return result
     result.controls = implementations.judged(asset.id, part_of, today)
     effective = result.effective
-    for obligation in applicability.evaluate(catalog.requirements, fact_sources(asset, feeds)):
+    sources = tuple(fact_sources(asset, feeds))
+    obligations = None if memo is None else memo.get(sources)
+    if obligations is None:
+        obligations = applicability.evaluate(catalog.requirements, sources)
+        if memo is not None:
+            memo[sources] = obligations
+    for obligation in obligations:
         covered = cover(obligation.key, catalog.mappings.get(obligation.key), effective)
         result.obligations.append(
             ObligationCoverage(

@@ -115,9 +115,9 @@ def coverage_recompute(
         implementation_facts(set(target_ids).union(*part_of.values()) if scoped else None)
     )
 
-    statuses: list[RequirementStatus] = []
-    summaries: dict[int, dict[str, dict[str, int]]] = {}
-    for pk in target_ids:
+    memo: dict[Any, Any] = {}
+
+    def assess(pk: int) -> tuple[list[RequirementStatus], dict[str, dict[str, int]]]:
         result = assess_asset(
             nodes[pk],
             feeds=[nodes[d] for d in feeds[pk]],
@@ -125,12 +125,14 @@ def coverage_recompute(
             implementations=implementations,
             catalog=catalog,
             today=today,
+            memo=memo,
         )
         totals: dict[str, Totals] = {slug: Totals() for slug in slugs.values()}
+        rows = []
         for obligation in result.obligations:
             framework_id = framework_of[obligation.requirement]
             totals[slugs[framework_id]].add(obligation.status)
-            statuses.append(
+            rows.append(
                 RequirementStatus(
                     asset_id=pk,
                     requirement_id=obligation.requirement,
@@ -141,28 +143,66 @@ def coverage_recompute(
                     condition=obligation.condition,
                 )
             )
-        summaries[pk] = {slug: t.as_dict() for slug, t in totals.items() if t.applicable}
+        return rows, {slug: t.as_dict() for slug, t in totals.items() if t.applicable}
 
     with transaction.atomic():
         # The stored totals are locked first: scoped recomputes that overlap take turns,
         # each reading the old statuses it moves the totals away from.
         stored = {c.framework_id: c for c in FrameworkCoverage.objects.select_for_update()}
         before = _status_counts(target_ids) if scoped else None
-        if ids is None:
-            RequirementStatus.objects.all().delete()
-        else:
-            for start in range(0, len(ids), _BATCH):
-                RequirementStatus.objects.filter(asset_id__in=ids[start : start + _BATCH]).delete()
-        RequirementStatus.objects.bulk_create(statuses, batch_size=2000)
-        assets = []
-        for pk, summary in summaries.items():
-            asset = Asset(pk=pk)
-            asset.coverage_summary = summary
-            assets.append(asset)
-        Asset.objects.bulk_update(assets, ["coverage_summary"], batch_size=_BATCH)
+        statuses: list[RequirementStatus] = []
+        # A batch of assets at a time: computed, compared with what is stored, and only
+        # the difference written (a full recompute after a catalog upgrade rewrites
+        # what the upgrade changed, not every row), so memory stays bounded too.
+        for start in range(0, len(target_ids), _BATCH):
+            batch = target_ids[start : start + _BATCH]
+            computed: dict[tuple[int, int], RequirementStatus] = {}
+            summaries: dict[int, dict[str, dict[str, int]]] = {}
+            for pk in batch:
+                rows, summaries[pk] = assess(pk)
+                computed.update(((row.asset_id, row.requirement_id), row) for row in rows)
+                if scoped:
+                    statuses.extend(rows)
+            _write_statuses(batch, computed)
+            _write_summaries(summaries)
         if before is None or not _shift_totals(slugs, stored, before, statuses):
             _store_totals(slugs)
     return len(target_ids)
+
+
+_STATUS_FIELDS = ("framework_id", "status", "reason", "applies_from", "condition")
+
+
+def _write_statuses(
+    asset_ids: list[int], computed: dict[tuple[int, int], RequirementStatus]
+) -> None:
+    """Make the stored statuses of these assets those computed: rows that no longer
+    apply or changed are deleted, new and changed ones inserted, equal ones left."""
+    stale = []
+    for row in RequirementStatus.objects.filter(asset_id__in=asset_ids).values_list(
+        "id", "asset_id", "requirement_id", *_STATUS_FIELDS
+    ):
+        new = computed.get((row[1], row[2]))
+        if new is not None and tuple(getattr(new, f) for f in _STATUS_FIELDS) == row[3:]:
+            del computed[(row[1], row[2])]
+        else:
+            stale.append(row[0])
+    for start in range(0, len(stale), _BATCH):
+        RequirementStatus.objects.filter(pk__in=stale[start : start + _BATCH]).delete()
+    RequirementStatus.objects.bulk_create(computed.values(), batch_size=2000)
+
+
+def _write_summaries(summaries: dict[int, dict[str, dict[str, int]]]) -> None:
+    """Store the assets' coverage summaries that changed."""
+    changed = []
+    for pk, summary in Asset.objects.filter(pk__in=list(summaries)).values_list(
+        "pk", "coverage_summary"
+    ):
+        if summary != summaries[pk]:
+            asset = Asset(pk=pk)
+            asset.coverage_summary = summaries[pk]
+            changed.append(asset)
+    Asset.objects.bulk_update(changed, ["coverage_summary"], batch_size=_BATCH)
 
 
 # A scoped recompute of more assets than this reads everything (one pass is cheaper
