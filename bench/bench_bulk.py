@@ -202,15 +202,21 @@ def recompute() -> None:
     officer = User.objects.get(email="officer@example.com")
 
     def timed(function, runs: int = 1):  # type: ignore[no-untyped-def]
-        samples, queries = [], 0
+        samples, cpu, queries = [], [], 0
         for _ in range(runs):
             with CaptureQueriesContext(connection) as captured:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 function()
                 samples.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
             queries = len(captured)
-        return statistics.median(samples), queries
+        return statistics.median(samples), queries, statistics.median(cpu)
 
+    # From nothing stored (every status and summary written), then again with everything
+    # stored (a catalog upgrade that changes nothing: every row compared, none written).
+    RequirementStatus.objects.all().delete()
+    Asset.objects.update(coverage_summary={})
+    from_nothing = timed(lambda: services.coverage_recompute(asset_ids=None))
     full_coverage = timed(lambda: services.coverage_recompute(asset_ids=None))
     full_risk = timed(lambda: effective.recompute(asset_ids=None))
     implementation = (
@@ -245,17 +251,19 @@ Inventory: {Asset.objects.count():,} assets (inventory demo `scale`, seed 1),
 the service exactly as an officer's edit does (the recompute runs at once for a change
 that reaches at most 200 assets).
 
-| recompute | time | queries |
-|---|---|---|
-| full: applicability and coverage of every asset | {full_coverage[0]:.0f} ms | {full_coverage[1]} |
-| full: effective risk of every asset | {full_risk[0]:.0f} ms | {full_risk[1]} |
-| one implementation's status changed (service call: coverage of its system and the system's components) | {one_change[0]:.1f} ms | {one_change[1]} |
-| one system re-classified (coverage of it and what feeds it) | {one_classification[0]:.1f} ms | {one_classification[1]} |
-| one lineage link changed (effective risk downstream of it) | {one_lineage[0]:.1f} ms | {one_lineage[1]} |
+| recompute | time | this process's CPU time | queries |
+|---|---|---|---|
+| full: applicability and coverage of every asset, nothing stored before (every row written) | {from_nothing[0]:.0f} ms | {from_nothing[2]:.0f} ms | {from_nothing[1]} |
+| full: applicability and coverage of every asset, all stored (compared, nothing to write) | {full_coverage[0]:.0f} ms | {full_coverage[2]:.0f} ms | {full_coverage[1]} |
+| full: effective risk of every asset | {full_risk[0]:.0f} ms | {full_risk[2]:.0f} ms | {full_risk[1]} |
+| one implementation's status changed (service call: coverage of its system and the system's components) | {one_change[0]:.1f} ms | {one_change[2]:.0f} ms | {one_change[1]} |
+| one system re-classified (coverage of it and what feeds it) | {one_classification[0]:.1f} ms | {one_classification[2]:.0f} ms | {one_classification[1]} |
+| one lineage link changed (effective risk downstream of it) | {one_lineage[0]:.1f} ms | {one_lineage[2]:.0f} ms | {one_lineage[1]} |
 
 Targets: one change <= 200 ms: {"met" if max(one_change[0], one_classification[0], one_lineage[0]) <= 200 else "NOT met"};
-full recompute <= 10 s: {"met" if full_coverage[0] + full_risk[0] <= 10_000 else "NOT met"}
-({(full_coverage[0] + full_risk[0]) / 1000:.1f} s for both). Load average at the end:
+full recompute <= 10 s: {"met" if from_nothing[0] + full_risk[0] <= 10_000 else "NOT met"}
+({(from_nothing[0] + full_risk[0]) / 1000:.1f} s for both from nothing stored,
+{(full_coverage[0] + full_risk[0]) / 1000:.1f} s with everything stored). Load average at the end:
 {os.getloadavg()[0]:.1f} (2 CPUs shared with other jobs).
 """
     record("Recompute (one change against everything, 10,000 assets)", body)

@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from riskhub.compliance import applicability
 from riskhub.compliance.models import Control, ControlImplementation
@@ -253,21 +254,64 @@ def assess_asset(
     implementations: Implementations,
     catalog: Catalog,
     today: dt.date,
+    memo: dict[Any, Any] | None = None,
 ) -> AssetCoverage:
     """The obligations of one asset on `today` with their coverage.
 
     `feeds` are the assets downstream of it in lineage (the AI systems among them
     pass their obligations on); `part_of` the systems it is part of (their
     system-scope implementations count for it). An archived asset has no
-    obligations."""
+    obligations. `memo`, shared by one computation over many assets, keeps what
+    repeats: the catalog's rules evaluated once per distinct list of fact sources
+    (assets with the same facts feeding the same systems), the obligations once per
+    (fact sources, controls in effect) and a requirement's coverage once per set of
+    controls in effect (ObligationCoverage and RequirementCoverage are immutable)."""
     result = AssetCoverage(asset.id)
     if not asset.active:
         return result
     result.controls = implementations.judged(asset.id, part_of, today)
     effective = result.effective
-    for obligation in applicability.evaluate(catalog.requirements, fact_sources(asset, feeds)):
-        covered = cover(obligation.key, catalog.mappings.get(obligation.key), effective)
-        result.obligations.append(
+    sources = tuple(fact_sources(asset, feeds))
+    if memo is None:
+        result.obligations = _obligations(catalog, evaluate(catalog, sources), effective, {})
+        return result
+    # The same facts give the same applicable requirements; with the same controls in
+    # effect too, the same obligations.
+    rules = memo.get(sources)
+    if rules is None:
+        rules = memo[sources] = evaluate(catalog, sources)
+    key = (sources, frozenset(effective))
+    found = memo.get(key)
+    if found is None:
+        covers = memo.setdefault("cover", {})
+        found = memo[key] = _obligations(catalog, rules, effective, covers)
+    result.obligations = list(found)
+    return result
+
+
+def evaluate(
+    catalog: Catalog, sources: Sequence[applicability.FactSource]
+) -> list[applicability.Obligation]:
+    return applicability.evaluate(catalog.requirements, sources)
+
+
+def _obligations(
+    catalog: Catalog,
+    rules: list[applicability.Obligation],
+    effective: Collection[int],
+    covers: dict[Any, RequirementCoverage],
+) -> list[ObligationCoverage]:
+    """The obligations with their coverage; `covers` keeps each requirement's coverage
+    per set of controls in effect."""
+    found = []
+    in_effect = effective if isinstance(effective, frozenset) else frozenset(effective)
+    for obligation in rules:
+        covered = covers.get((obligation.key, in_effect))
+        if covered is None:
+            covered = covers[(obligation.key, in_effect)] = cover(
+                obligation.key, catalog.mappings.get(obligation.key), in_effect
+            )
+        found.append(
             ObligationCoverage(
                 requirement=obligation.key,
                 status=covered.status,
@@ -278,7 +322,7 @@ def assess_asset(
                 why=covered.why,
             )
         )
-    return result
+    return found
 
 
 # --- totals and gap closers -----------------------------------------------------------

@@ -12,7 +12,7 @@ import datetime as dt
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -115,9 +115,9 @@ def coverage_recompute(
         implementation_facts(set(target_ids).union(*part_of.values()) if scoped else None)
     )
 
-    statuses: list[RequirementStatus] = []
-    summaries: dict[int, dict[str, dict[str, int]]] = {}
-    for pk in target_ids:
+    memo: dict[Any, Any] = {}
+
+    def assess(pk: int) -> tuple[list[_StatusRow], dict[str, dict[str, int]]]:
         result = assess_asset(
             nodes[pk],
             feeds=[nodes[d] for d in feeds[pk]],
@@ -125,44 +125,94 @@ def coverage_recompute(
             implementations=implementations,
             catalog=catalog,
             today=today,
+            memo=memo,
         )
         totals: dict[str, Totals] = {slug: Totals() for slug in slugs.values()}
+        rows = []
         for obligation in result.obligations:
             framework_id = framework_of[obligation.requirement]
             totals[slugs[framework_id]].add(obligation.status)
-            statuses.append(
-                RequirementStatus(
-                    asset_id=pk,
-                    requirement_id=obligation.requirement,
-                    framework_id=framework_id,
-                    status=obligation.status,
-                    reason=obligation.reason,
-                    applies_from=obligation.applies_from,
-                    condition=obligation.condition,
+            rows.append(
+                _StatusRow(
+                    pk,
+                    obligation.requirement,
+                    framework_id,
+                    obligation.status,
+                    obligation.reason,
+                    obligation.applies_from,
+                    obligation.condition,
                 )
             )
-        summaries[pk] = {slug: t.as_dict() for slug, t in totals.items() if t.applicable}
+        return rows, {slug: t.as_dict() for slug, t in totals.items() if t.applicable}
 
     with transaction.atomic():
         # The stored totals are locked first: scoped recomputes that overlap take turns,
         # each reading the old statuses it moves the totals away from.
         stored = {c.framework_id: c for c in FrameworkCoverage.objects.select_for_update()}
         before = _status_counts(target_ids) if scoped else None
-        if ids is None:
-            RequirementStatus.objects.all().delete()
-        else:
-            for start in range(0, len(ids), _BATCH):
-                RequirementStatus.objects.filter(asset_id__in=ids[start : start + _BATCH]).delete()
-        RequirementStatus.objects.bulk_create(statuses, batch_size=2000)
-        assets = []
-        for pk, summary in summaries.items():
-            asset = Asset(pk=pk)
-            asset.coverage_summary = summary
-            assets.append(asset)
-        Asset.objects.bulk_update(assets, ["coverage_summary"], batch_size=_BATCH)
+        statuses: list[_StatusRow] = []
+        # A batch of assets at a time: computed, compared with what is stored, and only
+        # the difference written (a full recompute after a catalog upgrade rewrites
+        # what the upgrade changed, not every row), so memory stays bounded too.
+        for start in range(0, len(target_ids), _BATCH):
+            batch = target_ids[start : start + _BATCH]
+            computed: dict[tuple[int, int], _StatusRow] = {}
+            summaries: dict[int, dict[str, dict[str, int]]] = {}
+            for pk in batch:
+                rows, summaries[pk] = assess(pk)
+                computed.update(((row.asset_id, row.requirement_id), row) for row in rows)
+                if scoped:
+                    statuses.extend(rows)
+            _write_statuses(batch, computed)
+            _write_summaries(summaries)
         if before is None or not _shift_totals(slugs, stored, before, statuses):
             _store_totals(slugs)
     return len(target_ids)
+
+
+class _StatusRow(NamedTuple):
+    """A computed RequirementStatus as plain values (a model instance per row costs
+    more than the rule itself at 10,000 assets); the fields in the model's order."""
+
+    asset_id: int
+    requirement_id: int
+    framework_id: int
+    status: str
+    reason: str
+    applies_from: dt.date | None
+    condition: str
+
+
+def _write_statuses(asset_ids: list[int], computed: dict[tuple[int, int], _StatusRow]) -> None:
+    """Make the stored statuses of these assets those computed: rows that no longer
+    apply or changed are deleted, new and changed ones inserted, equal ones left."""
+    stale = []
+    for row in RequirementStatus.objects.filter(asset_id__in=asset_ids).values_list(
+        "id", *_StatusRow._fields
+    ):
+        key = (row[1], row[2])
+        if computed.get(key) == row[1:]:
+            del computed[key]
+        else:
+            stale.append(row[0])
+    for start in range(0, len(stale), _BATCH):
+        RequirementStatus.objects.filter(pk__in=stale[start : start + _BATCH]).delete()
+    RequirementStatus.objects.bulk_create(
+        (RequirementStatus(**row._asdict()) for row in computed.values()), batch_size=2000
+    )
+
+
+def _write_summaries(summaries: dict[int, dict[str, dict[str, int]]]) -> None:
+    """Store the assets' coverage summaries that changed."""
+    changed = []
+    for pk, summary in Asset.objects.filter(pk__in=list(summaries)).values_list(
+        "pk", "coverage_summary"
+    ):
+        if summary != summaries[pk]:
+            asset = Asset(pk=pk)
+            asset.coverage_summary = summaries[pk]
+            changed.append(asset)
+    Asset.objects.bulk_update(changed, ["coverage_summary"], batch_size=_BATCH)
 
 
 # A scoped recompute of more assets than this reads everything (one pass is cheaper
@@ -190,7 +240,7 @@ def _shift_totals(
     slugs: dict[int, str],
     stored: dict[int, FrameworkCoverage],
     before: _Counts,
-    statuses: list[RequirementStatus],
+    statuses: list[_StatusRow],
 ) -> bool:
     """Move the stored per-framework totals from the assets' old statuses to their new
     ones; False when there are no stored totals to move (then they are re-counted)."""

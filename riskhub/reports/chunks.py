@@ -1,12 +1,14 @@
 """How one report splits into WeasyPrint documents (chunks), and the work files they
 travel in.
 
-A report is one document when it has no long listing. A kind with a listing
-(kinds.LISTINGS) longer than REPORT_CHUNK_ROWS rows becomes:
+A report is one document when it has no long listing. A listing (the kind's own,
+kinds.LISTINGS, or the exceptions register and the evidence references every kind
+carries, kinds.ASSURANCE_LISTINGS) longer than REPORT_CHUNK_ROWS rows splits it:
 
-    0      head: cover, the chapters up to the listing, its first rows
-    1..n   rows: the next REPORT_CHUNK_ROWS rows each (a table under the same header)
-    n+1    tail: the chapters after the listing and "About this report"
+    head   cover, the chapters up to the first long listing, its first rows
+    rows   the next REPORT_CHUNK_ROWS rows each (a table under the same header)
+    tail   the chapters after it, up to the next long listing's first rows (whose
+           rows follow), and finally "About this report"
 
 Each chunk's context is a small JSON file written through the storage API by the
 planning task, so any worker on any host can render any chunk with bounded memory: a
@@ -27,7 +29,7 @@ from django.core.files.storage import default_storage
 
 from riskhub.common.exports import neutralise
 from riskhub.env import env_int
-from riskhub.reports.kinds import LISTINGS, Listing
+from riskhub.reports.kinds import ASSURANCE_LISTINGS, LISTINGS, Listing
 
 CHUNK_ROWS = env_int("REPORT_CHUNK_ROWS", 1000, minimum=10)
 
@@ -58,45 +60,84 @@ class Part:
     label: str
 
 
+# The blocks of a report, in print order: the head (cover and the kind's own chapters,
+# its listing among them), then what every kind carries (kinds/common.assurance_sections):
+# the scope and period (A), the exceptions register (B), the evidence references (C),
+# and the method with the sign-off.
+BLOCKS = ("head", "scope", "exceptions", "evidence", "method")
+
+
+def _listing_of(kind: str, block: str) -> Listing | None:
+    if block == "head":
+        return LISTINGS.get(kind)
+    return ASSURANCE_LISTINGS.get(block)
+
+
 def plan(kind: str, data: dict[str, Any], chunk_rows: int | None = None) -> list[Part]:
+    """The documents of one report, in order. A document takes blocks until a block's
+    listing is longer than one chunk: it shows that listing's first rows, the next rows
+    go into row chunks, and the blocks after it start a new document. So the register
+    of 60,000 risks, the exceptions register and the evidence of 10,000 assets each
+    render in chunks of bounded size."""
     size = chunk_rows or CHUNK_ROWS
-    listing = LISTINGS.get(kind)
-    rows = data.get(listing.key) if listing else None
-    if listing is None or rows is None or len(rows) <= size:
-        omit = set(listing.json_only) if listing else set()
-        return [
-            Part(
-                "whole", {"data": {k: v for k, v in data.items() if k not in omit}}, "Whole report"
-            )
-        ]
-    skip = {listing.key, *listing.json_only}
-    light = {key: value for key, value in data.items() if key not in skip}
+    listings = {
+        block: listing
+        for block in BLOCKS
+        if (listing := _listing_of(kind, block)) is not None and listing.key in data
+    }
+    omit = {key for listing in listings.values() for key in (listing.key, *listing.json_only)}
+    light = {key: value for key, value in data.items() if key not in omit}
     header = {key: data[key] for key in HEADER_KEYS if key in data}
-    total = len(rows)
-    parts = [
-        Part(
-            "head",
-            {"data": {**light, listing.key: rows[:size]}, "first_row": 0, "total_rows": total},
-            f"{listing.section}, rows 1 to {min(size, total):,}",
-        )
-    ]
-    for start in range(size, total, size):
-        end = min(start + size, total)
-        parts.append(
+    totals = {listing.key: len(data[listing.key] or []) for listing in listings.values()}
+    documents: list[tuple[list[str], dict[str, Any]]] = []
+    rows_after: dict[int, list[Part]] = {}
+    blocks: list[str] = []
+    shown: dict[str, Any] = {}
+    for block in BLOCKS:
+        blocks.append(block)
+        listing = listings.get(block)
+        if listing is None:
+            continue
+        rows = data[listing.key] or []
+        shown[listing.key] = rows[:size]
+        if len(rows) <= size:
+            continue
+        documents.append((blocks, shown))
+        rows_after[len(documents) - 1] = [
             Part(
                 "rows",
                 {
                     "data": header,
-                    "rows": rows[start:end],
+                    "listing": listing.key,
+                    "rows": rows[start : start + size],
                     "first_row": start,
-                    "last_row": end,
-                    "total_rows": total,
+                    "last_row": min(start + size, len(rows)),
+                    "total_rows": len(rows),
                 },
-                f"{listing.section}, rows {start + 1:,} to {end:,}",
+                f"{listing.section}, rows {start + 1:,} to {min(start + size, len(rows)):,}",
             )
-        )
-    parts.append(Part("tail", {"data": light}, "Closing chapters"))
+            for start in range(size, len(rows), size)
+        ]
+        blocks, shown = [], {}
+    if blocks:
+        documents.append((blocks, shown))
+    if len(documents) == 1 and not rows_after:
+        return [
+            Part("whole", {"data": {**light, **shown}, "listing_totals": totals}, "Whole report")
+        ]
+    parts: list[Part] = []
+    for index, (blocks, shown) in enumerate(documents):
+        role = "head" if "head" in blocks else "tail"
+        label = "Closing chapters" if "method" in blocks else _label(listings, blocks)
+        context = {"data": {**light, **shown}, "blocks": blocks, "listing_totals": totals}
+        parts.append(Part(role, context, label))
+        parts.extend(rows_after.get(index, []))
     return parts
+
+
+def _label(listings: dict[str, Listing], blocks: list[str]) -> str:
+    named = [listings[b].section for b in blocks if b in listings]
+    return named[-1] if named else "Chapters"
 
 
 def listing_csv(listing: Listing, rows: list[dict[str, Any]]) -> bytes:

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from riskhub.reports import charts, chunks, merge, pdf, signing
-from riskhub.reports.kinds import BANDS, LISTINGS
+from riskhub.reports.kinds import ASSURANCE_LISTINGS, BANDS, LISTINGS, Listing
 from riskhub.reports.models import Kind, Report
 from riskhub.risk.bands import BY_SLUG
 
@@ -48,12 +48,20 @@ def _charts(report: Report, data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-# Which template parts each chunk role shows (riskhub.reports.chunks).
+# Which blocks of the report (chunks.BLOCKS) each chunk role shows when its context
+# does not name them.
 PARTS = {
-    "whole": {"head": True, "tail": True},
-    "head": {"head": True, "tail": False},
-    "tail": {"head": False, "tail": True},
+    "whole": chunks.BLOCKS,
+    "head": ("head",),
+    "tail": tuple(b for b in chunks.BLOCKS if b != "head"),
 }
+
+
+def _listing(report: Report, key: str | None) -> Listing:
+    for listing in (LISTINGS.get(report.kind), *ASSURANCE_LISTINGS.values()):
+        if listing is not None and (key is None or listing.key == key):
+            return listing
+    raise KeyError(key)
 
 
 def _context(report: Report, data: dict[str, Any]) -> dict[str, Any]:
@@ -78,13 +86,18 @@ def html_for(
     report: Report, data: dict[str, Any], role: str = "whole", extra: dict[str, Any] | None = None
 ) -> str:
     context = _context(report, data)
+    context["listing_totals"] = {
+        listing.key: len(data[listing.key] or [])
+        for listing in (LISTINGS.get(report.kind), *ASSURANCE_LISTINGS.values())
+        if listing is not None and listing.key in data
+    }
     context.update(extra or {})
     if role == "rows":
-        listing = LISTINGS[report.kind]
-        context["listing"] = listing
+        context["listing"] = _listing(report, context.get("listing"))
         return render_to_string("reports/pdf/chunk.html", context)
-    context["parts"] = PARTS[role]
-    context["charts"] = _charts(report, data) if PARTS[role]["head"] else {}
+    blocks = context.get("blocks") or PARTS[role]
+    context["parts"] = dict.fromkeys(blocks, True)
+    context["charts"] = _charts(report, data) if "head" in blocks else {}
     return render_to_string(f"reports/pdf/{report.kind}.html", context)
 
 

@@ -358,3 +358,50 @@ def test_incremental_recompute_ends_where_the_full_recompute_ends(
         _full_recompute()
         assert _state() == incremental
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_a_full_recompute_rewrites_only_the_rows_that_differ(
+    catalogs: Any, officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The full recompute (a catalog upgrade) compares with what is stored: an unchanged
+    register keeps every stored row; a row that differs, a row that no longer applies
+    and a missing row are put right, and the result is what a recompute from nothing
+    gives."""
+    with django_capture_on_commit_callbacks(execute=True):
+        chains = _chain(officer, 2)
+    services.coverage_recompute(asset_ids=None)
+    expected = _state()
+    ids = set(RequirementStatus.objects.values_list("pk", flat=True))
+    services.coverage_recompute(asset_ids=None)
+    assert set(RequirementStatus.objects.values_list("pk", flat=True)) == ids
+    assert _state() == expected
+
+    system = chains[0][3]
+    rows = list(RequirementStatus.objects.filter(asset=system).order_by("pk"))
+    RequirementStatus.objects.filter(pk=rows[0].pk).update(status="met", reason="stale")
+    rows[1].delete()
+    from riskhub.compliance.models import Requirement
+
+    dataset = chains[1][0]
+    held = RequirementStatus.objects.filter(asset=dataset).values_list("requirement", flat=True)
+    extra = Requirement.objects.exclude(pk__in=list(held)).first()
+    assert extra is not None
+    RequirementStatus.objects.create(
+        asset=dataset,
+        requirement=extra,
+        framework=extra.framework,
+        status="gap",
+        reason="no longer applies",
+    )
+    Asset.objects.filter(pk=system.pk).update(coverage_summary={})
+    with CaptureQueriesContext(connection) as captured:
+        services.coverage_recompute(asset_ids=None)
+    assert _state() == expected
+    kept = set(RequirementStatus.objects.values_list("pk", flat=True))
+    assert len(ids - kept) == 2 and rows[2].pk in kept
+    assert not RequirementStatus.objects.filter(asset=dataset, requirement=extra).exists()
+    writes = [q["sql"] for q in captured if q["sql"].startswith(("INSERT", "DELETE", "UPDATE"))]
+    assert any('"compliance_requirementstatus"' in sql for sql in writes)
+    updated = [sql for sql in writes if sql.startswith('UPDATE "inventory_asset"')]
+    assert len(updated) == 1 and updated[0].count("WHEN") == 1

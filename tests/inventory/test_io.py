@@ -243,3 +243,37 @@ def test_a_systems_technical_documentation_survives_a_spreadsheet_round_trip(
     assert restored.eu_declaration_date == dt.date(2026, 11, 2)
     assert restored.eu_declaration_reference == "DoC-7"
     assert _export_csv() == first
+
+
+def test_lineage_that_spans_chunks_is_written_chunk_by_chunk(officer, chain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The links are written a chunk of rows at a time (bounded memory): a link to a row
+    of another chunk, to an asset already registered, and a replaced link all come out
+    right, each with its audit event."""
+    from riskhub.inventory.io import importer
+
+    monkeypatch.setattr(importer, "CHUNK_SIZE", 2)
+    model = chain["model"]
+    created_before = AuditEvent.objects.filter(action="asset_link.create").count()
+    report = _import(
+        officer,
+        "id,kind,name,model_type,exposure,intended_purpose,trained_on,serves,part_of\n"
+        + ",dataset,Chunked data A,,,,,,\n"
+        + ",dataset,Chunked data B,,,,,,\n"
+        + ",model,Chunked model,classifier,,,Chunked data A; Chunked data B,,\n"
+        + ",endpoint,Chunked API,,internal,,,Chunked model,\n"
+        + ",system,Chunked system,,,Route claims,,,Chunked API\n"
+        + f"{model.uuid},model,Credit model,classifier,,,Chunked data B,,\n",
+    )
+    assert report.ok, report.errors
+    assert (report.created, report.links, report.links_removed) == (5, 5, 1)
+    made = Asset.objects.get(name="Chunked model")
+    assert sorted(link.upstream.name for link in made.upstream_links.all()) == [
+        "Chunked data A",
+        "Chunked data B",
+    ]
+    assert [link.upstream.name for link in model.upstream_links.all()] == ["Chunked data B"]
+    assert Asset.objects.get(name="Chunked system").upstream_links.get().upstream.name == (
+        "Chunked API"
+    )
+    assert AuditEvent.objects.filter(action="asset_link.create").count() - created_before == 5
+    assert AuditEvent.objects.filter(action="asset_link.delete").count() == 1

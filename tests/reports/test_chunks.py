@@ -309,3 +309,117 @@ def test_the_report_page_shows_how_many_chunks_are_rendered(world: Any, client_f
     partial = client_for(Role.AUDITOR).get(reverse("reports:status", args=[report.uuid]))
     text = partial.content.decode()
     assert "5 of 12 parts rendered" in text and "43%" in text
+
+
+def test_the_plan_splits_each_long_listing_and_keeps_the_chapters_in_order() -> None:
+    """The kind's listing, the exceptions register (B) and the evidence references (C)
+    each split into row chunks; the chapters after a long listing start a new document;
+    no document carries more rows than one chunk of any listing."""
+    data = {
+        "title": "EU AI Act compliance report",
+        "kind": "framework-compliance",
+        "assets": [{"n": n} for n in range(7)],
+        "detail": [{"n": n} for n in range(7)],
+        "exceptions": [{"n": n} for n in range(5)],
+        "evidence": [{"n": n} for n in range(9)],
+        "totals": {"met": 1},
+    }
+    parts = chunks.plan("framework-compliance", data, chunk_rows=3)
+    shape = [(p.role, p.context.get("blocks"), p.context.get("listing")) for p in parts]
+    assert shape == [
+        ("head", ["head"], None),
+        ("rows", None, "assets"),
+        ("rows", None, "assets"),
+        ("tail", ["scope", "exceptions"], None),
+        ("rows", None, "exceptions"),
+        ("tail", ["evidence"], None),
+        ("rows", None, "evidence"),
+        ("rows", None, "evidence"),
+        ("tail", ["method"], None),
+    ]
+    printed: dict[str, list[int]] = {"assets": [], "exceptions": [], "evidence": []}
+    for part in parts:
+        if part.role == "rows":
+            printed[part.context["listing"]] += [r["n"] for r in part.context["rows"]]
+            assert set(part.context["data"]) <= set(chunks.HEADER_KEYS)
+        else:
+            assert "detail" not in part.context["data"]
+            for key in printed:
+                printed[key] += [r["n"] for r in part.context["data"].get(key, [])]
+                assert len(part.context["data"].get(key, [])) <= 3
+            assert part.context["listing_totals"] == {"assets": 7, "exceptions": 5, "evidence": 9}
+    assert printed == {
+        "assets": list(range(7)),
+        "exceptions": list(range(5)),
+        "evidence": list(range(9)),
+    }
+    assert [p.label for p in parts if p.role == "rows"][-1] == "Evidence references, rows 7 to 9"
+    # Nothing long: one document with everything but the JSON-only detail.
+    whole = chunks.plan("framework-compliance", data, chunk_rows=10)
+    assert [p.role for p in whole] == ["whole"] and "detail" not in whole[0].context["data"]
+    assert len(whole[0].context["data"]["evidence"]) == 9
+
+
+@pytest.fixture
+def much_evidence(world: Any) -> list[str]:
+    """Twelve evidence links on the screener's risk management, half of them expired:
+    twelve evidence references and six more exceptions."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from riskhub.compliance import services as compliance_services
+    from riskhub.compliance.models import ControlImplementation
+
+    implementation = ControlImplementation.objects.get(asset=world.system)
+    today = timezone.localdate()
+    names = []
+    for n in range(12):
+        name = f"Oversight log extract {n:02d}"
+        compliance_services.evidence_add_link(
+            actor=world.officer,
+            implementation=implementation,
+            url=f"https://wiki.example.com/oversight/{n}",
+            description=name,
+            valid_until=today + dt.timedelta(days=400 if n % 2 else -10 - n),
+        )
+        names.append(name)
+    return names
+
+
+def test_long_exceptions_and_evidence_render_in_chunks_of_one_pdf(
+    much_evidence: list[str], monkeypatch: Any, render: Any
+) -> None:
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", 4)
+    report = render("framework-compliance", framework="eu-ai-act")
+    assert report.status == Report.Status.SUCCEEDED, report.error
+    parts = list(ReportChunk.objects.filter(report=report).order_by("index"))
+    roles = [p.role for p in parts]
+    assert roles[0] == "head" and roles[-1] == "tail" and roles.count("rows") >= 4
+    raw = _file(report)
+    reader = PdfReader(io.BytesIO(raw))
+    texts = _page_texts(reader)
+    total = len(reader.pages)
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {total}" in text, (number, text[-200:])
+    data = json.loads(reader.attachments[pdf.DATA_ATTACHMENT][0])
+    assert len(data["evidence"]) == 13 and len(data["exceptions"]) > 8
+    text = " ".join(texts)
+    # B and C are complete and in the data's order, each row printed once.
+    b, c = text.rindex("B. Exceptions register"), text.rindex("C. Evidence references")
+    assert f"{len(data['exceptions'])} in all" in text[b:c]
+    positions = [text.index(e["description"], c) for e in data["evidence"]]
+    assert positions == sorted(positions)
+    for name in much_evidence:
+        assert text.count(name) == 1 + (name in text[b:c]), name
+    assert text.index("About this report and sign-off", c) > positions[-1]
+    with pikepdf.open(io.BytesIO(raw)) as document:
+        with document.open_outline() as outline:
+            top = {item.title: item for item in outline.root}
+            assert [c.title for c in top["C. Evidence references"].children] == [
+                "Evidence references, rows 5 to 8",
+                "Evidence references, rows 9 to 12",
+                "Evidence references, rows 13 to 13",
+            ]
+            assert top["B. Exceptions register"].children
+    assert signing.check_signature(raw).valid

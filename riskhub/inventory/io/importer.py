@@ -107,7 +107,7 @@ def run_import(
     progress: Callable[[int], None] | None = None,
     before_commit: Callable[[ImportReport], None] | None = None,
     skipped: dict[str, int] | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> ImportReport:
     """Validate and import parsed rows. `match_by_name` (CycloneDX) updates the asset of
     the same kind and name when a row carries no known UUID.
@@ -117,6 +117,7 @@ def run_import(
     row stops the writing, the rest are still checked for errors, and the transaction is
     rolled back: nothing is stored. `progress` is called with the rows handled so far."""
     require(actor, "inventory.edit")
+    chunk_size = chunk_size or CHUNK_SIZE
     report = ImportReport(line_label=line_label, skipped=dict(skipped or {}))
     errors = report.errors
     unknown = [h for h in header if h not in BY_NAME]
@@ -151,7 +152,7 @@ def run_import(
             del errors[MAX_ERRORS:]
             report.created = report.updated = report.unchanged = 0
             return report
-        _write_links(actor, written, header, report, state)
+        _write_links(actor, written, header, report, state, chunk_size)
         if before_commit is not None:
             before_commit(report)
     return report
@@ -647,85 +648,111 @@ def _write(
 
 
 def _write_links(
-    actor: User, parsed: list[_Row], header: list[str], report: ImportReport, state: _State
+    actor: User,
+    parsed: list[_Row],
+    header: list[str],
+    report: ImportReport,
+    state: _State,
+    chunk_size: int,
 ) -> None:
     """Rows whose file carried lineage columns get exactly the listed links; then the
-    lineage signal for everything the import touched."""
-    specs: list[EventSpec] = []
-    now = state.now
+    lineage signal for everything the import touched. The links are written one chunk
+    of rows at a time (their stored links read, the difference written and audited), so the
+    link objects, their history rows and audit events of a long file are never all held
+    at once."""
     relations = [r for r in RELATIONS if r in header]
     affected = state.affected
     if relations and any("__links__" in row.refs for row in parsed):
-        pk_of_row = {f"row:{i}": row.asset.pk for i, row in enumerate(parsed)}
-        desired: set[tuple[int, int, str]] = set()
-        for row in parsed:
-            for token in row.refs.get("__links__", []):
-                where, key, relation = token.split(":", 2)
-                up_pk = int(key) if where == "db" else pk_of_row[f"row:{key}"]
-                desired.add((up_pk, row.asset.pk, relation))
-        down_pks = [row.asset.pk for row in parsed]
-        current = {
-            (link.upstream_id, link.downstream_id, link.relation): link
-            for part in _parts(down_pks)
-            for link in AssetLink.objects.filter(
-                downstream_id__in=part, relation__in=relations
-            ).select_related("upstream", "downstream")
-        }
-        removed = [link for key, link in current.items() if key not in desired]
-        added = [
-            AssetLink(upstream_id=u, downstream_id=d, relation=r)
-            for (u, d, r) in sorted(desired)
-            if (u, d, r) not in current
-        ]
+        pk_of_row = [row.asset.pk for row in parsed]
         uuid_of = {row.asset.pk: row.asset.uuid for row in parsed}
-        outside = ({u for u, _, _ in desired} | {link.upstream_id for link in removed}) - set(
-            uuid_of
-        )
-        for part in _parts(sorted(outside)):
-            uuid_of.update(Asset.objects.filter(pk__in=part).values_list("pk", "uuid"))
-        for link in removed:
-            specs.append(
-                EventSpec(
-                    "asset_link.delete",
-                    "asset_link",
-                    str(link.uuid),
-                    str(link),
-                    before={
-                        "upstream": link.upstream.uuid,
-                        "downstream": link.downstream.uuid,
-                        "relation": link.relation,
-                    },
-                )
+        for start in range(0, len(parsed), chunk_size):
+            added, removed = _write_links_of(
+                actor, parsed[start : start + chunk_size], relations, pk_of_row, uuid_of, state
             )
-            affected.add(link.downstream_id)
-            state.detached.add(link.upstream_id)
-        if removed:
-            AssetLink.objects.filter(pk__in=[link.pk for link in removed]).delete()
-        if added:
-            bulk_create_with_history(
-                added, AssetLink, batch_size=1000, default_user=actor, default_date=now
-            )
-            specs.extend(
-                EventSpec(
-                    "asset_link.create",
-                    "asset_link",
-                    str(link.uuid),
-                    f"{uuid_of[link.downstream_id]} {link.relation} {uuid_of[link.upstream_id]}",
-                    after={
-                        "upstream": uuid_of[link.upstream_id],
-                        "downstream": uuid_of[link.downstream_id],
-                        "relation": link.relation,
-                    },
-                )
-                for link in added
-            )
-            affected |= {link.downstream_id for link in added}
-        report.links = len(added)
-        report.links_removed = len(removed)
-    services.bulk_audit(actor, specs)
+            report.links += added
+            report.links_removed += removed
     if affected:
         signals.lineage_changed.send(
             sender=AssetLink,
             asset_ids=sorted(lineage.downstream(affected, inclusive=True)),
             detached=sorted(state.detached),
         )
+
+
+def _write_links_of(
+    actor: User,
+    rows: list[_Row],
+    relations: list[str],
+    pk_of_row: list[int],
+    uuid_of: dict[int, uuid_lib.UUID],
+    state: _State,
+) -> tuple[int, int]:
+    """The links of some rows: (added, removed)."""
+    desired: set[tuple[int, int, str]] = set()
+    for row in rows:
+        for token in row.refs.get("__links__", []):
+            where, key, relation = token.split(":", 2)
+            up_pk = int(key) if where == "db" else pk_of_row[int(key)]
+            desired.add((up_pk, row.asset.pk, relation))
+    down_pks = [row.asset.pk for row in rows]
+    current = {
+        (link.upstream_id, link.downstream_id, link.relation): link
+        for part in _parts(down_pks)
+        for link in AssetLink.objects.filter(
+            downstream_id__in=part, relation__in=relations
+        ).select_related("upstream", "downstream")
+    }
+    removed = [link for key, link in current.items() if key not in desired]
+    added = [
+        AssetLink(upstream_id=u, downstream_id=d, relation=r)
+        for (u, d, r) in sorted(desired)
+        if (u, d, r) not in current
+    ]
+    outside: dict[int, uuid_lib.UUID] = {}
+    wanted = {u for u, _, _ in desired} | {link.upstream_id for link in removed}
+    for part in _parts(sorted(pk for pk in wanted if pk not in uuid_of)):
+        outside.update(Asset.objects.filter(pk__in=part).values_list("pk", "uuid"))
+
+    def names(pk: int) -> uuid_lib.UUID:
+        return uuid_of[pk] if pk in uuid_of else outside[pk]
+
+    specs: list[EventSpec] = []
+    for link in removed:
+        specs.append(
+            EventSpec(
+                "asset_link.delete",
+                "asset_link",
+                str(link.uuid),
+                str(link),
+                before={
+                    "upstream": link.upstream.uuid,
+                    "downstream": link.downstream.uuid,
+                    "relation": link.relation,
+                },
+            )
+        )
+        state.affected.add(link.downstream_id)
+        state.detached.add(link.upstream_id)
+    if removed:
+        AssetLink.objects.filter(pk__in=[link.pk for link in removed]).delete()
+    if added:
+        bulk_create_with_history(
+            added, AssetLink, batch_size=1000, default_user=actor, default_date=state.now
+        )
+        specs.extend(
+            EventSpec(
+                "asset_link.create",
+                "asset_link",
+                str(link.uuid),
+                f"{names(link.downstream_id)} {link.relation} {names(link.upstream_id)}",
+                after={
+                    "upstream": names(link.upstream_id),
+                    "downstream": names(link.downstream_id),
+                    "relation": link.relation,
+                },
+            )
+            for link in added
+        )
+        state.affected.update(link.downstream_id for link in added)
+    services.bulk_audit(actor, specs)
+    return len(added), len(removed)

@@ -38,6 +38,7 @@ from riskhub.risk.models import BAND_LABEL
 
 __all__ = [
     "BANDS",
+    "ASSURANCE_LISTINGS",
     "BUILDERS",
     "LISTINGS",
     "Listing",
@@ -84,6 +85,17 @@ LISTINGS: dict[str, Listing] = {
         "Status per asset",
         "asset-status.csv",
         json_only=("detail",),
+    ),
+}
+
+# The listings every kind carries (kinds/common.assurance_sections), by their block in
+# the closing chapters: the exceptions register (B) and the evidence references (C).
+ASSURANCE_LISTINGS: dict[str, Listing] = {
+    "exceptions": Listing(
+        "exceptions", "reports/pdf/_exceptions.html", "Exceptions register", "exceptions.csv"
+    ),
+    "evidence": Listing(
+        "evidence", "reports/pdf/_evidence.html", "Evidence references", "evidence.csv"
     ),
 }
 
