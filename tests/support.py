@@ -87,3 +87,9 @@ def examples(n: int) -> int:
     if os.environ.get("RISKHUB_TEST_FAST") == "1":
         return max(3, n // 4)
     return n
+
+
+def own_callbacks(callbacks: list[Callable[[], object]]) -> list[Callable[[], object]]:
+    """The on-commit callbacks a service queued itself, without the audit trail's own
+    (after a commit it tells the webhooks which events were recorded)."""
+    return [c for c in callbacks if not c.__qualname__.startswith("record_events.")]

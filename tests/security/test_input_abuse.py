@@ -44,7 +44,11 @@ from riskhub.reports import services as report_services
 from riskhub.reports.models import Report
 from riskhub.risk import catalog_loader as risk_catalogs
 from riskhub.risk import services as risk_services
+from riskhub.scans import services as scan_services
+from riskhub.webhooks import services as webhook_services
 from tests.compliance.samples import pdf_bytes
+
+SAMPLES = Path(__file__).resolve().parents[1] / "scans" / "samples"
 
 pytestmark = pytest.mark.django_db
 
@@ -329,6 +333,20 @@ def world(
             errors=[RowError(2, "name", "is required")],
         )
         objects["import_job"] = job
+        # A security test run: promptfoo's own results file (its failing outputs hold a
+        # real <script> payload) imported on the system.
+        sample = SAMPLES / "promptfoo" / "riskhub-sample.results.json"
+        objects["scan_run"] = scan_services.scan_import(
+            actor=officer, asset=system, file=io.BytesIO(sample.read_bytes()), name=sample.name
+        )
+        # A webhook endpoint: its name is shown on the admin's pages (a public address
+        # literal, so saving it needs no name lookup).
+        objects["webhook"], _ = webhook_services.endpoint_create(
+            actor=admin,
+            name=p("webhook.name"),
+            url="https://93.184.216.34/hooks/riskhub",
+            events=["incident.opened"],
+        )
     return World(admin, officer, executive, system, model, dataset, objects, f)
 
 
@@ -412,6 +430,15 @@ def _kwargs(name: str, w: World) -> dict[str, Any] | None:
         "mlflow:confirm_archive": {"asset_uuid": w.model.uuid},
         "reports:detail": {"uuid": o["report"].uuid},
         "inventory:job": {"job_uuid": o["import_job"].uuid},
+        "scans:run": {"run_uuid": o["scan_run"].uuid},
+        "scans:import": {"asset_uuid": w.system.uuid},
+        "scans:asset_tab": {"asset_uuid": w.system.uuid},
+        "webhooks:detail": {"uuid": o["webhook"].uuid},
+        "webhooks:edit": {"uuid": o["webhook"].uuid},
+        "webhooks:toggle": {"uuid": o["webhook"].uuid},
+        "webhooks:rotate": {"uuid": o["webhook"].uuid},
+        "webhooks:test": {"uuid": o["webhook"].uuid},
+        "webhooks:delete": {"uuid": o["webhook"].uuid},
         # The sync job's problems show in the status partial the page polls.
         "inventory:job_status": {"job_uuid": o["sync_run"].uuid},
         "inventory:job_errors": {"job_uuid": o["import_job"].uuid},

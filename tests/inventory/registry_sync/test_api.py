@@ -15,6 +15,7 @@ from riskhub.audit.models import AuditEvent
 from riskhub.inventory.mlflow import services
 from riskhub.inventory.mlflow.models import ModelRegistry
 from riskhub.inventory.models import ImportJob
+from tests.support import own_callbacks
 
 pytestmark = pytest.mark.django_db
 REGISTRIES = "/api/v1/mlflow-registries/"
@@ -113,7 +114,7 @@ def test_sync_now_answers_202_with_the_job_and_joins_a_queued_one(
     assert body["registry"] == str(registry.uuid) and body["trigger"] == "manual"
     assert first["Location"] == body["url"] and "/api/v1/import-jobs/" in body["url"]
     assert again.json()["id"] == body["id"], "a second request joins the queued sync"
-    assert len(queued) == 1
+    assert len(own_callbacks(queued)) == 1
     assert (
         AuditEvent.objects.filter(action="import_job.requested", actor_id=officer.pk).count() == 1
     )

@@ -16,6 +16,7 @@ from riskhub.inventory import jobs
 from riskhub.inventory.mlflow import services
 from riskhub.inventory.mlflow.models import ModelRegistry
 from riskhub.inventory.models import ImportJob
+from tests.support import own_callbacks
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_the_beat_schedule_syncs_the_enabled_registries_once(
     assert runs[0].trigger == ImportJob.Trigger.SCHEDULE and runs[0].requested_by is None
     assert runs[0].kind == ImportJob.Kind.SYNC and runs[0].source == "On"
     assert again.pk == runs[0].pk, "a second request joins the queued run"
-    assert len(queued) == 1 and ImportJob.objects.count() == 1
+    assert len(own_callbacks(queued)) == 1 and ImportJob.objects.count() == 1
     requested = AuditEvent.objects.get(action="import_job.requested")
     assert requested.after["kind"] == "sync" and requested.after["trigger"] == "schedule"
 
@@ -82,4 +83,4 @@ def test_a_queued_sync_whose_message_was_lost_is_sent_again_once(
     with django_capture_on_commit_callbacks(execute=False) as queued:
         assert jobs.requeue_stale() == [job.pk]
         assert jobs.requeue_stale() == []  # not again before the stale time passes
-    assert len(queued) == 1
+    assert len(own_callbacks(queued)) == 1
