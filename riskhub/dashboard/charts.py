@@ -340,12 +340,18 @@ def trend_lines(points: list[TrendPoint], filters: DashboardFilters | None = Non
                 "hovertemplate": "%{x}: %{y} " + BAND_LABEL[band].lower() + "<extra></extra>",
             }
         )
+    xaxis: dict[str, Any] = {"type": "date", "automargin": True}
+    if points and (points[-1].date - points[0].date).days < 7:
+        # A history of a few days: a week of days on the axis, not fractions of a second.
+        end = points[-1].date
+        xaxis["range"] = [(end - dt.timedelta(days=7)).isoformat(), end.isoformat()]
+        xaxis["dtick"] = 86_400_000
     figure: Figure = {
         "data": data,
         "layout": _layout(
             height=360,
             margin={"l": 10, "r": 110, "t": 30, "b": 10},
-            xaxis={"type": "date", "automargin": True},
+            xaxis=xaxis,
             yaxis={"title": {"text": "Open risks"}, "rangemode": "tozero", "automargin": True},
             hovermode="x unified",
         ),

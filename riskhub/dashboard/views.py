@@ -46,6 +46,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     figures = charts.figures(board)
     kinds = dict(Asset.Kind.choices)
     names = {f.slug: f.short_name for f in board.frameworks}
+    tested_rows = charts.tested_rows(board.assets)
     context: dict[str, Any] = {
         "form": form,
         "board": board,
@@ -120,7 +121,8 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
             for value, label in Asset.Kind.choices
         ],
-        "tested_rows": charts.tested_rows(board.assets),
+        "tested_rows": tested_rows,
+        "tested_links": [(label, total, url) for label, total, _, url in tested_rows if url],
         "tested_window": settings.SCAN_TESTED_WINDOW_DAYS,
         "trend_rows": list(reversed(board.trend)),
         "coverage_recorded": any(f.applicable for f in board.coverage),
