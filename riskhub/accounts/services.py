@@ -47,6 +47,7 @@ def user_create(
         action="user.create",
         object_type="user",
         object_id=user.pk,
+        object_repr=user.email,
         after=_user_snapshot(user),
     )
     return user
@@ -92,6 +93,7 @@ def user_invite(*, actor: User, email: str, full_name: str, role: Role) -> User:
         action="user.invite",
         object_type="user",
         object_id=user.pk,
+        object_repr=user.email,
         after=_user_snapshot(user),
     )
     _send_password_link_after_commit(user, PasswordLink.INVITE)
@@ -112,6 +114,7 @@ def user_set_role(*, actor: User, user: User, role: Role) -> User:
         action="user.set_role",
         object_type="user",
         object_id=user.pk,
+        object_repr=user.email,
         before=before,
         after=_user_snapshot(user),
     )
@@ -122,7 +125,13 @@ def user_set_role(*, actor: User, user: User, role: Role) -> User:
 def user_change_password(*, actor: User, user: User, new_password: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    record_event(actor=actor, action="user.change_password", object_type="user", object_id=user.pk)
+    record_event(
+        actor=actor,
+        action="user.change_password",
+        object_type="user",
+        object_id=user.pk,
+        object_repr=user.email,
+    )
 
 
 @transaction.atomic
@@ -140,6 +149,7 @@ def user_deactivate(*, actor: User, user: User, successor: User, moved: Mapping[
         action="user.offboard",
         object_type="user",
         object_id=user.pk,
+        object_repr=user.email,
         before={"active": True},
         after={"active": False, "successor_id": successor.pk, "moved": dict(moved)},
     )
@@ -174,6 +184,7 @@ def user_reactivate(*, actor: User, user: User) -> User:
         action="user.reactivate",
         object_type="user",
         object_id=user.pk,
+        object_repr=user.email,
         before=before,
         after=_user_snapshot(user),
     )
@@ -244,6 +255,7 @@ def user_send_password_reset(*, actor: User, user: User) -> str:
         action="user.password_reset_link",
         object_type="user",
         object_id=user.pk,
+        object_repr=user.email,
         after={"purpose": purpose},
     )
     _send_password_link_after_commit(user, purpose)
@@ -291,6 +303,7 @@ def user_set_password(*, user: User, token: str, new_password: str) -> User:
         action="user.password_set",
         object_type="user",
         object_id=locked.pk,
+        object_repr=locked.email,
         after={"first_password": first_password},
     )
     return locked
@@ -393,7 +406,13 @@ def totp_confirm(*, actor: User, token: str) -> bool:
     TOTPDevice.objects.filter(user=actor, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    record_event(actor=actor, action="user.2fa_enable", object_type="user", object_id=actor.pk)
+    record_event(
+        actor=actor,
+        action="user.2fa_enable",
+        object_type="user",
+        object_id=actor.pk,
+        object_repr=actor.email,
+    )
     return True
 
 
@@ -403,7 +422,13 @@ def totp_disable(*, actor: User) -> None:
 
     deleted, _ = TOTPDevice.objects.filter(user=actor).delete()
     if deleted:
-        record_event(actor=actor, action="user.2fa_disable", object_type="user", object_id=actor.pk)
+        record_event(
+            actor=actor,
+            action="user.2fa_disable",
+            object_type="user",
+            object_id=actor.pk,
+            object_repr=actor.email,
+        )
 
 
 def totp_verify(*, user: User, token: str) -> Any:
@@ -413,9 +438,21 @@ def totp_verify(*, user: User, token: str) -> Any:
         return None
     allowed, _ = device.verify_is_allowed()
     if allowed and device.verify_token(token.strip()):
-        record_event(actor=user, action="auth.2fa_verified", object_type="user", object_id=user.pk)
+        record_event(
+            actor=user,
+            action="auth.2fa_verified",
+            object_type="user",
+            object_id=user.pk,
+            object_repr=user.email,
+        )
         return device
-    record_event(actor=user, action="auth.2fa_failed", object_type="user", object_id=user.pk)
+    record_event(
+        actor=user,
+        action="auth.2fa_failed",
+        object_type="user",
+        object_id=user.pk,
+        object_repr=user.email,
+    )
     return None
 
 
@@ -430,6 +467,7 @@ def user_sync_from_idp(*, user: User | None, email: str, role: Role, full_name: 
             action="user.sso_provision",
             object_type="user",
             object_id=user.pk,
+            object_repr=user.email,
             after=_user_snapshot(user),
         )
         return user
@@ -446,6 +484,7 @@ def user_sync_from_idp(*, user: User | None, email: str, role: Role, full_name: 
             action="user.sso_sync",
             object_type="user",
             object_id=user.pk,
+            object_repr=user.email,
             before=before,
             after=after,
         )

@@ -13,14 +13,16 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _register(page, kind: str, name: str, fields: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _register(page, kind: str, name: str, fields: dict[str, str | bool]) -> None:  # type: ignore[no-untyped-def]
     page.goto("/inventory/")
     page.get_by_role("button", name="Register an asset").click()
     page.get_by_role("link", name=kind, exact=True).click()
     page.get_by_label("Name").fill(name)
     for label, value in fields.items():
         control = page.get_by_label(label)
-        if control.evaluate("el => el.tagName") == "SELECT":
+        if isinstance(value, bool):
+            control.set_checked(value)
+        elif control.evaluate("el => el.tagName") == "SELECT":
             control.select_option(value)
         else:
             control.fill(value)
@@ -67,7 +69,10 @@ def test_an_officer_registers_a_lineage_and_classifies_the_system(page, make_use
         page,
         "AI system",
         "Hiring assistant",
-        {"Intended purpose": "Shortlist job applicants for recruiters."},
+        {
+            "Intended purpose": "Shortlist job applicants for recruiters.",
+            "Affects California consumers": True,
+        },
     )
     form = page.get_by_role("form", name="Add a lineage link")
     form.get_by_label("Relation").select_option(label="part of")
@@ -77,6 +82,12 @@ def test_an_officer_registers_a_lineage_and_classifies_the_system(page, make_use
     page.get_by_text("The link was added.").wait_for()
 
     page.get_by_role("link", name="Answer the questionnaire").click()
+    # What the registration said is already answered, and the page says where from.
+    california = page.locator('input[name="ccpa_california_consumers"]')
+    assert california.is_checked()
+    assert page.get_by_text(
+        "From the asset's registration: “Affects California consumers”."
+    ).is_visible()
     page.get_by_label("Yes", exact=True).check()
     page.get_by_label("Point 4(a): employment: recruitment and selection").check()
     page.get_by_label("It profiles natural persons (Art. 4(4) GDPR)").check()

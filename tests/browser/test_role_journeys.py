@@ -50,3 +50,37 @@ def test_the_auditor_filters_the_trail_reads_a_change_and_verifies_the_chain(
     page.wait_for_url("**/audit/verify/**")
     expect(page.get_by_text("Intact").first).to_be_visible(timeout=20_000)
     assert page.console_errors == [], page.console_errors
+
+
+def test_the_admin_changes_a_role_after_confirming_and_finds_it_in_the_trail(
+    page: Any, make_user: Any, eager_celery: None
+) -> None:
+    from riskhub.accounts.models import User
+
+    officer = make_user(Role.RISK_OFFICER, email="omar.officer@example.com")
+    admin = make_user(Role.ADMIN)
+    login(page, admin.email, PASSWORD)
+    page.goto("/people/")
+    page.get_by_role("link", name="omar.officer@example.com").first.click()
+    page.get_by_label("Role").select_option(label="Auditor")
+    # A role change asks first; dismissing it changes nothing.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Change role").click()
+    assert User.objects.get(pk=officer.pk).role == Role.RISK_OFFICER
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Change role").click()
+    page.wait_for_load_state()
+    expect(page.get_by_label("Role")).to_have_value(Role.AUDITOR.value)
+    assert User.objects.get(pk=officer.pk).role == Role.AUDITOR
+    screenshot(page, "people-role-changed")
+
+    page.goto("/audit/")
+    page.get_by_label("Action").select_option(label="Role changed")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/audit/?**")
+    events = page.locator("main table").first
+    expect(events.get_by_text("omar.officer@example.com").first).to_be_visible()
+    page.get_by_role("button", name="Verify the chain").click()
+    page.wait_for_url("**/audit/verify/**")
+    expect(page.get_by_text("Intact").first).to_be_visible(timeout=20_000)
+    assert page.console_errors == [], page.console_errors
