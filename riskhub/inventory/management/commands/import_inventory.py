@@ -6,8 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from riskhub.accounts.models import User
-from riskhub.accounts.policy import has_perm
+from riskhub.accounts.commands import add_actor_argument, command_actor, read_input
 from riskhub.inventory import io
 
 
@@ -20,21 +19,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument(
-            "--as",
-            dest="actor",
-            default=None,
-            help="Email of the user the import is recorded as (default: the first admin).",
-        )
+        add_actor_argument(parser, "import")
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
-        actor = self._actor(options["actor"])
+        data = read_input(path)
+        actor = command_actor(
+            options["actor"], permissions=("inventory.edit",), refusal="may not edit the inventory"
+        )
         report = io.import_file(actor=actor, name=path.name, data=data)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
@@ -57,17 +50,3 @@ class Command(BaseCommand):
                     )
                 )
             )
-
-    def _actor(self, email: str | None) -> User:
-        if email:
-            user = User.objects.filter(email__iexact=email, is_active=True).first()
-            if user is None:
-                raise CommandError(f"No active user {email}.")
-        else:
-            candidates = User.objects.filter(is_active=True).order_by("pk")
-            user = next((u for u in candidates if has_perm(u, "org.edit")), None)
-            if user is None:
-                raise CommandError("No admin user exists; pass --as EMAIL of a risk officer.")
-        if not has_perm(user, "inventory.edit"):
-            raise CommandError(f"{user.email} may not edit the inventory.")
-        return user

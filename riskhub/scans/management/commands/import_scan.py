@@ -7,8 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from riskhub.accounts.models import User
-from riskhub.accounts.policy import has_perm
+from riskhub.accounts.commands import add_actor_argument, command_actor, read_input
 from riskhub.inventory.models import Asset
 from riskhub.scans import services
 from riskhub.scans.models import Tool
@@ -25,22 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("asset", help="The asset's id (UUID) or exact name.")
         parser.add_argument("file", type=Path)
         parser.add_argument("--tool", choices=Tool.values, default=None)
-        parser.add_argument(
-            "--as",
-            dest="actor",
-            default=None,
-            help="Email of the user the import is recorded as (default: the first admin).",
-        )
+        add_actor_argument(parser, "import")
         parser.add_argument("--json", action="store_true", help="Print the run as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+        data = read_input(path)
         asset = self._asset(options["asset"])
-        actor = self._actor(options["actor"])
+        actor = command_actor(
+            options["actor"],
+            permissions=("compliance.edit", "risk.edit"),
+            refusal="may not import scan results",
+        )
         try:
             run = services.scan_import(
                 actor=actor,
@@ -87,17 +82,3 @@ class Command(BaseCommand):
         if len(matches) != 1:
             raise CommandError(f"No single asset has the id or name {ref!r}.")
         return matches[0]
-
-    def _actor(self, email: str | None) -> User:
-        if email:
-            user = User.objects.filter(email__iexact=email, is_active=True).first()
-            if user is None:
-                raise CommandError(f"No active user {email}.")
-        else:
-            candidates = User.objects.filter(is_active=True).order_by("pk")
-            user = next((u for u in candidates if has_perm(u, "org.edit")), None)
-            if user is None:
-                raise CommandError("No admin user exists; pass --as EMAIL of a risk officer.")
-        if not (has_perm(user, "compliance.edit") and has_perm(user, "risk.edit")):
-            raise CommandError(f"{user.email} may not import scan results.")
-        return user
