@@ -304,24 +304,21 @@ def asset_history(asset: Asset, limit: int = 25) -> list[Any]:
         if previous is not None and row.history_type == "~":
             delta = [c for c in row.diff_against(previous).changes if c.field not in _HISTORY_QUIET]
         pairs.append((row, delta))
-    people_ids = {
-        value
-        for _, delta in pairs
-        for c in delta
-        if c.field == "owner"
-        for value in (c.old, c.new)
-        if isinstance(value, int)
-    }
-    people = dict(User.objects.filter(pk__in=people_ids).values_list("pk", "email"))
-    business_unit_ids = {
-        value
-        for _, delta in pairs
-        for c in delta
-        if c.field == "business_unit"
-        for value in (c.old, c.new)
-        if isinstance(value, int)
-    }
-    units = dict(BusinessUnit.objects.filter(pk__in=business_unit_ids).values_list("pk", "name"))
+
+    def ids_in(field: str) -> set[int]:
+        return {
+            value
+            for _, delta in pairs
+            for c in delta
+            if c.field == field
+            for value in (c.old, c.new)
+            if isinstance(value, int)
+        }
+
+    people = dict(User.objects.filter(pk__in=ids_in("owner")).values_list("pk", "email"))
+    units = dict(
+        BusinessUnit.objects.filter(pk__in=ids_in("business_unit")).values_list("pk", "name")
+    )
     return [
         {
             "row": row,
