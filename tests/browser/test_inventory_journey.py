@@ -175,8 +175,8 @@ def test_an_officer_records_the_technical_documentation_of_a_system(page, make_u
     page.get_by_role("button", name="Save changes").click()
     page.get_by_role("heading", name="Claims triage", level=1).wait_for()
 
-    assert page.get_by_text("Monthly accuracy review.").is_visible()
-    assert page.get_by_text("DoC-CT-1").is_visible()
+    assert page.get_by_role("definition").filter(has_text="Monthly accuracy review.").is_visible()
+    assert page.get_by_role("definition").filter(has_text="DoC-CT-1").is_visible()
     system.refresh_from_db()
     assert system.model_version == "1.4"
     assert str(system.eu_declaration_date) == "2026-11-02"
