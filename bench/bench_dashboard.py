@@ -139,7 +139,8 @@ def main() -> None:  # noqa: PLR0915
     rows = "\n".join(
         f"| {label} | {s:.1f} ms | {f:.1f} ms | {s / f:.2f} | {q} |" for label, s, f, q in results
     )
-    verdict_time = "met" if main_server <= 200 else "NOT met"
+    limit = 200 if assets <= 10_000 else 300  # issue #19: 300 ms at 100,000 assets
+    verdict_time = "met" if main_server <= limit else "NOT met"
     verdict_ratio = "met" if main_server / main_floor <= 3 else "NOT met"
     body = f"""
 Inventory: {assets:,} assets; {risks:,} risks ({current:,} on current approved assessments);
@@ -154,12 +155,12 @@ CaptureQueriesContext, executed directly with psycopg on one connection.
 {rows}
 {"| seeding (inventory + risk + compliance + dashboard demos) | " + f"{seed_seconds:.0f} s" + " | | | |" if seed_seconds else ""}
 
-Targets on the default page: median <= 200 ms: {verdict_time} ({main_server:.1f} ms);
+Targets on the default page: median <= {limit} ms: {verdict_time} ({main_server:.1f} ms);
 ratio to the floor <= 3: {verdict_ratio} ({main_server / main_floor:.2f}).
 The query count includes the 4-6 statements of the session and user middleware
-(SESSION_SAVE_EVERY_REQUEST writes the session on every request).
+(the idle expiry is renewed at most once a minute, so the session is rarely written).
 """
-    record("Dashboard", body)
+    record("Dashboard" if assets <= 10_000 else f"Dashboard at {assets:,} assets", body)
     print(body)
 
 

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.db import connection
@@ -93,3 +94,22 @@ def own_callbacks(callbacks: list[Callable[[], object]]) -> list[Callable[[], ob
     """The on-commit callbacks a service queued itself, without the audit trail's own
     (after a commit it tells the webhooks which events were recorded)."""
     return [c for c in callbacks if not c.__qualname__.startswith("record_events.")]
+
+
+def pdf_page_texts(pdf: bytes | Any) -> list[str]:
+    """The text of each page of a PDF (bytes, or a pypdf reader over them), read by
+    poppler's pdftotext in content-stream order: a second, independent PDF reader, and a hundred times faster
+    than pypdf's text extraction on the report files."""
+    if not isinstance(pdf, bytes):
+        pdf.stream.seek(0)
+        pdf = pdf.stream.read()
+    done = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    pages = done.stdout.decode("utf-8").split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def pdf_text(pdf: bytes | Any) -> str:
+    """A PDF's text with every run of whitespace made one space."""
+    return " ".join(" ".join(pdf_page_texts(pdf)).split())

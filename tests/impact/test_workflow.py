@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from pypdf import PdfReader
 
 from riskhub.audit.labels import action_label
 from riskhub.audit.models import AuditEvent
@@ -21,6 +19,7 @@ from riskhub.compliance.models import ControlImplementation, RequirementStatus
 from riskhub.impact import services
 from riskhub.impact.models import ImpactAssessment
 from riskhub.reports.signing import check_signature
+from tests.support import pdf_page_texts
 
 from .conftest import CREDIT_SCORING, GDPR_ONLY
 
@@ -197,7 +196,7 @@ def test_approval_files_the_pdf_as_evidence_and_closes_the_three_laws_gaps(
         data = handle.read()
     assert hashlib.sha256(data).hexdigest() == evidence.sha256
     assert check_signature(data).valid
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    text = "\n".join(pdf_page_texts(data))
     assert "Loan scorer" in text and "Art 27(1)(a)" in text and "11 CCR 7152" in text
     assert "Bias testing each quarter" in text and str(executive) in text
     after = statuses()

@@ -28,6 +28,7 @@ from riskhub.inventory.models import ANNEX_IV_FIELDS, Asset
 from riskhub.reports import kinds, pdf
 from riskhub.reports.models import Kind, Report
 from riskhub.risk import services as risk_services
+from tests.support import pdf_page_texts
 
 DOCUMENTATION = {
     "model_version": "3.2.0",
@@ -59,7 +60,7 @@ def _words(text: str) -> str:
 
 
 def _text(reader: PdfReader) -> str:
-    return _words(" ".join(page.extract_text() or "" for page in reader.pages))
+    return _words(" ".join(pdf_page_texts(reader)))
 
 
 def _data(reader: PdfReader) -> dict[str, Any]:
@@ -203,7 +204,7 @@ def test_a_complete_dossier_prints_every_annex_iv_section_and_no_open_item(
     assert any("Post-market monitoring plan" in e["fields"] for e in data["changes"]["events"])
     # Nothing is missing: the last page says so.
     assert data["open_items"] == []
-    last = _words(reader.pages[-1].extract_text())
+    last = _words(pdf_page_texts(reader)[-1])
     assert "Open items" in last and "None: every Annex IV section" in last
     assert "an open item" not in text
 
@@ -400,5 +401,6 @@ def test_only_the_dossier_lists_open_items_in_its_contents(world: Any, render: A
     dossier = _pdf(render("system-dossier", system=str(world.system.uuid)))
     register = _pdf(render("risk-register"))
 
-    assert "Open items" in _words(dossier.pages[1].extract_text() + dossier.pages[0].extract_text())
+    first, second = pdf_page_texts(dossier)[:2]
+    assert "Open items" in _words(second + first)
     assert "Open items" not in _text(register)

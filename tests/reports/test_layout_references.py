@@ -15,7 +15,6 @@ that may differ on a page (default 0.004), for font rasterisation differences.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import subprocess
 import uuid
@@ -25,7 +24,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from PIL import Image, ImageChops
-from pypdf import PdfReader
 
 from riskhub.accounts.models import User
 from riskhub.compliance.models import ControlImplementation, Evidence
@@ -34,6 +32,7 @@ from riskhub.reports import kinds, rendering, services
 from riskhub.reports.models import Report
 from riskhub.risk import selectors as risk_selectors
 from riskhub.risk.models import Assessment, Risk
+from tests.support import pdf_page_texts
 
 REFERENCES = Path(__file__).parent / "references"
 UPDATE = os.environ.get("UPDATE_PDF_REFERENCES") == "1"
@@ -114,9 +113,7 @@ def test_every_kind_looks_like_its_reference(
     merged = rendering.compose(report, data)
 
     # No page carries only its running header and footer.
-    texts = [
-        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(merged.pdf)).pages
-    ]
+    texts = [" ".join(p.split()) for p in pdf_page_texts(merged.pdf)]
     for number, text in enumerate(texts, start=1):
         body = text.replace(f"Page {number} of {len(texts)}", "").replace(str(report.uuid), "")
         for chrome in (data["title"], "RiskHub report", "As of 2026-11-20"):

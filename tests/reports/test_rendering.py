@@ -18,6 +18,7 @@ from riskhub.reports import pdf, signing
 from riskhub.reports.kinds import LISTINGS
 from riskhub.reports.models import Report
 from riskhub.risk.models import Risk
+from tests.support import pdf_page_texts, pdf_text
 
 KINDS = ["framework-compliance", "system-dossier", "risk-register", "executive-summary"]
 
@@ -37,7 +38,7 @@ def _open(report: Report) -> tuple[bytes, PdfReader]:
 
 
 def _text(reader: PdfReader) -> str:
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+    return pdf_text(reader)
 
 
 def _data(reader: PdfReader) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def test_the_executive_summary_stays_within_four_pages(world: Any, render: Any) 
     the complete exceptions register, evidence, sign-off) follow it as appendices."""
     report = render("executive-summary")
     _, reader = _open(report)
-    pages = [page.extract_text() or "" for page in reader.pages]
+    pages = pdf_page_texts(reader)
     appendix = next(i for i, text in enumerate(pages) if "A. Scope and period\n" in text)
     assert 2 <= appendix + 1 <= 4
     assert any("Top" in text and "risks" in text for text in pages[: appendix + 1])
