@@ -19,6 +19,7 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    Min,
     Q,
     QuerySet,
     Sum,
@@ -419,16 +420,19 @@ def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT)
             assert totals is not None
             figures[f.pk].met, figures[f.pk].partial, figures[f.pk].gap = totals
         qs = qs.filter(applies_from__gte=sc.day)
-    columns = [
-        "framework_id",
-        "requirement_id",
-        "requirement__ref",
-        "requirement__title",
-        "requirement__position",
-        "applies_from",
-    ]
+    # Grouped by ids only; the requirement's words ride along as aggregates. Grouping by
+    # them too sorted every status row by its title (to disk at 100,000 assets).
     rows = (
-        qs.values(*columns, *([] if use_stored else ["status"])).annotate(n=Count("id")).order_by()
+        qs.values(
+            "framework_id", "requirement_id", "applies_from", *([] if use_stored else ["status"])
+        )
+        .annotate(
+            n=Count("id"),
+            ref=Min("requirement__ref"),
+            title=Min("requirement__title"),
+            position=Min("requirement__position"),
+        )
+        .order_by()
     )
     upcoming: dict[tuple[dt.date, int, int], RegulatoryDate] = {}
     for row in rows:
@@ -438,14 +442,14 @@ def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT)
         day = row["applies_from"]
         if day is not None and day >= sc.day:
             framework = by_id[row["framework_id"]]
-            key = (day, framework.position, row["requirement__position"])
+            key = (day, framework.position, row["position"])
             entry = upcoming.get(key)
             if entry is None:
                 entry = upcoming[key] = RegulatoryDate(
                     date=day,
                     framework_slug=framework.slug,
-                    ref=row["requirement__ref"],
-                    title=row["requirement__title"],
+                    ref=row["ref"],
+                    title=row["title"],
                     assets=0,
                 )
             entry.assets += row["n"]

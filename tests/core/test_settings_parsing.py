@@ -49,7 +49,14 @@ def test_postgres_url_is_split_into_parts(tmp_path: Path) -> None:
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("riskhub", "app", "s@cret")
     assert (config["HOST"], config["PORT"]) == ("db.internal", "6432")
-    assert config["OPTIONS"] == {"sslmode": "require"}
+    assert config["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_postgres_jit_stays_off_unless_the_url_sets_its_own_options(tmp_path: Path) -> None:
+    own = parse_database_url(
+        "postgres://app@db/riskhub?options=-c%20work_mem%3D64MB", base_dir=tmp_path
+    )
+    assert own["OPTIONS"] == {"options": "-c work_mem=64MB"}
 
 
 def test_unknown_database_scheme_is_refused(tmp_path: Path) -> None:
