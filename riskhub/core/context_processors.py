@@ -44,5 +44,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_items": items,
         "is_admin_user": has_perm(user, "users.manage"),
         # Called only by a template that shows it (one query, then remembered).
-        "queue_count": cache(partial(queue.total, user)),
+        "queue_count": cache(partial(queue.badge, user)),
     }

@@ -312,21 +312,38 @@ def _moment(now: dt.datetime | None) -> Moment:
     return Moment(now, timezone.localdate(now))
 
 
-def _count_of(rows: QuerySet[Any]) -> Coalesce:
-    """The number of rows as a scalar subquery (COUNT without a GROUP BY)."""
+# The navigation badge counts at most this many items, and then reads "99+": on every
+# page it must cost the same at 100,000 assets as at 100 (counting 150,000 risks that
+# wait for acceptance took about 130 ms a page). The dashboard's queue counts exactly.
+BADGE_CAP = 99
+
+
+class _CappedCount(Subquery):
+    """COUNT over at most the first rows of a subquery (which carries its LIMIT)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped)"
+    output_field = IntegerField()
+
+
+def _count_of(rows: QuerySet[Any], cap: int | None = None) -> Coalesce:
+    """The number of rows as a scalar subquery (COUNT without a GROUP BY); with a cap,
+    at most cap + 1 rows are read."""
+    if cap is not None:
+        return Coalesce(_CappedCount(rows.order_by().values("pk")[: cap + 1]), 0)
     counted = rows.order_by().annotate(n=Func(Value(1), function="COUNT")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def counts(user: User, now: dt.datetime | None = None) -> dict[str, int]:
-    """How many items of each kind wait for the person: one query."""
+def counts(user: User, now: dt.datetime | None = None, *, cap: int | None = None) -> dict[str, int]:
+    """How many items of each kind wait for the person (each at most cap + 1, if
+    given): one query."""
     if not getattr(user, "is_authenticated", False):
         return {}
     kinds = kinds_for(user)
     if not kinds:
         return {}
     m = _moment(now)
-    annotations = {f"q_{k.key}": _count_of(k.rows(user, m)) for k in kinds}
+    annotations = {f"q_{k.key}": _count_of(k.rows(user, m), cap) for k in kinds}
     row = User.objects.filter(pk=user.pk).annotate(**annotations).values(*annotations).first()
     if row is None:
         return {}
@@ -335,6 +352,14 @@ def counts(user: User, now: dt.datetime | None = None) -> dict[str, int]:
 
 def total(user: User, now: dt.datetime | None = None) -> int:
     return sum(counts(user, now).values())
+
+
+def badge(user: User, now: dt.datetime | None = None) -> str:
+    """The navigation's count: "" when nothing waits, the number, or "99+"."""
+    waiting = sum(counts(user, now, cap=BADGE_CAP).values())
+    if waiting > BADGE_CAP:
+        return f"{BADGE_CAP}+"
+    return str(waiting) if waiting else ""
 
 
 def queue(user: User, now: dt.datetime | None = None) -> list[Section]:

@@ -221,8 +221,31 @@ def test_the_navigation_count_is_one_query_and_matches_the_queue(
 ) -> None:
     officer = world["officer"]
     with django_assert_num_queries(1):
-        total = queue.total(officer)
-    assert total == sum(s.count for s in queue.queue(officer)) == 5
+        badge = queue.badge(officer)
+    assert badge == str(queue.total(officer)) == str(sum(s.count for s in queue.queue(officer)))
+    assert badge == "5"
+
+
+def test_past_ninety_nine_the_navigation_says_99_plus_and_the_dashboard_counts_exactly(
+    world: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    officer = world["officer"]
+    with django_capture_on_commit_callbacks(execute=True):
+        many = _submitted(
+            officer,
+            _asset(officer, "Claims triage"),
+            [_row(officer, f"Accepted risk {n}", treatment="accept") for n in range(99)],
+        )
+        risk.assessment_approve(actor=world["cto"], assessment=many)
+    # 3 reviews + 1 + 99 risks to accept = 103 for the CTO.
+    sections = {s.key: s.count for s in queue.queue(world["cto"])}
+    assert sections == {"reviews": 3, "acceptances": 100}
+    assert queue.badge(world["cto"]) == "99+"
+    html = _client(world["cto"]).get("/incidents/").content.decode()
+    assert 'data-queue-count="99+"' in html
+    dashboard = _client(world["cto"]).get(URL).content.decode()
+    assert "data-queue-total>100<" in _sections(dashboard)["acceptances"]
+    assert queue.badge(officer) == "5"
 
 
 def test_the_queue_costs_the_same_with_more_items(
