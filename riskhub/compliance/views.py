@@ -8,7 +8,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
+from riskhub.common.pagination import page_by_ids
 from riskhub.compliance import evidence_notes, selectors, services, uploads
 from riskhub.compliance.forms import EvidenceForm, ImplementationForm
 from riskhub.compliance.models import (
@@ -186,7 +186,7 @@ def implementation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = request.GET.get("scope", "")
     review = request.GET.get("review") == "1"
     qs = selectors.implementation_list(status=status, scope=scope, needs_review=review)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = page_by_ids(qs, 50, request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in (("status", status), ("scope", scope)) if v)
     return render(
         request,

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from riskhub.accounts.policy import has_perm, requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
+from riskhub.common.pagination import page_by_ids
 from riskhub.common.querystrings import query_without
 from riskhub.common.updates import EditConflict
 from riskhub.inventory import io, jobs, model_card, picker, provenance, selectors, services
@@ -78,7 +79,7 @@ def _list_params(request: HttpRequest) -> tuple[FilterForm, selectors.AssetFilte
 @requires("inventory.view")
 def asset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters, sort = _list_params(request)
-    page = Paginator(selectors.assets(filters, sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_by_ids(selectors.assets(filters, sort), PAGE_SIZE, request.GET.get("page"))
     base = query_without(request.GET, "page", "sort")
     headers = []
     for key, label in COLUMNS:
