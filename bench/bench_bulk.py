@@ -160,11 +160,11 @@ Targets: 10,000 rows <= 30 s and 100,000 rows <= 5 min: {verdict_time}
 ({s["seconds"]:.1f} s, {b["seconds"]:.1f} s). Memory flat as the rows grow (at most 1.5x the
 peak for 10x the rows): {"met" if growth <= 1.5 else "NOT met"} ({growth:.2f}x, {s["peak_mib"]:.0f} ->
 {b["peak_mib"]:.0f} MiB, about {(b["peak_mib"] - s["peak_mib"]) * 1024 / (large - small):.1f} KiB
-per extra row). The rows are read and written in chunks; what still grows is most likely
-the lineage step after the
-last chunk, which holds a small record per row (its id, name and lineage references) and
-the whole lineage graph for the cycle check. Load: the machine's 2 CPUs were shared
-with other jobs during the run (load average {os.getloadavg()[0]:.1f} at the end).
+per extra row). The rows are read and written in chunks; what is kept per written row is
+a few flat arrays (asset id, line, kind), its lineage references and its name for the
+duplicate check; the lineage check reads names and UUIDs back from the database and
+walks the lineage as flat arrays of ids (`lineage.Flat`). Load: the machine's 2 CPUs
+were shared with other jobs during the run (load average {os.getloadavg()[0]:.1f} at the end).
 """
     record("Import jobs (10,000 and 100,000 rows)", body)
     print(body)

@@ -15,10 +15,14 @@ Two layers:
   cycles, but imported data or two racing writers could still leave one: `find_cycle`
   names it, `Walk.cycle` names one met by a walk, `topological_order` sets aside the
   assets caught in or behind one.
+* `Flat`: the lean form for a whole register's lineage, links as flat arrays of ids (a
+  few dozen bytes per link, where a `Graph` holds a few hundred): what lies beyond
+  thousands of assets, and whether there is a cycle (an import's check, where `Graph`
+  then names it).
 * Loaders and shortcuts over the database, each one query whatever the depth or width:
-  `load` reads every link; `around` reads only the links reachable from some assets
-  (a recursive CTE, on SQLite and PostgreSQL alike); `downstream`, `upstream` and
-  `would_create_cycle` answer the common questions.
+  `load` reads every link (`flat` into a `Flat`); `around` reads only the links
+  reachable from some assets (a recursive CTE, on SQLite and PostgreSQL alike);
+  `downstream`, `upstream` and `would_create_cycle` answer the common questions.
 
 The walk passes through archived assets like any other: what an archived asset may pass
 on is each rule's business (effective risk: nothing; applicability: no system facts).
@@ -27,6 +31,8 @@ on is each rule's business (effective risk: nothing; applicability: no system fa
 from __future__ import annotations
 
 import logging
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -41,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 
 class _Key(Protocol):
-    """A node: an asset id, or any hashable key that sorts (the importer's row keys)."""
+    """A node: an asset id, or any hashable key that sorts."""
 
     def __hash__(self) -> int: ...
 
@@ -342,7 +348,11 @@ def downstream(
 ) -> set[int]:
     """The assets downstream of `start` (one query); `inclusive` adds the starts."""
     starts = set(start)
-    found = around(starts, DOWN, relations=relations).reachable(starts, DOWN, relations=relations)
+    if len(starts) > CTE_START_LIMIT:  # every link is read: the lean form holds them
+        found = flat(DOWN, relations=relations).reachable(starts)
+    else:
+        graph = around(starts, DOWN, relations=relations)
+        found = graph.reachable(starts, DOWN, relations=relations)
     return found | starts if inclusive else found
 
 
@@ -354,7 +364,10 @@ def upstream(
 ) -> set[int]:
     """The assets upstream of `start` (one query); `inclusive` adds the starts."""
     starts = set(start)
-    found = around(starts, UP, relations=relations).reachable(starts, UP, relations=relations)
+    if len(starts) > CTE_START_LIMIT:  # every link is read: the lean form holds them
+        found = flat(UP, relations=relations).reachable(starts)
+    else:
+        found = around(starts, UP, relations=relations).reachable(starts, UP, relations=relations)
     return found | starts if inclusive else found
 
 
@@ -365,6 +378,83 @@ def would_create_cycle(upstream_id: int, downstream_id: int) -> list[int]:
         return [upstream_id, upstream_id]
     back = around([downstream_id], DOWN).path(downstream_id, upstream_id)
     return [upstream_id, *back] if back else []
+
+
+class Flat:
+    """Links held as two flat arrays of ids, sorted by the near end, so a node's links
+    are one slice: a few dozen bytes per link where a `Graph` holds objects of a few
+    hundred. The lean form for questions about a whole register's lineage (an import's
+    cycle check, what lies downstream of thousands of assets); `Graph` answers the rest
+    and names what it finds."""
+
+    def __init__(self, links: Iterable[tuple[int, int]]) -> None:
+        near, far = array("q"), array("q")
+        for a, b in links:
+            near.append(a)
+            far.append(b)
+        order = sorted(range(len(near)), key=near.__getitem__)
+        self.near = array("q", (near[i] for i in order))
+        self.far = array("q", (far[i] for i in order))
+
+    def following(self, node: int) -> range:
+        """The positions of the links leaving `node`."""
+        return range(bisect_left(self.near, node), bisect_right(self.near, node))
+
+    def reachable(self, start: Iterable[int]) -> set[int]:
+        """As `Graph.reachable`: every node reached by at least one link from `start`,
+        the starts excluded."""
+        starts = set(start)
+        seen: set[int] = set()
+        stack = list(starts)
+        while stack:
+            for i in self.following(stack.pop()):
+                other = self.far[i]
+                if other not in seen and other not in starts:
+                    seen.add(other)
+                    stack.append(other)
+        return seen
+
+    def has_cycle(self) -> bool:
+        """Whether the links hold a cycle (`Graph.find_cycle` names one). Kahn's count:
+        start from the nodes nothing points to; a node is passed once all the links into
+        it are, which a node on (or behind) a cycle never is."""
+        targets = array("q", sorted(set(self.far)))  # every node with an incoming link
+        waiting = array("q", bytes(8 * len(targets)))  # its incoming links not yet passed
+        for node in self.far:
+            waiting[bisect_left(targets, node)] += 1
+        near = self.near
+        ready = [
+            node
+            for i, node in enumerate(near)
+            if (not i or near[i - 1] != node) and not in_sorted(targets, node)
+        ]
+        passed = 0
+        while ready:
+            for i in self.following(ready.pop()):
+                at = bisect_left(targets, self.far[i])
+                waiting[at] -= 1
+                if not waiting[at]:
+                    passed += 1
+                    ready.append(self.far[i])
+        return passed < len(targets)
+
+
+def flat(direction: Direction = DOWN, *, relations: Collection[str] | None = None) -> Flat:
+    """Every stored link as a `Flat`, oriented for walking in `direction` (one query,
+    read in pieces)."""
+    links = AssetLink.objects.order_by()
+    if relations is not None:
+        links = links.filter(relation__in=list(relations))
+    ends = (
+        ("upstream_id", "downstream_id") if direction is DOWN else ("downstream_id", "upstream_id")
+    )
+    return Flat(links.values_list(*ends).iterator(chunk_size=5000))
+
+
+def in_sorted(ordered: array[int], value: int) -> bool:
+    """Whether `value` is in the sorted array `ordered` (a set of ids at 8 bytes each)."""
+    at = bisect_left(ordered, value)
+    return at < len(ordered) and ordered[at] == value
 
 
 def report_cycle(graph: Graph[int], where: str) -> list[int]:
@@ -385,6 +475,9 @@ __all__ = [
     "Walk",
     "around",
     "downstream",
+    "Flat",
+    "flat",
+    "in_sorted",
     "load",
     "report_cycle",
     "upstream",

@@ -9,9 +9,11 @@ event per asset and per link, so 10,000 rows import in seconds.
 from __future__ import annotations
 
 import uuid as uuid_lib
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,12 +35,15 @@ from riskhub.inventory.io.tabular import (
     RawRow,
     parse_cell,
 )
-from riskhub.inventory.lineage import Edge, Graph
+from riskhub.inventory.lineage import Edge, Graph, in_sorted
 from riskhub.inventory.models import Asset, AssetLink, BusinessUnit
 
 MAX_ERRORS = 500
 # Rows validated and written per step: bounds the memory of an import of any length.
 CHUNK_SIZE = 1000
+# Ids per `__in` query (SQLite bounds the parameters of one statement).
+PIECE = 5000
+KINDS = tuple(Asset.Kind.values)
 
 
 @dataclass(frozen=True)
@@ -130,35 +135,37 @@ def run_import(
         return report
     with transaction.atomic():
         state = _State.load(match_by_name)
-        written: list[_Row] = []
+        written = _Written()
         done = 0
         for chunk in _chunks(rows, chunk_size):
             parsed = _validate(chunk, header, errors, state)
             done += len(chunk)
             if not errors:
                 _write(actor, parsed, header, report, state)
-                written.extend(_light(row) for row in parsed)
+                written.add_chunk(parsed)
             if progress is not None:
                 progress(done)
             if len(errors) > MAX_ERRORS:
                 break
         if not done and not errors:
             errors.append(RowError(1, "", "The file has no rows to import."))
+        state.names, state.seen = {}, {}  # the rows' checks are done: free them
+        links = _Links()
         if not errors:
-            _check_lineage(written, header, errors)
+            links = _check_lineage(written, header, errors)
         if errors:
             transaction.set_rollback(True)
             errors.sort(key=lambda e: (e.line, e.column))
             del errors[MAX_ERRORS:]
             report.created = report.updated = report.unchanged = 0
             return report
-        _write_links(actor, written, header, report, state, chunk_size)
+        _write_links(actor, written, links, header, report, state, chunk_size)
         if before_commit is not None:
             before_commit(report)
     return report
 
 
-def _parts(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
+def _parts(values: list[Any], size: int = PIECE) -> Iterator[list[Any]]:
     """A long `__in` list in pieces (SQLite bounds the parameters of one statement)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -175,29 +182,89 @@ def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield chunk
 
 
-@dataclass
-class _Ref:
-    """What the lineage step needs of a written asset (a few fields, not the model)."""
+class _Written:
+    """What the lineage step and the links need of the rows written so far, held in a
+    few flat arrays: each row's asset id, line and kind, and the lineage references of
+    the rows that have some. The rows' names and UUIDs are read back from the database
+    (the rows are there by now), so a long file costs a few bytes per row, not a record.
+    """
 
-    pk: int
-    uuid: uuid_lib.UUID
-    kind: str
-    name: str
-    model_card: dict[str, Any]
+    def __init__(self) -> None:
+        self.pks = array("q")
+        self.lines = array("q")
+        self.kinds = bytearray()  # index in KINDS
+        # One entry per lineage reference, in the file's order: its row (index), its
+        # relation (index in RELATIONS) and its text.
+        self.ref_rows = array("q")
+        self.ref_relations = bytearray()
+        self.refs: list[str] = []
+        # Rows whose card's metrics name datasets: row index -> dataset UUIDs.
+        self.metrics: dict[int, set[str]] = {}
+        # Rows that renamed an asset written by an earlier chunk: row index -> the name
+        # it had before. When rows of several chunks write one asset, the file's name for
+        # it at the end of each chunk stays a name its references may use (the database
+        # holds only the last); rows of one chunk share the asset and its last name.
+        self.renamed: dict[int, str] = {}
 
+    def __len__(self) -> int:
+        return len(self.pks)
 
-def _light(row: _Row) -> _Row:
-    asset = row.asset
-    card = asset.model_card if model_card.metric_datasets(asset.model_card) else {}
-    ref = _Ref(asset.pk, asset.uuid, asset.kind, asset.name, card)
-    return _Row(
-        line=row.line,
-        asset=ref,  # type: ignore[arg-type]
-        existing=True,  # stored by now
-        values={},
-        refs=row.refs,
-        archived=None,
-    )
+    def add_chunk(self, parsed: list[_Row]) -> None:
+        """Keep what is needed of a chunk's rows, once they are written."""
+        in_chunk: set[int] = set()
+        for row in parsed:
+            index = len(self.pks)
+            asset = row.asset
+            self.pks.append(asset.pk)
+            self.lines.append(row.line)
+            self.kinds.append(KINDS.index(asset.kind))
+            for relation, refs in row.refs.items():
+                code = RELATIONS.index(relation)
+                for ref in refs:
+                    self.ref_rows.append(index)
+                    self.ref_relations.append(code)
+                    self.refs.append(ref)
+            datasets = model_card.metric_datasets(asset.model_card)
+            if datasets:
+                self.metrics[index] = datasets
+            before = row.before["name"] if row.before is not None else asset.name
+            if before != asset.name and asset.pk not in in_chunk:
+                self.renamed[index] = before
+            in_chunk.add(asset.pk)
+
+    def sorted_pks(self) -> array[int]:
+        return array("q", sorted(self.pks))
+
+    def line_of(self, pk: int) -> int | None:
+        """The line of the file's last row that wrote this asset (None: not the file's)."""
+        for index in range(len(self.pks) - 1, -1, -1):
+            if self.pks[index] == pk:
+                return self.lines[index]
+        return None
+
+    def names_in_file(self) -> Iterator[tuple[int, uuid_lib.UUID, str, str]]:
+        """(pk, UUID, name, kind) of each row, in the file's order, read back from the
+        database in pieces; the names a row's asset had earlier in the file come too."""
+        earlier: dict[int, list[str]] = defaultdict(list)
+        if self.renamed:
+            last: dict[int, int] = {}
+            for index, pk in enumerate(self.pks):
+                if pk in last and index in self.renamed:
+                    earlier[pk].append(self.renamed[index])
+                last[pk] = index
+        for start in range(0, len(self.pks), PIECE):
+            part = self.pks[start : start + PIECE].tolist()
+            stored = {
+                pk: (u, name, kind)
+                for pk, u, name, kind in Asset.objects.filter(pk__in=part).values_list(
+                    "pk", "uuid", "name", "kind"
+                )
+            }
+            for pk in part:
+                u, name, kind = stored[pk]
+                yield pk, u, name, kind
+                for old_name in earlier.get(pk, ()):
+                    yield pk, u, old_name, kind
 
 
 @dataclass
@@ -208,7 +275,8 @@ class _State:
     names: dict[tuple[str, str], uuid_lib.UUID]
     units: dict[str, BusinessUnit]
     match_by_name: bool
-    seen: dict[tuple[str, str], int] = field(default_factory=dict)
+    # kind -> lower-case name -> line (a dict per kind: no tuple kept per row)
+    seen: dict[str, dict[str, int]] = field(default_factory=dict)
     specs: list[EventSpec] = field(default_factory=list)
     affected: set[int] = field(default_factory=set)
     detached: set[int] = field(default_factory=set)
@@ -296,16 +364,18 @@ def _validate(
             )
             continue
         key = (kind, name.lower())
-        if key in seen:
+        seen_of_kind = seen.setdefault(kind, {})
+        if key[1] in seen_of_kind:
             errors.append(
                 RowError(
                     row.line,
                     "name",
-                    f"duplicate name: another {kind} is called “{name}” on line {seen[key]}",
+                    f"duplicate name: another {kind} is called “{name}” on line "
+                    f"{seen_of_kind[key[1]]}",
                 )
             )
             continue
-        seen[key] = row.line
+        seen_of_kind[key[1]] = row.line
         clash = names.get(key)
         if clash is not None and (target is None or clash != target.uuid):
             errors.append(
@@ -365,17 +435,113 @@ def _validate(
 # --- lineage -------------------------------------------------------------------------------
 
 
+def _ref_key(ref: str) -> tuple[str, bool]:
+    """How a lineage reference is looked up: a UUID in its canonical text, or a name in
+    lower case; and whether it is a UUID."""
+    try:
+        return str(uuid_lib.UUID(ref)), True
+    except ValueError:
+        return ref.lower(), False
+
+
+@dataclass
+class _Links:
+    """The links the file's lineage columns ask for, grouped by row in the file's order:
+    the upstream asset's id, the row (index) and the relation (index in RELATIONS)."""
+
+    ups: array[int] = field(default_factory=lambda: array("q"))
+    rows: array[int] = field(default_factory=lambda: array("q"))
+    relations: bytearray = field(default_factory=bytearray)
+
+    def add(self, up: int, row: int, relation: str) -> None:
+        self.ups.append(up)
+        self.rows.append(row)
+        self.relations.append(RELATIONS.index(relation))
+
+    def __len__(self) -> int:
+        return len(self.ups)
+
+    def edge(self, position: int, written: _Written) -> tuple[int, int, str]:
+        """(upstream id, downstream id, relation) of one link."""
+        row = self.rows[position]
+        return self.ups[position], written.pks[row], RELATIONS[self.relations[position]]
+
+    def edges(self, written: _Written) -> Iterator[tuple[int, int, str]]:
+        return (self.edge(position, written) for position in range(len(self)))
+
+
+@dataclass
+class _Targets:
+    """The assets each lineage reference may name, by its lookup key (see `_ref_key`):
+    the file's own rows (by UUID or name) win; a key none of them answers is looked up in
+    the register (a UUID by UUID, a name by name)."""
+
+    by_key: dict[str, list[int] | None]
+    kinds: dict[int, str]
+    # The UUID text of the register's assets found by a key that reads as one (the
+    # metric check compares dataset UUIDs).
+    uuids: dict[int, str]
+
+    @classmethod
+    def find(cls, written: _Written) -> _Targets:
+        by_key: dict[str, list[int] | None] = dict.fromkeys(
+            _ref_key(ref)[0] for ref in written.refs
+        )
+        targets = cls(by_key, {}, {})
+        for pk, u, name, kind in written.names_in_file():
+            for key in (str(u), name.lower()):
+                if key in by_key:
+                    targets._add(key, pk, kind)
+        unanswered = [key for key, found in by_key.items() if found is None]
+        # A key in canonical UUID form came from a UUID reference (a name's key never is
+        # one: that name would have read as a UUID).
+        uuids = [key for key in unanswered if _ref_key(key) == (key, True)]
+        for part in _parts(uuids):
+            for pk, u, kind in Asset.objects.filter(uuid__in=part).values_list(
+                "pk", "uuid", "kind"
+            ):
+                targets._add(str(u), pk, kind)
+                targets.uuids.setdefault(pk, str(u))
+        names = [key for key in unanswered if _ref_key(key) != (key, True)]
+        for part in _parts(names):
+            for pk, lname, kind in (
+                Asset.objects.annotate(lname=Lower("name"))
+                .filter(lname__in=part)
+                .values_list("pk", "lname", "kind")
+            ):
+                targets._add(lname, pk, kind)
+                if len(lname) == 36:
+                    targets.uuids.setdefault(pk, lname)
+        return targets
+
+    def _add(self, key: str, pk: int, kind: str) -> None:
+        found = self.by_key[key]
+        if found is None:
+            self.by_key[key] = [pk]
+        else:
+            found.append(pk)
+        self.kinds[pk] = kind
+
+
+def _names(pks: Iterable[int]) -> dict[int, str]:
+    return {
+        pk: name
+        for part in _parts(sorted(set(pks)))
+        for pk, name in Asset.objects.filter(pk__in=part).values_list("pk", "name")
+    }
+
+
 def _check_metric_datasets(
-    parsed: list[_Row], linked: dict[int, set[str]], errors: list[RowError]
+    written: _Written, linked: dict[int, set[str]], errors: list[RowError]
 ) -> None:
     """A metric's dataset must be linked to the model, as `model_card.check_links` says
     for single edits; `linked` holds each row's upstream dataset UUIDs after the import."""
-    for index, row in enumerate(parsed):
-        missing = sorted(model_card.metric_datasets(row.asset.model_card) - linked[index])
+    for index in sorted(written.metrics):
+        missing = sorted(written.metrics[index] - linked.get(index, set()))
         if missing:
             errors.append(
                 RowError(
-                    row.line,
+                    written.lines[index],
                     "model_card",
                     f"a metric names dataset {missing[0]}, which is not linked to this "
                     "model; link it (for example trained_on)",
@@ -384,160 +550,149 @@ def _check_metric_datasets(
 
 
 def _existing_dataset_links(
-    parsed: list[_Row], replaced: list[str] | None = None
+    written: _Written, replaced: list[str] | None = None
 ) -> dict[int, set[str]]:
-    """Each row's linked dataset UUIDs in the register, leaving out the relations the
-    file replaces."""
-    pks = {row.asset.pk: i for i, row in enumerate(parsed) if row.existing}
-    linked: dict[int, set[str]] = {i: set() for i in range(len(parsed))}
-    for part in _parts(list(pks)):
+    """The linked dataset UUIDs in the register of the rows whose metrics name datasets
+    (by row index; an asset the file writes twice, by its last row), leaving out the
+    relations the file replaces."""
+    wanted = {written.pks[index] for index in written.metrics}
+    last = {pk: index for index, pk in enumerate(written.pks) if pk in wanted}
+    linked: dict[int, set[str]] = defaultdict(set)
+    for part in _parts(sorted(wanted)):
         for down, up in (
             AssetLink.objects.filter(downstream_id__in=part, upstream__kind="dataset")
             .exclude(relation__in=replaced or [])
             .values_list("downstream_id", "upstream__uuid")
         ):
-            linked[pks[down]].add(str(up))
+            linked[last[down]].add(str(up))
     return linked
 
 
-def _check_lineage(parsed: list[_Row], header: list[str], errors: list[RowError]) -> None:
+def _check_lineage(written: _Written, header: list[str], errors: list[RowError]) -> _Links:
+    """Resolve every lineage reference of the file, check the links it asks for (kinds,
+    metric datasets, no cycle in the lineage as it would be) and return them."""
     relations = [r for r in RELATIONS if r in header]
+    links = _Links()
     if not relations:
-        if any(model_card.metric_datasets(row.asset.model_card) for row in parsed):
-            _check_metric_datasets(parsed, _existing_dataset_links(parsed), errors)
-        return
-    refs_needed = {ref for row in parsed for r in relations for ref in row.refs[r]}
-    row_keys: dict[int, tuple[str, int]] = {}
-    by_ref: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    kinds: dict[tuple[str, int], str] = {}
-    names: dict[tuple[str, int], str] = {}
-    for index, row in enumerate(parsed):
-        key = ("db", row.asset.pk) if row.existing else ("row", index)
-        row_keys[index] = key
-        kinds[key] = row.asset.kind
-        names[key] = row.asset.name
-        by_ref[str(row.asset.uuid)].append(key)
-        by_ref[row.asset.name.lower()].append(key)
-    uuids = []
-    lowered = []
-    for ref in refs_needed:
-        try:
-            uuids.append(uuid_lib.UUID(ref))
-        except ValueError:
-            lowered.append(ref.lower())
-    in_file = set(by_ref)
-    wanted_uuids = [u for u in uuids if str(u) not in in_file]
-    for pk, u, name, kind in (
-        row
-        for part in _parts(wanted_uuids)
-        for row in Asset.objects.filter(uuid__in=part).values_list("pk", "uuid", "name", "kind")
-    ):
-        if str(u) not in in_file:
-            by_ref[str(u)].append(("db", pk))
-            kinds[("db", pk)], names[("db", pk)] = kind, name
-    lowered = [lname for lname in lowered if lname not in in_file]
-    if lowered:
-        for pk, lname, name, kind in (
-            row
-            for part in _parts(lowered)
-            for row in Asset.objects.annotate(lname=Lower("name"))
-            .filter(lname__in=part)
-            .values_list("pk", "lname", "name", "kind")
-        ):
-            if lname in in_file:
-                continue  # the file's own asset of that name wins
-            by_ref[lname].append(("db", pk))
-            kinds[("db", pk)], names[("db", pk)] = kind, name
-    wanted: dict[int, set[tuple[tuple[str, int], str]]] = {}
-    for index, row in enumerate(parsed):
-        me = row_keys[index]
-        links: set[tuple[tuple[str, int], str]] = set()
-        for relation in relations:
-            up_kinds, down_kinds = services.LINK_KINDS[relation]
-            for ref in row.refs[relation]:
-                try:
-                    candidates = by_ref.get(str(uuid_lib.UUID(ref)), [])
-                except ValueError:
-                    candidates = by_ref.get(ref.lower(), [])
-                if len(candidates) > 1:
-                    candidates = [c for c in candidates if kinds[c] in up_kinds] or candidates
-                if not candidates:
-                    errors.append(RowError(row.line, relation, f"no asset “{ref}”"))
-                    continue
-                if len(set(candidates)) > 1:
-                    errors.append(
-                        RowError(
-                            row.line,
-                            relation,
-                            f"“{ref}” names several assets; use the id instead",
-                        )
-                    )
-                    continue
-                upstream = candidates[0]
-                if upstream == me:
-                    errors.append(
-                        RowError(row.line, relation, "an asset cannot be linked to itself")
-                    )
-                elif kinds[upstream] not in up_kinds or row.asset.kind not in down_kinds:
-                    errors.append(
-                        RowError(
-                            row.line,
-                            relation,
-                            f"a {row.asset.kind} cannot be "
-                            f"{AssetLink.Relation(relation).label} a {kinds[upstream]} "
-                            f"(“{names[upstream]}”): {services.LINK_KIND_HINT[relation]}",
-                        )
-                    )
-                else:
-                    links.add((upstream, relation))
-        wanted[index] = links
+        if written.metrics:
+            _check_metric_datasets(written, _existing_dataset_links(written), errors)
+        return links
+    targets = _Targets.find(written)
+    kinds = targets.kinds
+    # Kind mismatches name the upstream asset: filled in once the names are read.
+    unnamed: list[tuple[int, int, str]] = []  # (position in errors, upstream id, kind)
+    datasets: dict[int, set[int]] = {}  # metric rows: their linked datasets' ids
+    row_links: set[tuple[int, str]] = set()
+    refs = written.refs
+    for position in range(len(refs) + 1):
+        index = written.ref_rows[position] if position < len(refs) else -1
+        if position and index != written.ref_rows[position - 1]:
+            done = written.ref_rows[position - 1]
+            for upstream, relation in row_links:
+                links.add(upstream, done, relation)
+            if done in written.metrics:
+                datasets[done] = {up for up, _ in row_links if kinds[up] == "dataset"}
+            row_links = set()
+        if index < 0:
+            break
+        ref = refs[position]
+        relation = RELATIONS[written.ref_relations[position]]
+        line, me, kind = written.lines[index], written.pks[index], KINDS[written.kinds[index]]
+        up_kinds, down_kinds = services.LINK_KINDS[relation]
+        candidates = targets.by_key.get(_ref_key(ref)[0]) or []
+        if len(candidates) > 1:
+            candidates = [c for c in candidates if kinds[c] in up_kinds] or candidates
+        if not candidates:
+            errors.append(RowError(line, relation, f"no asset “{ref}”"))
+            continue
+        if len(set(candidates)) > 1:
+            errors.append(
+                RowError(line, relation, f"“{ref}” names several assets; use the id instead")
+            )
+            continue
+        upstream = candidates[0]
+        if upstream == me:
+            errors.append(RowError(line, relation, "an asset cannot be linked to itself"))
+        elif kinds[upstream] not in up_kinds or kind not in down_kinds:
+            unnamed.append((len(errors), upstream, kind))
+            errors.append(RowError(line, relation, ""))
+        else:
+            row_links.add((upstream, relation))
+    if unnamed:
+        names = _names(upstream for _, upstream, _ in unnamed)
+        for at, upstream, kind in unnamed:
+            line, relation = errors[at].line, errors[at].column
+            errors[at] = RowError(
+                line,
+                relation,
+                f"a {kind} cannot be "
+                f"{AssetLink.Relation(relation).label} a {kinds[upstream]} "
+                f"(“{names[upstream]}”): {services.LINK_KIND_HINT[relation]}",
+            )
     if errors:
-        return
-    if any(model_card.metric_datasets(row.asset.model_card) for row in parsed):
-        uuid_of_key = {row_keys[i]: str(row.asset.uuid) for i, row in enumerate(parsed)}
-        for ref, keys in by_ref.items():
-            for key in keys:
-                if key not in uuid_of_key and len(ref) == 36:
-                    uuid_of_key[key] = ref
-        db_links = _existing_dataset_links(parsed, relations)
-        linked = {
-            i: {uuid_of_key.get(k, "") for k, _ in wanted[i] if kinds[k] == "dataset"} | db_links[i]
-            for i in range(len(parsed))
+        return links
+    outside_uuids = targets.uuids
+    del targets  # the lookup keys of every reference: freed before the cycle check
+    if written.metrics:
+        ups = {up for found in datasets.values() for up in found}
+        in_file = written.sorted_pks()
+        uuids = {
+            pk: str(u)
+            for part in _parts(sorted(ups))
+            for pk, u in Asset.objects.filter(pk__in=part).values_list("pk", "uuid")
         }
-        _check_metric_datasets(parsed, linked, errors)
+        db_links = _existing_dataset_links(written, relations)
+        linked = {
+            index: {
+                uuids[up] if in_sorted(in_file, up) else outside_uuids.get(up, "")
+                for up in datasets.get(index, set())
+            }
+            | db_links.get(index, set())
+            for index in written.metrics
+        }
+        _check_metric_datasets(written, linked, errors)
         if errors:
-            return
-    # Cycle check over the whole lineage as it would be after the import.
-    replaced = {
-        (row_keys[i][1], r) for i, row in enumerate(parsed) if row.existing for r in relations
-    }
-    after: list[Edge[tuple[str, int]]] = [
-        Edge(("db", edge.upstream), ("db", edge.downstream), edge.relation, edge.link_id)
-        for edge in lineage.load().edges
-        if (edge.downstream, edge.relation) not in replaced
-    ]
-    after += [
-        Edge(upstream, row_keys[index], relation)
-        for index, links in wanted.items()
-        for upstream, relation in links
-    ]
-    cycle = Graph(after).find_cycle()
-    if cycle:
-        line_of = {row_keys[i]: row.line for i, row in enumerate(parsed)}
-        shown = " → ".join(names.get(k) or _name_of(k) for k in cycle)
-        lines = sorted({line_of[k] for k in cycle if k in line_of}) or [1]
-        for line in lines:
-            errors.append(RowError(line, "lineage", f"the lineage would form a cycle: {shown}"))
+            return links
+    _check_cycle(written, links, relations, errors)
+    return links
+
+
+def _check_cycle(
+    written: _Written, links: _Links, relations: list[str], errors: list[RowError]
+) -> None:
+    """No cycle in the lineage as it would be after the import: the stored links, less
+    the relations the file's rows replace, and the file's links. The common answer (no
+    cycle) comes from a lean pass over flat arrays; only a cycle builds the graph that
+    names it."""
+    in_file = written.sorted_pks()
+    replaced = set(relations)
+
+    def kept(up: int, down: int, relation: str) -> bool:
+        return relation not in replaced or not in_sorted(in_file, down)
+
+    stored = (
+        AssetLink.objects.values_list("upstream_id", "downstream_id", "relation")
+        .order_by()
+        .iterator(chunk_size=PIECE)
+    )
+    after = chain(
+        ((up, down) for up, down, relation in stored if kept(up, down, relation)),
+        ((up, down) for up, down, _ in links.edges(written)),
+    )
+    if not lineage.Flat(after).has_cycle():
         return
-    for index, row in enumerate(parsed):
-        row.refs = {"__links__": [f"{k[0]}:{k[1]}:{r}" for k, r in sorted(wanted[index])]}
-
-
-def _name_of(key: tuple[str, int]) -> str:
-    if key[0] == "db":
-        found = Asset.objects.filter(pk=key[1]).values_list("name", flat=True).first()
-        return found or "?"
-    return "?"
+    graph = Graph(
+        [
+            *(edge for edge in lineage.load().edges if kept(*edge[:3])),
+            *(Edge(up, down, relation) for up, down, relation in links.edges(written)),
+        ]
+    )
+    cycle = graph.find_cycle()
+    names = _names(cycle)
+    shown = " → ".join(names.get(pk) or "?" for pk in cycle)
+    lines = sorted({line for pk in cycle if (line := written.line_of(pk)) is not None}) or [1]
+    for line in lines:
+        errors.append(RowError(line, "lineage", f"the lineage would form a cycle: {shown}"))
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -649,7 +804,8 @@ def _write(
 
 def _write_links(
     actor: User,
-    parsed: list[_Row],
+    written: _Written,
+    links: _Links,
     header: list[str],
     report: ImportReport,
     state: _State,
@@ -662,12 +818,17 @@ def _write_links(
     at once."""
     relations = [r for r in RELATIONS if r in header]
     affected = state.affected
-    if relations and any("__links__" in row.refs for row in parsed):
-        pk_of_row = [row.asset.pk for row in parsed]
-        uuid_of = {row.asset.pk: row.asset.uuid for row in parsed}
-        for start in range(0, len(parsed), chunk_size):
+    if relations:
+        position = 0
+        for start in range(0, len(written), chunk_size):
+            end = min(start + chunk_size, len(written))
+            desired: set[tuple[int, int, str]] = set()
+            # The links are grouped by row, in the file's order.
+            while position < len(links) and links.rows[position] < end:
+                desired.add(links.edge(position, written))
+                position += 1
             added, removed = _write_links_of(
-                actor, parsed[start : start + chunk_size], relations, pk_of_row, uuid_of, state
+                actor, written.pks[start:end].tolist(), desired, relations, state
             )
             report.links += added
             report.links_removed += removed
@@ -681,20 +842,12 @@ def _write_links(
 
 def _write_links_of(
     actor: User,
-    rows: list[_Row],
+    down_pks: list[int],
+    desired: set[tuple[int, int, str]],
     relations: list[str],
-    pk_of_row: list[int],
-    uuid_of: dict[int, uuid_lib.UUID],
     state: _State,
 ) -> tuple[int, int]:
-    """The links of some rows: (added, removed)."""
-    desired: set[tuple[int, int, str]] = set()
-    for row in rows:
-        for token in row.refs.get("__links__", []):
-            where, key, relation = token.split(":", 2)
-            up_pk = int(key) if where == "db" else pk_of_row[int(key)]
-            desired.add((up_pk, row.asset.pk, relation))
-    down_pks = [row.asset.pk for row in rows]
+    """The links of some rows' assets (`down_pks`) made `desired`: (added, removed)."""
     current = {
         (link.upstream_id, link.downstream_id, link.relation): link
         for part in _parts(down_pks)
@@ -708,13 +861,10 @@ def _write_links_of(
         for (u, d, r) in sorted(desired)
         if (u, d, r) not in current
     ]
-    outside: dict[int, uuid_lib.UUID] = {}
-    wanted = {u for u, _, _ in desired} | {link.upstream_id for link in removed}
-    for part in _parts(sorted(pk for pk in wanted if pk not in uuid_of)):
-        outside.update(Asset.objects.filter(pk__in=part).values_list("pk", "uuid"))
-
-    def names(pk: int) -> uuid_lib.UUID:
-        return uuid_of[pk] if pk in uuid_of else outside[pk]
+    wanted = {pk for u, d, _ in desired for pk in (u, d)}
+    uuid_of: dict[int, uuid_lib.UUID] = {}
+    for part in _parts(sorted(wanted)):
+        uuid_of.update(Asset.objects.filter(pk__in=part).values_list("pk", "uuid"))
 
     specs: list[EventSpec] = []
     for link in removed:
@@ -744,10 +894,10 @@ def _write_links_of(
                 "asset_link.create",
                 "asset_link",
                 str(link.uuid),
-                f"{names(link.downstream_id)} {link.relation} {names(link.upstream_id)}",
+                f"{uuid_of[link.downstream_id]} {link.relation} {uuid_of[link.upstream_id]}",
                 after={
-                    "upstream": names(link.upstream_id),
-                    "downstream": names(link.downstream_id),
+                    "upstream": uuid_of[link.upstream_id],
+                    "downstream": uuid_of[link.downstream_id],
                     "relation": link.relation,
                 },
             )
