@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from riskhub.dashboard.selectors import (
     BANDS,
-    AssetCounts,
+    Dashboard,
     DashboardFilters,
     FrameworkFigures,
     RegulatoryDate,
@@ -563,20 +563,10 @@ def timeline(rows: list[RegulatoryDate], names: dict[str, str]) -> Figure:
 # --- assessment coverage --------------------------------------------------------------
 
 
-def inventory_url(kind: str, *, missing: bool, filters: DashboardFilters | None = None) -> str:
-    """The inventory of one kind, the unassessed ones only when `missing` (an
-    assessment bar's drill-down)."""
-    params: dict[str, Any] = {"kind": kind}
-    if missing:
-        params["assessment"] = "missing"
-    if filters is not None and filters.tier:
-        params["tier"] = filters.tier
-    return f"{reverse('inventory:list')}?{urlencode(params)}"
-
-
-def unassessed_bars(assets: AssetCounts, filters: DashboardFilters | None = None) -> Figure:
+def unassessed_bars(board: Dashboard) -> Figure:
     """Assets with and without a current approved assessment, by kind; a click on a
-    bar opens those assets in the inventory."""
+    bar opens those assets in the inventory (today, without a business unit)."""
+    assets = board.assets
     kinds = list(Asset.Kind)
     assessed = [
         assets.by_kind.get(k.value, 0) - assets.unassessed_by_kind.get(k.value, 0) for k in kinds
@@ -593,7 +583,7 @@ def unassessed_bars(assets: AssetCounts, filters: DashboardFilters | None = None
                 "text": [f"{n} not assessed" for n in missing],
                 "textposition": "auto",
                 "customdata": [
-                    inventory_url(k.value, missing=True, filters=filters) for k in kinds
+                    inventory_url(board, kind=k.value, assessment="missing") for k in kinds
                 ],
                 # Light hatching: the count written on it stays readable.
                 "marker": {
@@ -610,9 +600,7 @@ def unassessed_bars(assets: AssetCounts, filters: DashboardFilters | None = None
                 "y": assessed,
                 "text": [f"{n} assessed" for n in assessed],
                 "textposition": "auto",
-                "customdata": [
-                    inventory_url(k.value, missing=False, filters=filters) for k in kinds
-                ],
+                "customdata": [inventory_url(board, kind=k.value) for k in kinds],
                 "marker": {"color": "#0d6efd"},
                 "hovertemplate": "%{x}: %{y} assessed<extra></extra>",
             },
@@ -642,23 +630,36 @@ def unassessed_bars(assets: AssetCounts, filters: DashboardFilters | None = None
 # --- everything the page draws --------------------------------------------------------
 
 
-def tested_rows(assets: AssetCounts) -> list[tuple[str, int, int, str]]:
+def inventory_url(board: Dashboard, **params: str) -> str:
+    """The inventory list showing the assets a dashboard figure counts: the figure's own
+    filter (`params`) on top of the dashboard's kind and tier. None for a past day or a
+    business unit: the inventory lists today's assets, and filters business units by
+    UUID, which the dashboard's options do not carry."""
+    if board.historical or board.filters.business_unit:
+        return ""
+    query = {name: value for name in ("kind", "tier") if (value := getattr(board.filters, name))}
+    query.update(params)
+    return f"{reverse('inventory:list')}?{urlencode(query)}"
+
+
+def tested_rows(board: Dashboard) -> list[tuple[str, int, int, str]]:
     """(tier label, assets, security-tested recently, the inventory of that tier) per
     tier, highest tier first, then the assets without a tier (no link: they are of two
     kinds of "no tier"); tiers without assets are left out."""
+    assets = board.assets
     rows = []
     for value, label in Asset.Tier.choices:
-        url = f"{reverse('inventory:list')}?{urlencode({'tier': value})}"
+        url = inventory_url(board, tier=value)
         total = assets.total_by_tier.get(value, 0)
         rows.append((str(label), total, assets.tested_by_tier.get(value, 0), url))
     rows.append(("No tier", assets.total_by_tier.get("", 0), assets.tested_by_tier.get("", 0), ""))
     return [row for row in rows if row[1]]
 
 
-def tested_bars(assets: AssetCounts) -> Figure:
+def tested_bars(board: Dashboard) -> Figure:
     """Assets security-tested (a scan imported) in the last SCAN_TESTED_WINDOW_DAYS, by
     tier; a click on a bar opens the tier's assets in the inventory."""
-    rows = tested_rows(assets)
+    rows = tested_rows(board)
     labels = [r[0] for r in rows]
     tested = [r[2] for r in rows]
     untested = [r[1] - r[2] for r in rows]
@@ -729,6 +730,6 @@ def figures(board: Any) -> dict[str, Any]:
         "trend": trend_lines(board.trend, board.filters),
         "top_risks": top_risks_bars(board.top_risks),
         "timeline": timeline(board.timeline, names),
-        "unassessed": unassessed_bars(board.assets, board.filters),
-        "tested": tested_bars(board.assets),
+        "unassessed": unassessed_bars(board),
+        "tested": tested_bars(board),
     }

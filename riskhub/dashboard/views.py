@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 
 from riskhub.accounts.policy import requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
@@ -28,25 +26,13 @@ def build(request: HttpRequest) -> tuple[FilterForm, selectors.Dashboard]:
     return form, board
 
 
-def _inventory_url(board: selectors.Dashboard, tier: str) -> str:
-    """The inventory list showing the assets a tier figure counts, filtered the same
-    way; none for a past day or a business unit (the inventory lists today's assets
-    and filters business units by UUID, which the dashboard's options do not read)."""
-    if board.historical or board.filters.business_unit:
-        return ""
-    params = {"tier": tier}
-    if board.filters.kind:
-        params["kind"] = board.filters.kind
-    return f"{reverse('inventory:list')}?{urlencode(params)}"
-
-
 @requires("dashboard.view")
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, board = build(request)
     figures = charts.figures(board)
     kinds = dict(Asset.Kind.choices)
     names = {f.slug: f.short_name for f in board.frameworks}
-    tested_rows = charts.tested_rows(board.assets)
+    tested_rows = charts.tested_rows(board)
     context: dict[str, Any] = {
         "form": form,
         "board": board,
@@ -72,14 +58,14 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             (
                 NOT_YET_CLASSIFIED,
                 board.assets.not_yet_classified,
-                _inventory_url(board, "none"),
+                charts.inventory_url(board, tier="none"),
                 "AI systems and models whose classification questionnaire is not answered "
                 "(a model's general-purpose tier is its own)",
             ),
             (
                 NOT_APPLICABLE,
                 board.assets.not_applicable,
-                _inventory_url(board, "not-applicable"),
+                charts.inventory_url(board, tier="not-applicable"),
                 "Datasets and endpoints: they show the tiers of the systems they feed",
             ),
         ],
@@ -117,7 +103,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
                 label,
                 board.assets.by_kind.get(value, 0),
                 board.assets.unassessed_by_kind.get(value, 0),
-                charts.inventory_url(value, missing=True, filters=board.filters),
+                charts.inventory_url(board, kind=value, assessment="missing"),
             )
             for value, label in Asset.Kind.choices
         ],

@@ -12,7 +12,9 @@ from django.urls import reverse
 from riskhub.accounts.policy import Role
 from riskhub.compliance import catalog_loader
 from riskhub.compliance.models import Framework, Requirement, RequirementStatus
-from riskhub.dashboard import charts
+from riskhub.dashboard import charts, selectors
+from riskhub.dashboard.selectors import DashboardFilters
+from riskhub.inventory.models import Asset
 from riskhub.risk.models import RiskMatrix
 from tests.dashboard.factories import make_assessment, make_asset
 
@@ -26,12 +28,37 @@ def test_the_unassessed_bar_opens_the_inventory_of_unassessed_assets(
     make_assessment(assessed, author=officer, matrix=matrix)
     make_asset("model", name="Forgotten model")
     make_asset("dataset", name="Forgotten dataset")
-    url = charts.inventory_url("model", missing=True)
+    board = selectors.dashboard(DashboardFilters())
+    url = charts.inventory_url(board, kind="model", assessment="missing")
     body = client_for(Role.EXECUTIVE).get(url).content.decode()
     assert "Forgotten model" in body
     assert "Assessed model" not in body and "Forgotten dataset" not in body
-    everything = client_for(Role.EXECUTIVE).get(charts.inventory_url("model", missing=False))
+    everything = client_for(Role.EXECUTIVE).get(charts.inventory_url(board, kind="model"))
     assert "Assessed model" in everything.content.decode()
+
+
+def test_drill_downs_keep_the_dashboards_filters_and_stop_where_the_inventory_cannot_follow(
+    client_for: Any, matrix: RiskMatrix, officer: Any
+) -> None:
+    make_asset("model", name="Forgotten model", tier="minimal")
+    make_asset("system", name="Forgotten system", tier="minimal")
+    models = selectors.dashboard(DashboardFilters(kind="model"))
+    url = charts.inventory_url(models, tier="minimal")
+    assert url == "/inventory/?kind=model&tier=minimal"
+    body = client_for(Role.EXECUTIVE).get(url).content.decode()
+    assert "Forgotten model" in body and "Forgotten system" not in body
+    assert (str(Asset.Tier.MINIMAL.label), 1, 0, url) in charts.tested_rows(models)
+    # A past day and a business unit: the inventory lists today's assets and cannot
+    # filter by the dashboard's unit, so no link rather than a list of other assets.
+    past = selectors.dashboard(DashboardFilters(as_of=dt.date.today() - dt.timedelta(days=3)))
+    unit = selectors.dashboard(DashboardFilters(business_unit=1))
+    for board in (past, unit):
+        assert charts.inventory_url(board, tier="minimal") == ""
+        assert all(url == "" for *_, url in charts.tested_rows(board))
+        figure = charts.unassessed_bars(board)
+        assert not any(figure["data"][1]["customdata"])
+    page = client_for(Role.EXECUTIVE).get(f"/dashboard/?as_of={past.day.isoformat()}")
+    assert "Not assessed in the inventory:" not in page.content.decode()
 
 
 def test_a_date_marker_opens_the_requirements_that_start_that_day(

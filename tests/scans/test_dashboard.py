@@ -42,15 +42,16 @@ def test_assets_scanned_within_the_window_count_per_tier(
     _run(stale, now - dt.timedelta(days=91))
     _run(untested, now + dt.timedelta(days=400))  # not yet: after the day
 
-    counts = selectors.asset_counts(selectors.scope(DashboardFilters()))
+    board = selectors.dashboard(DashboardFilters())
+    counts = board.assets
     assert counts.tested == 1
     assert counts.tested_by_tier["high"] == 1
     assert counts.total_by_tier["high"] == 2
     assert counts.tested_by_tier[""] == 0
 
-    rows = charts.tested_rows(counts)
+    rows = charts.tested_rows(board)
     assert ("High-risk", 2, 1, "/inventory/?tier=high") in rows
-    figure = charts.tested_bars(counts)
+    figure = charts.tested_bars(board)
     go.Figure(figure)  # a valid Plotly figure
     assert figure["data"][0]["y"][0] == 1
     # A click on either part of the tier's bar opens that tier in the inventory.
