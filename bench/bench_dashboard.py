@@ -90,6 +90,8 @@ def main() -> None:  # noqa: PLR0915
         host=dsn.get("HOST") or None,
         port=str(dsn.get("PORT") or "") or None,
         password=dsn.get("PASSWORD") or None,
+        # The same connection options as the application's (JIT off, riskhub/env.py).
+        **dsn.get("OPTIONS", {}),
     )
 
     def measure(query: str) -> tuple[float, float, int]:
