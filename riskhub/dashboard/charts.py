@@ -630,12 +630,18 @@ def unassessed_bars(board: Dashboard) -> Figure:
 # --- everything the page draws --------------------------------------------------------
 
 
+def links_to_inventory(board: Dashboard) -> bool:
+    """Whether the figures can open the inventory list of what they count: not for a
+    past day or a business unit (the inventory lists today's assets, and filters
+    business units by UUID, which the dashboard's options do not carry)."""
+    return not board.historical and not board.filters.business_unit
+
+
 def inventory_url(board: Dashboard, **params: str) -> str:
     """The inventory list showing the assets a dashboard figure counts: the figure's own
-    filter (`params`) on top of the dashboard's kind and tier. None for a past day or a
-    business unit: the inventory lists today's assets, and filters business units by
-    UUID, which the dashboard's options do not carry."""
-    if board.historical or board.filters.business_unit:
+    filter (`params`) on top of the dashboard's kind and tier; "" where
+    `links_to_inventory` says no."""
+    if not links_to_inventory(board):
         return ""
     query = {name: value for name in ("kind", "tier") if (value := getattr(board.filters, name))}
     query.update(params)

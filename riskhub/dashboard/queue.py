@@ -350,10 +350,6 @@ def counts(user: User, now: dt.datetime | None = None, *, cap: int | None = None
     return {k.key: int(row[f"q_{k.key}"]) for k in kinds}
 
 
-def total(user: User, now: dt.datetime | None = None) -> int:
-    return sum(counts(user, now).values())
-
-
 def badge(user: User, now: dt.datetime | None = None) -> str:
     """The navigation's count: "" when nothing waits, the number, or "99+"."""
     waiting = sum(counts(user, now, cap=BADGE_CAP).values())

@@ -108,6 +108,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             for value, label in Asset.Kind.choices
         ],
         "tested_rows": tested_rows,
+        "links_to_inventory": charts.links_to_inventory(board),
         "tested_links": [(label, total, url) for label, total, _, url in tested_rows if url],
         "tested_window": settings.SCAN_TESTED_WINDOW_DAYS,
         "trend_rows": list(reversed(board.trend)),

@@ -105,9 +105,9 @@ def _toc_document(context: dict[str, Any], entries: list[dict[str, Any]]) -> pdf
 STAMP_PAGES = 200
 
 
-def _stamps(total: int, first: int = 1, count: int | None = None) -> pdf.Document:
-    """The stamps "Page N of total" for pages first .. first + count - 1."""
-    last = total if count is None else min(total, first + count - 1)
+def _stamps(total: int, first: int) -> pdf.Document:
+    """The stamps "Page N of total" for the STAMP_PAGES pages from `first` on."""
+    last = min(total, first + STAMP_PAGES - 1)
     html = render_to_string(
         "reports/pdf/page_numbers.html", {"numbers": range(first, last + 1), "total": total}
     )
@@ -145,7 +145,7 @@ def merge(pieces: Sequence[Piece], *, context: dict[str, Any], with_toc: bool) -
         total = len(base.pages)
         for first in range(1, total + 1, STAMP_PAGES):
             # Kept open until the save: qpdf copies the stamps' streams when it writes.
-            stamps = pikepdf.open(io.BytesIO(_stamps(total, first, STAMP_PAGES).pdf))
+            stamps = pikepdf.open(io.BytesIO(_stamps(total, first).pdf))
             opened.append(stamps)
             pages = base.pages[first - 1 : first - 1 + STAMP_PAGES]
             if len(stamps.pages) != len(pages):
