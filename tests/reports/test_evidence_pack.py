@@ -227,6 +227,19 @@ def test_the_changes_since_the_previous_report_of_the_same_kind_and_scope(
     assert _data(_open(other)[1])["period"]["previous"] is None
 
 
+def test_two_reports_of_the_same_moment_compare_with_each_other(
+    world: Any, pack: dict[str, Any], render: Any
+) -> None:
+    # The as-of stamp is kept to the second: a report requested again for the same
+    # moment (or within the same second) still finds the first one as its previous.
+    day = timezone.localdate().isoformat()
+    first = render("risk-register", as_of=day)
+    second = render("risk-register", as_of=day)
+    previous = _data(_open(second)[1])["period"]["previous"]
+    assert previous["report"] == str(first.uuid)
+    assert previous["new_exceptions"] == [] and previous["resolved_exceptions"] == []
+
+
 def test_a_report_before_the_first_record_says_there_is_no_data_before_it(
     world: Any, render: Any
 ) -> None:

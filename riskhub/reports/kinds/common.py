@@ -449,6 +449,19 @@ def _exception_key(x: dict[str, Any]) -> tuple[str, str, str]:
     return (x["type"], x.get("asset_id") or x["asset"], x["subject"])
 
 
+def _later_than(stamp: Any, moment: dt.datetime) -> bool:
+    """Whether an embedded as-of stamp (ISO, to the second) is after this report's moment.
+    A report of the same second is earlier work, not a later one: two reports requested
+    within one second still compare with each other."""
+    try:
+        then = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return True
+    if timezone.is_naive(then):
+        then = timezone.make_aware(then)
+    return then > moment.replace(microsecond=0)
+
+
 def period_section(
     kind: str, parameters: dict[str, Any], state: sel.State, exceptions: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -461,7 +474,7 @@ def period_section(
         if _scope_key(candidate.parameters) != wanted:
             continue
         before = _embedded_data(candidate)
-        if before is None or str(before.get("as_of", "")) >= iso(state.as_of):
+        if before is None or _later_than(before.get("as_of"), state.as_of):
             continue
         previous = (candidate, before)
         break
