@@ -201,6 +201,7 @@ def scale(args: argparse.Namespace) -> None:
     from riskhub.accounts.models import User
     from riskhub.inventory.models import Asset
     from riskhub.reports.chunks import CHUNK_ROWS
+    from riskhub.reports.kinds import LISTINGS
     from riskhub.risk.models import Risk
 
     auditor = User.objects.get(email="auditor@example.com")
@@ -272,7 +273,9 @@ def scale(args: argparse.Namespace) -> None:
         [
             f"Inventory: {assets:,} active assets (seed_demo --assets {args.assets}), "
             f"{risks:,} risks on current assessments; PostgreSQL; broker `{args.broker}`; "
-            f"{CHUNK_ROWS} listing rows per chunk (REPORT_CHUNK_ROWS). Each worker is a real "
+            f"{CHUNK_ROWS} listing rows per chunk (REPORT_CHUNK_ROWS), "
+            f"{LISTINGS['risk-register'].rows_per_chunk(CHUNK_ROWS)} for the register. "
+            "Each worker is a real "
             "`celery worker --pool=solo` process; the report is requested through the "
             "service and the wall time runs from the request to the signed file in "
             "storage (planning, every chunk, the merge, the signature). Peak RSS is each "

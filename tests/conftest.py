@@ -140,9 +140,32 @@ def eager_celery() -> Iterator[None]:
 PROCESS_FIXTURES = {"mlflow_server": "mlflow"}
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+_UNGROUPED = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
+    # The marks go on before any other hook runs: xdist's worker reads them in its own
+    # hook of this name and adds the group to each test's id, which its scheduler uses.
     for item in items:
         names = getattr(item, "fixturenames", ())
         for fixture, group in PROCESS_FIXTURES.items():
             if fixture in names:
                 item.add_marker(pytest.mark.xdist_group(group))
+    yield
+    if getattr(config.option, "loadgroup", False):
+        if any(i.get_closest_marker("xdist_group") and "@" not in i.nodeid for i in items):
+            config.stash[_UNGROUPED] = (
+                "pytest-xdist did not put this test in its group (its id has no '@group'): "
+                "this pytest and pytest-xdist do not work together (see the pin in "
+                "pyproject.toml), and every worker would start its own outside process."
+            )
+
+
+@pytest.fixture(autouse=True)
+def _grouped_on_one_worker(request: pytest.FixtureRequest) -> None:
+    message = request.config.stash.get(_UNGROUPED, "")
+    if message and request.node.get_closest_marker("xdist_group"):
+        pytest.fail(message)

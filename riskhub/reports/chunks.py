@@ -6,7 +6,8 @@ kinds.LISTINGS, or the exceptions register and the evidence references every kin
 carries, kinds.ASSURANCE_LISTINGS) longer than REPORT_CHUNK_ROWS rows splits it:
 
     head   cover, the chapters up to the first long listing, its first rows
-    rows   the next REPORT_CHUNK_ROWS rows each (a table under the same header)
+    rows   the next rows each (a table under the same header): REPORT_CHUNK_ROWS rows,
+           fewer for a listing whose rows weigh more (Listing.weight: the register's)
     tail   the chapters after it, up to the next long listing's first rows (whose
            rows follow), and finally "About this report"
 
@@ -79,7 +80,6 @@ def plan(kind: str, data: dict[str, Any], chunk_rows: int | None = None) -> list
     go into row chunks, and the blocks after it start a new document. So the register
     of 60,000 risks, the exceptions register and the evidence of 10,000 assets each
     render in chunks of bounded size."""
-    size = chunk_rows or CHUNK_ROWS
     listings = {
         block: listing
         for block in BLOCKS
@@ -99,6 +99,7 @@ def plan(kind: str, data: dict[str, Any], chunk_rows: int | None = None) -> list
         if listing is None:
             continue
         rows = data[listing.key] or []
+        size = listing.rows_per_chunk(chunk_rows or CHUNK_ROWS)
         shown[listing.key] = rows[:size]
         if len(rows) <= size:
             continue

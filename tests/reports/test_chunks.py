@@ -22,7 +22,7 @@ from tests.reports.conftest import _risk
 from tests.support import pdf_page_texts
 
 RISKS = 46  # with the world's 2: 48 rows, 4 chunks of 15 rows (head, 3 row chunks) + tail
-CHUNK = 15
+CHUNK = 30  # REPORT_CHUNK_ROWS; a register row weighs two, so its chunks take 15 rows
 
 
 @pytest.fixture
@@ -359,6 +359,20 @@ def test_the_plan_splits_each_long_listing_and_keeps_the_chapters_in_order() -> 
     whole = chunks.plan("framework-compliance", data, chunk_rows=10)
     assert [p.role for p in whole] == ["whole"] and "detail" not in whole[0].context["data"]
     assert len(whole[0].context["data"]["evidence"]) == 9
+
+
+def test_the_register_takes_fewer_rows_per_chunk_than_lighter_listings() -> None:
+    """A register row lays out about twice what an exception or evidence row does, so
+    its chunks take half the rows and a worker stays within its memory."""
+    data = {
+        "kind": "risk-register",
+        "risks": [{"n": n} for n in range(10)],
+        "exceptions": [{"n": n} for n in range(10)],
+    }
+    parts = chunks.plan("risk-register", data, chunk_rows=4)
+    sizes = [(p.context.get("listing"), len(p.context["rows"])) for p in parts if p.role == "rows"]
+    assert sizes == [("risks", 2)] * 4 + [("exceptions", 4), ("exceptions", 2)]
+    assert len(parts[0].context["data"]["risks"]) == 2
 
 
 @pytest.fixture

@@ -44,6 +44,9 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = _free_port()
     log = root / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    # No job runner: its queue consumers poll for the whole session and take a tenth of
+    # a core from the tests; the registry API the sync reads does not use them.
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     process = subprocess.Popen(
         [
             sys.executable,
