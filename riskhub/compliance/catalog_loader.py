@@ -158,7 +158,8 @@ def _load_framework(data: dict[str, Any], position: int, report: Report) -> Fram
 
     existing = {r.ref: r for r in Requirement.objects.filter(framework=framework)}
     seen = set()
-    created = updated = 0
+    updated = 0
+    new: list[Requirement] = []  # written in one query (every one on a first load)
     for index, item in enumerate(data.get("requirements") or []):
         ref = str(item["ref"])
         where = f"{slug} {ref}"
@@ -168,15 +169,15 @@ def _load_framework(data: dict[str, Any], position: int, report: Report) -> Fram
         content = requirement_content(item, where)
         row = existing.get(ref)
         if row is None:
-            Requirement.objects.create(
-                framework=framework,
-                ref=ref,
-                catalog_version=version,
-                position=index,
-                **content,
+            new.append(
+                Requirement(
+                    framework=framework,
+                    ref=ref,
+                    catalog_version=version,
+                    position=index,
+                    **content,
+                )
             )
-            created += 1
-            report.applicability_changed = True
             continue
         changed = _diff(row, content)
         extra = {"position": index, "catalog_version": version, "retired": False}
@@ -191,6 +192,9 @@ def _load_framework(data: dict[str, Any], position: int, report: Report) -> Fram
             report.changed_requirements.add(row.pk)
             report.applicability_changed = True
             report.add(f"{slug} {ref}: {', '.join(changed)} changed")
+    created = len(Requirement.objects.bulk_create(new))
+    if created:
+        report.applicability_changed = True
     gone = [row for ref, row in existing.items() if ref not in seen and not row.retired]
     for row in gone:
         row.retired = True
@@ -210,11 +214,16 @@ def _load_controls(data: dict[str, Any], report: Report) -> None:
     requirements = {
         (r.framework.slug, r.ref): r for r in Requirement.objects.select_related("framework")
     }
-    existing = {c.code: c for c in Control.objects.prefetch_related("threat_links__threat")}
+    names = {r.pk: f"{slug} {ref}" for (slug, ref), r in requirements.items()}
+    existing = {
+        c.code: c for c in Control.objects.prefetch_related("threat_links__threat", "mappings")
+    }
     threats = {t.code: t for t in risk_selectors.threats(active_only=False)}
     seen: set[str] = set()
-    created = 0
     controls: dict[str, Control] = {}
+    # Controls new to the database (every one on a first load) are written in bulk, with
+    # their threat links and mappings: a handful of queries instead of ten per control.
+    new: list[tuple[Control, list[str], dict[int, str]]] = []
     for index, item in enumerate(data.get("controls") or []):
         code = str(item["code"])
         where = f"control {code}"
@@ -232,28 +241,27 @@ def _load_controls(data: dict[str, Any], report: Report) -> None:
         retired_threats = [t for t in codes if not threats[t].active]
         if retired_threats:
             report.add(f"warning: {code} names retired threat(s) {', '.join(retired_threats)}")
+        wanted = _wanted_mappings(item, requirements, where)
         row = existing.get(code)
         if row is None:
-            row = Control.objects.create(
-                code=code, catalog_version=version, position=index, **content
-            )
+            row = Control(code=code, catalog_version=version, position=index, **content)
+            new.append((row, codes, wanted))
+            controls[code] = row
+            continue
+        changed = _diff(row, content)
+        if row.threat_codes != codes:
             _set_threats(row, [threats[t] for t in codes])
-            created += 1
-        else:
-            changed = _diff(row, content)
-            if row.threat_codes != codes:
-                _set_threats(row, [threats[t] for t in codes])
-                changed.append("threats")
-            extra = {"position": index, "catalog_version": version, "retired": False}
-            if changed or any(getattr(row, k) != v for k, v in extra.items()):
-                for name, value in {**content, **extra}.items():
-                    setattr(row, name, value)
-                row.save()
-            if changed:
-                report.changed_controls.add(row.pk)
-                report.add(f"{code}: {', '.join(changed)} changed")
+            changed.append("threats")
+        extra = {"position": index, "catalog_version": version, "retired": False}
+        if changed or any(getattr(row, k) != v for k, v in extra.items()):
+            for name, value in {**content, **extra}.items():
+                setattr(row, name, value)
+            row.save()
+        if changed:
+            report.changed_controls.add(row.pk)
+            report.add(f"{code}: {', '.join(changed)} changed")
         controls[code] = row
-        _load_mappings(row, item, requirements, where, report)
+        _update_mappings(row, wanted, names, report)
     for code, row in existing.items():
         if code not in seen and not row.retired:
             row.retired = True
@@ -262,10 +270,31 @@ def _load_controls(data: dict[str, Any], report: Report) -> None:
             report.changed_controls.add(row.pk)
             report.applicability_changed = True
             report.add(f"{code}: no longer in the catalog, retired")
-    if created:
-        report.add(f"controls: {created} new control(s)")
-        report.applicability_changed = True
+    _create_controls(new, threats, report)
     _load_sufficient_sets(data.get("sufficient_sets") or [], controls, requirements, report)
+
+
+def _create_controls(
+    new: list[tuple[Control, list[str], dict[int, str]]],
+    threats: dict[str, Threat],
+    report: Report,
+) -> None:
+    if not new:
+        return
+    rows = Control.objects.bulk_create([row for row, _, _ in new])
+    ControlThreat.objects.bulk_create(
+        ControlThreat(control=row, threat=threats[code], position=position)
+        for row, (_, codes, _) in zip(rows, new, strict=True)
+        for position, code in enumerate(codes)
+    )
+    ControlRequirement.objects.bulk_create(
+        ControlRequirement(control=row, requirement_id=requirement_id, coverage=coverage)
+        for row, (_, _, wanted) in zip(rows, new, strict=True)
+        for requirement_id, coverage in wanted.items()
+    )
+    report.changed_controls.update(row.pk for row in rows)
+    report.applicability_changed = True
+    report.add(f"controls: {len(rows)} new control(s)")
 
 
 def _set_threats(control: Control, threats: list[Threat]) -> None:
@@ -277,13 +306,10 @@ def _set_threats(control: Control, threats: list[Threat]) -> None:
     )
 
 
-def _load_mappings(
-    control: Control,
-    item: dict[str, Any],
-    requirements: dict[tuple[str, str], Requirement],
-    where: str,
-    report: Report,
-) -> None:
+def _wanted_mappings(
+    item: dict[str, Any], requirements: dict[tuple[str, str], Requirement], where: str
+) -> dict[int, str]:
+    """The requirements a control's catalog entry maps to, by id, with the coverage."""
     wanted: dict[int, str] = {}
     for mapping in item.get("requirements") or []:
         key = (mapping["framework"], str(mapping["ref"]))
@@ -292,7 +318,13 @@ def _load_mappings(
         if mapping["coverage"] not in Coverage.values:
             raise CatalogError(f"{where}: coverage must be full or partial")
         wanted[requirements[key].pk] = mapping["coverage"]
-    names = {r.pk: f"{slug} {ref}" for (slug, ref), r in requirements.items()}
+    return wanted
+
+
+def _update_mappings(
+    control: Control, wanted: dict[int, str], names: dict[int, str], report: Report
+) -> None:
+    """Bring a stored control's mappings to what the catalog says, noting each change."""
     current = {m.requirement_id: m for m in control.mappings.all()}
     for requirement_id, coverage in wanted.items():
         row = current.get(requirement_id)
