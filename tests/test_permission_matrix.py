@@ -7,10 +7,14 @@ permission fails here. Expected outcomes come from riskhub.accounts.policy only.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from riskhub.accounts.policy import (
@@ -19,6 +23,7 @@ from riskhub.accounts.policy import (
     PUBLIC_ROUTE_NAMES,
     Role,
 )
+from riskhub.accounts.services import user_create
 from riskhub.api.permissions import permission_for
 
 ROLES: list[Role | None] = [None, *Role]
@@ -127,13 +132,39 @@ def _cases() -> list[Any]:
     return cases
 
 
+@pytest.fixture(scope="module")
+def sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[Role, str]]:
+    """One user per role, signed in once for the module, in a transaction rolled back at
+    the end: each test runs in a savepoint inside it, so whatever a request changes (a
+    sign-out included) is undone before the next test signs in with the same session."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        keys = {}
+        for role in Role:
+            client = Client()
+            client.force_login(
+                user_create(
+                    actor=None, email=f"matrix-{role.value}@example.com", role=role, password=None
+                )
+            )
+            keys[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield keys
+        transaction.set_rollback(True)
+
+
+def _client(sessions: dict[Role, str], role: Role | None) -> Client:
+    client = Client()
+    if role is not None:
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]
+    return client
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("route", "kind", "target", "method"), _cases())
 def test_route_outcome_per_role(
-    client_for, route: Route, kind: str, target: Any, method: str
-) -> None:  # type: ignore[no-untyped-def]
+    sessions: dict[Role, str], route: Route, kind: str, target: Any, method: str
+) -> None:
     for role in ROLES:
-        client = client_for(role)
+        client = _client(sessions, role)
         call = getattr(client, method.lower())
         response = call(
             route.url,
