@@ -21,11 +21,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskhub.compliance import applicability
+from riskhub.compliance import applicability, states
 from riskhub.compliance.models import Control, ControlImplementation
 from riskhub.inventory.models import Asset
 
-MET, PARTIAL, GAP = "met", "partial", "gap"
+MET, PARTIAL, GAP = states.MET.slug, states.PARTIAL.slug, states.GAP.slug
 
 # Why a requirement has its status (RequirementCoverage.why).
 WHY_FULL = "a control mapped in full is implemented with valid evidence"

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from riskhub.compliance import states
 from riskhub.inventory.models import Asset
 from riskhub.risk.models import Threat
 
@@ -295,9 +296,9 @@ class RequirementStatus(models.Model):
     """One applicable requirement for one asset, with why, from when and its coverage."""
 
     class Status(models.TextChoices):
-        MET = "met", "Met"
-        PARTIAL = "partial", "Partial"
-        GAP = "gap", "Gap"
+        MET = states.MET.slug, states.MET.label
+        PARTIAL = states.PARTIAL.slug, states.PARTIAL.label
+        GAP = states.GAP.slug, states.GAP.label
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
     requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="statuses")

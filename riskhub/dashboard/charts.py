@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from riskhub.compliance import states
 from riskhub.dashboard.selectors import (
     BANDS,
     Dashboard,
@@ -38,8 +39,10 @@ Figure = dict[str, Any]
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
 # One colour per band, the same on every matrix, page and report (riskhub.risk.bands).
 BAND_COLOURS = {b.slug: b.colour for b in BY_SLUG.values()}
-STATE_COLOURS = {"met": "#2e7d32", "partial": "#f9a825", "gap": "#b71c1c"}
-STATE_LABELS = {"met": "Met", "partial": "Partial", "gap": "Gap"}
+# One colour per coverage state, the same on the compliance pages and in the reports
+# (riskhub.compliance.states).
+STATE_COLOURS = {s.slug: s.colour for s in states.STATES}
+STATE_LABELS = states.LABELS
 FRAMEWORK_SYMBOLS = {"eu-ai-act": "diamond", "gdpr": "circle", "ccpa": "square"}
 
 
@@ -262,6 +265,7 @@ def coverage_bars(figures: list[FrameworkFigures]) -> Figure:
             "insidetextanchor": "middle",
             "textangle": 0,
             "customdata": urls,
+            "textfont": {"color": states.BY_SLUG[state].text_colour},
             "marker": {"color": STATE_COLOURS[state], "line": {"color": "#ffffff", "width": 1}},
             "hovertemplate": "%{y}: %{x} " + STATE_LABELS[state].lower() + "<extra></extra>",
         }

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from riskhub.compliance import states
 from riskhub.risk.bands import band as band_definition
 
 FONT = "font-family='DejaVu Sans, sans-serif'"
@@ -23,7 +24,6 @@ NARROWEST_PT = 243.0
 BAR_WIDTH = 300
 # The width of a "2026-11-30" label at font size 9, with a gap.
 LABEL_UNITS = 58
-MET, PARTIAL, GAP = "#2e7d32", "#b58105", "#b91c1c"
 
 
 def _svg(width: int, height: int, body: list[str], title: str, css: str = "") -> str:
@@ -66,11 +66,12 @@ def coverage_bars(coverage: Sequence[Mapping[str, Any]]) -> str:
             f"<text x='{left - 6}' y='{y + 16}' text-anchor='end' font-size='10' {FONT}>"
             f"{escape(str(fw['framework']))}</text>"
         )
-        for key, colour in (("met", MET), ("partial", PARTIAL), ("gap", GAP)):
-            part = span * fw[key] / total if fw["applicable"] else 0
+        for state in states.STATES:
+            part = span * fw[state.slug] / total if fw["applicable"] else 0
             if part:
                 body.append(
-                    f"<rect x='{x:.1f}' y='{y + 4}' width='{part:.1f}' height='18' fill='{colour}'/>"
+                    f"<rect x='{x:.1f}' y='{y + 4}' width='{part:.1f}' height='18' "
+                    f"fill='{state.colour}'/>"
                 )
             x += part
         if not fw["applicable"]:
@@ -80,11 +81,11 @@ def coverage_bars(coverage: Sequence[Mapping[str, Any]]) -> str:
             f"<text x='{left + span + 5}' y='{y + 17}' font-size='10' {FONT}>{label}</text>"
         )
     legend_y = 12 + row * len(coverage)
-    for offset, (name, colour) in enumerate((("Met", MET), ("Partial", PARTIAL), ("Gap", GAP))):
+    for offset, state in enumerate(states.STATES):
         x = left + offset * 70
         body.append(
-            f"<rect x='{x}' y='{legend_y}' width='10' height='10' fill='{colour}'/>"
-            f"<text x='{x + 14}' y='{legend_y + 9}' font-size='9.5' {FONT}>{name}</text>"
+            f"<rect x='{x}' y='{legend_y}' width='10' height='10' fill='{state.colour}'/>"
+            f"<text x='{x + 14}' y='{legend_y + 9}' font-size='9.5' {FONT}>{state.label}</text>"
         )
     return _svg(width, legend_y + 18, body, "Requirement coverage by framework", "bars")
 

@@ -14,6 +14,7 @@ from riskhub.accounts.policy import Role
 from riskhub.compliance.applicability import token_label
 from riskhub.inventory import classification, tiers
 from riskhub.inventory.models import CLASSIFIABLE_KINDS, Asset
+from tests.colours import contrast
 
 # DESIGN.md "Decisions: Classification", lowest to highest.
 DESIGN_PRECEDENCE = [
@@ -25,16 +26,6 @@ DESIGN_PRECEDENCE = [
     "high",
     "prohibited",
 ]
-
-
-def _contrast(a: str, b: str) -> float:
-    def luminance(colour: str) -> float:
-        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-        r, g, b_ = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 def test_the_precedence_is_the_design_one_and_the_classifier_uses_it() -> None:
@@ -64,7 +55,7 @@ def test_the_strictest_rule_sets_the_tier_and_the_reason_names_the_order() -> No
 
 @pytest.mark.parametrize("tier", tiers.PRECEDENCE, ids=lambda t: t.slug)
 def test_every_tier_reads_in_its_colours_and_in_sentences(tier: tiers.TierDefinition) -> None:
-    assert _contrast(tier.colour, tier.text_colour) >= 4.5
+    assert contrast(tier.colour, tier.text_colour) >= 4.5
     # The compliance reasons ("why does this apply?") use the same definition.
     assert token_label(f"tier:{tier.slug}") == f"tier: {tier.phrase}"
 

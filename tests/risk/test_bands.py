@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.template.loader import render_to_string
 from rest_framework.test import APIClient
 
+from riskhub.compliance import states
 from riskhub.core import palette
 from riskhub.dashboard import charts
 from riskhub.dashboard.selectors import DashboardFilters, RiskCounts, TrendPoint
@@ -26,24 +27,10 @@ from riskhub.risk import bands
 from riskhub.risk.forms import MatrixForm
 from riskhub.risk.models import RiskMatrix
 from riskhub.risk.templatetags.risk_tags import band_badge
+from tests.colours import CVD, contrast, css_rules, too_close
 
 CSS_DIR = Path(settings.BASE_DIR) / "static" / "css"
 HEX = re.compile(r"#[0-9a-fA-F]{3,8}\b|rgba?\(")
-
-
-def _contrast(a: str, b: str) -> float:
-    def luminance(colour: str) -> float:
-        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-        r, g, b_ = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def _css_rules(text: str) -> list[tuple[str, str]]:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    return [(m.group(1).strip(), m.group(2)) for m in re.finditer(r"([^{}]+)\{([^{}]*)\}", text)]
 
 
 def test_there_are_four_bands_low_to_critical_and_not_assessed_ranks_below_them() -> None:
@@ -65,73 +52,23 @@ def test_the_inventory_risk_band_choices_are_the_bands_definition() -> None:
 
 @pytest.mark.parametrize("band", [bands.NOT_ASSESSED, *bands.BANDS], ids=lambda b: b.slug)
 def test_every_band_label_reads_on_its_colour_at_wcag_aa(band: bands.Band) -> None:
-    assert _contrast(band.colour, band.text_colour) >= 4.5
+    assert contrast(band.colour, band.text_colour) >= 4.5
 
 
-# Machado, Oliveira and Fernandes (2009), full severity, applied to linear RGB: what a
-# person with protanopia, deuteranopia or tritanopia sees.
-_CVD = {
-    "protanopia": (
-        (0.152286, 1.052583, -0.204868),
-        (0.114503, 0.786281, 0.099216),
-        (-0.003882, -0.048116, 1.051998),
-    ),
-    "deuteranopia": (
-        (0.367322, 0.860646, -0.227968),
-        (0.280085, 0.672501, 0.047413),
-        (-0.011820, 0.042940, 0.968881),
-    ),
-    "tritanopia": (
-        (1.255528, -0.076749, -0.178779),
-        (-0.078411, 0.930809, 0.147602),
-        (0.004733, 0.691367, 0.303900),
-    ),
-    "typical vision": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
-}
-
-
-def _seen_as_lab(colour: str, vision: str) -> tuple[float, float, float]:
-    def linear(c: float) -> float:
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    rgb = [linear(int(colour[i : i + 2], 16) / 255) for i in (1, 3, 5)]
-    r, g, b = (
-        min(max(sum(m * v for m, v in zip(row, rgb, strict=True)), 0.0), 1.0)
-        for row in _CVD[vision]
-    )
-    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
-    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
-
-    def f(t: float) -> float:
-        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
-
-    return (116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z)))
-
-
-@pytest.mark.parametrize("vision", list(_CVD))
+@pytest.mark.parametrize("vision", list(CVD))
 def test_the_bands_stay_apart_for_colour_blind_readers(vision: str) -> None:
     """High and Medium were two similar oranges (CIE76 distance 4 for deuteranopia,
     below what people tell apart at a glance); every pair of bands, and "not
     assessed", must now differ by at least 20."""
     every = [bands.NOT_ASSESSED, *bands.BANDS]
-    seen = {b.slug: _seen_as_lab(b.colour, vision) for b in every}
-    close = []
-    for i, a in enumerate(every):
-        for b in every[i + 1 :]:
-            distance = (
-                sum((p - q) ** 2 for p, q in zip(seen[a.slug], seen[b.slug], strict=True)) ** 0.5
-            )
-            if distance < 20:
-                close.append((a.slug, b.slug, round(distance, 1)))
-    assert close == []
+    assert too_close([(b.slug, b.colour) for b in every], vision) == []
 
 
 def test_an_empty_heatmap_cell_is_a_pale_tint_of_its_band() -> None:
     for band in bands.BANDS:
         pale = bands.tint(band.colour)
-        assert _contrast(pale, "#ffffff") < 1.4  # reads as empty on the white page
-        assert _contrast(pale, "#000000") >= 4.5  # the band's name stays readable
+        assert contrast(pale, "#ffffff") < 1.4  # reads as empty on the white page
+        assert contrast(pale, "#000000") >= 4.5  # the band's name stays readable
     assert bands.tint("#000000", 0.0) == "#ffffff" and bands.tint("#2166ac", 1.0) == "#2166ac"
 
 
@@ -143,6 +80,10 @@ def test_the_committed_palette_css_is_what_the_definitions_write() -> None:
         assert f".{band.css_class} {{ background: {band.colour}; " in committed
     for tier in tiers.PRECEDENCE:
         assert f".{tier.css_class} {{ background: {tier.colour}; " in committed
+    for state in (*states.STATES, states.NOT_IN_SCOPE):
+        assert f"--rh-state-{state.slug}: {state.colour};" in committed
+        assert f"--rh-state-{state.slug}-text: {state.text_colour};" in committed
+        assert f".{state.css_class} {{ background: {state.colour}; " in committed
 
 
 def test_the_palette_check_fails_when_a_definition_changes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -164,7 +105,7 @@ def test_no_other_stylesheet_defines_a_band_or_tier_colour() -> None:
     for path in sorted(CSS_DIR.glob("*.css")):
         if path.name == "palette.css":
             continue
-        for selector, body in _css_rules(path.read_text(encoding="utf-8")):
+        for selector, body in css_rules(path.read_text(encoding="utf-8")):
             if named.search(selector) and HEX.search(body):
                 offenders.append(f"{path.name}: {selector}")
             if re.search(r"--rh-(band|tier)-", body) and HEX.search(body):

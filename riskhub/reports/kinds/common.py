@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from riskhub.common.dates import validate_as_of
 from riskhub.compliance import selectors as compliance_figures
+from riskhub.compliance import states
 from riskhub.inventory.models import Asset
 from riskhub.inventory.services import organisation
 from riskhub.reports import selectors as sel
@@ -22,7 +23,7 @@ from riskhub.risk.models import Risk
 Progress = Callable[[int, str], object]
 DATA_FORMAT = "riskhub-report/1"
 BANDS = [b.slug for b in reversed(RISK_BANDS)]  # highest first
-STATUS_LABEL = {"met": "Met", "partial": "Partial", "gap": "Gap"}
+STATUS_LABEL = states.LABELS
 EVIDENCE_STATUS_LABEL = {"valid": "Valid", "expiring": "Expiring", "expired": "Expired"}
 
 

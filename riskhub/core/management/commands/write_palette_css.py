@@ -1,4 +1,4 @@
-"""Write static/css/palette.css from the band and tier definitions."""
+"""Write static/css/palette.css from the band, tier and coverage state definitions."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from riskhub.core import palette
 
 class Command(BaseCommand):
     help = (
-        "Write static/css/palette.css (risk band and EU AI Act tier colours) from "
-        "riskhub/risk/bands.py and riskhub/inventory/tiers.py. --check only compares."
+        "Write static/css/palette.css (risk band, EU AI Act tier and coverage state "
+        "colours) from riskhub/risk/bands.py, riskhub/inventory/tiers.py and "
+        "riskhub/compliance/states.py. --check only compares."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
