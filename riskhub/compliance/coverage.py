@@ -352,54 +352,66 @@ class Totals:
 
 @dataclass
 class GapCloser:
-    """A control and the open (asset, requirement) pairs it would close or improve."""
+    """A control and how many open (asset, requirement) pairs it would close."""
 
     control: int
-    closes: set[tuple[int, int]] = field(default_factory=set)
+    closes: int = 0
     frameworks: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class OpenCount:
+    """How many assets have a requirement open (gap or partial)."""
+
+    requirement: int
+    framework: str
+    pairs: int
 
 
 @dataclass(frozen=True)
 class Bundle:
     """A control whose one record meets several laws' duties at once (the integrated
-    impact assessment: AI Act Art 27, GDPR Art 35, 11 CCR 7150-7157). It is recommended
-    first for an asset where at least `minimum` of those laws' duties apply, and not
-    recommended where fewer do: there the single-law control is the proportionate one.
-    `laws` holds, per asset, the laws whose duty applies to it."""
+    impact assessment: AI Act Art 27, GDPR Art 35, 11 CCR 7150-7157). Its owner decides
+    where it is recommended (where at least two of those laws' duties apply); there it
+    comes first, elsewhere the single-law control is the proportionate one.
+    `recommended` holds the assets asked about for which it is recommended."""
 
     control: int
-    laws: Mapping[int, frozenset[str]]
-    minimum: int = 2
+    recommended: frozenset[int] = frozenset()
 
     def recommended_for(self, asset: int) -> bool:
-        return len(self.laws.get(asset, ())) >= self.minimum
+        return asset in self.recommended
 
 
 def rank_closers(
-    open_items: Iterable[tuple[int, int, str]],
+    open_counts: Iterable[OpenCount],
     mappings: dict[int, RequirementMapping],
-    bundles: Iterable[Bundle] = (),
+    recommended_counts: Mapping[int, Iterable[OpenCount]] | None = None,
 ) -> list[GapCloser]:
-    """Controls ranked by how many open (asset, requirement) pairs they would close,
-    across all frameworks. `open_items` holds (asset, requirement, framework slug).
-    A bundle counts only the assets it is recommended for, and ranks first when it is
-    recommended for any."""
-    by_control = {bundle.control: bundle for bundle in bundles}
+    """Controls ranked by how many open (asset, requirement) pairs they would close in
+    full, across all frameworks. A bundle (a control in `recommended_counts`) counts only
+    the pairs on the assets it is recommended for, given there, and ranks first when it
+    has any."""
+    bundles = dict(recommended_counts or {})
     closers: dict[int, GapCloser] = {}
-    for asset_id, requirement_id, framework in open_items:
-        mapping = mappings.get(requirement_id)
-        if mapping is None:
-            continue
-        for control in mapping.full:
-            bundle = by_control.get(control)
-            if bundle is not None and not bundle.recommended_for(asset_id):
-                continue
+
+    def add(control: int, count: OpenCount) -> None:
+        if count.pairs:
             closer = closers.setdefault(control, GapCloser(control))
-            closer.closes.add((asset_id, requirement_id))
-            closer.frameworks.add(framework)
-    return sorted(
-        closers.values(), key=lambda c: (c.control not in by_control, -len(c.closes), c.control)
-    )
+            closer.closes += count.pairs
+            closer.frameworks.add(count.framework)
+
+    for count in open_counts:
+        mapping = mappings.get(count.requirement)
+        for control in mapping.full if mapping else ():
+            if control not in bundles:
+                add(control, count)
+    for control, counts in bundles.items():
+        for count in counts:
+            mapping = mappings.get(count.requirement)
+            if mapping is not None and control in mapping.full:
+                add(control, count)
+    return sorted(closers.values(), key=lambda c: (c.control not in bundles, -c.closes, c.control))
 
 
 def order_closers(

@@ -21,6 +21,7 @@ from riskhub.compliance.coverage import (
     Catalog,
     GapCloser,
     ImplementationFacts,
+    OpenCount,
     RequirementMapping,
     order_closers,
     rank_closers,
@@ -409,39 +410,80 @@ class GapReport:
     ranked: list[tuple[Control, int, list[str]]]
 
 
-# Providers of the controls that integrate several laws' duties (coverage.Bundle); an
-# app that owns such a control registers one in its AppConfig.ready (riskhub.impact).
-_BUNDLE_PROVIDERS: list[Callable[[], Bundle | None]] = []
+@dataclass(frozen=True)
+class BundleSource:
+    """A control that integrates several laws' duties (coverage.Bundle), as its owning
+    app provides it: `recommended` is a query of the `asset_id` values of the assets it
+    is recommended for, so the gap list counts and orders in the database."""
+
+    control: int
+    recommended: QuerySet[Any]
+
+    def bundle(self, asset_ids: Iterable[int]) -> Bundle:
+        """The bundle as the rows of these assets see it (one query)."""
+        ids = list(asset_ids)
+        found = self.recommended.filter(asset_id__in=ids).values_list("asset_id", flat=True)
+        return Bundle(self.control, frozenset(found) if ids else frozenset())
 
 
-def register_bundles(provider: Callable[[], Bundle | None]) -> None:
+# Providers of the controls that integrate several laws' duties; an app that owns such
+# a control registers one in its AppConfig.ready (riskhub.impact).
+_BUNDLE_PROVIDERS: list[Callable[[], BundleSource | None]] = []
+
+
+def register_bundles(provider: Callable[[], BundleSource | None]) -> None:
     if provider not in _BUNDLE_PROVIDERS:
         _BUNDLE_PROVIDERS.append(provider)
 
 
-def gap_bundles() -> list[Bundle]:
-    return [bundle for provider in _BUNDLE_PROVIDERS if (bundle := provider()) is not None]
+def gap_bundles() -> list[BundleSource]:
+    return [source for provider in _BUNDLE_PROVIDERS if (source := provider()) is not None]
+
+
+OPEN_STATUSES = ("gap", "partial")
+
+
+def _open_counts(statuses: QuerySet[RequirementStatus]) -> list[OpenCount]:
+    """Open pairs counted per requirement (one aggregate query)."""
+    rows = (
+        statuses.order_by()
+        .values_list("requirement_id", "framework__slug")
+        .annotate(pairs=Count("pk"))
+    )
+    return [OpenCount(requirement, framework, pairs) for requirement, framework, pairs in rows]
 
 
 def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
     """Open requirements by asset for one framework, each with the controls that would
     close it, and the controls ranked by how many open requirements they close across
-    the three laws. A fixed number of queries whatever the inventory size."""
+    the three laws. The counting is done by the database (an aggregate per requirement),
+    so the page costs a fixed number of queries and does not hold one row per open pair,
+    whatever the inventory size."""
     mappings = requirement_mappings()
     controls = {c.pk: c for c in Control.objects.filter(retired=False)}
-    open_statuses = RequirementStatus.objects.filter(status__in=["gap", "partial"])
-    all_open = open_statuses.values_list("asset_id", "requirement_id", "framework__slug")
-    bundles = gap_bundles()
-    ranked = rank_closers(all_open.iterator(chunk_size=5000), mappings, bundles)
-    framework_rows = (
-        open_statuses.filter(framework=framework)
-        .select_related("asset", "requirement")
-        .order_by("asset__name", "requirement__position")
-    )
+    open_statuses = RequirementStatus.objects.filter(status__in=OPEN_STATUSES)
+    sources = gap_bundles()
+    recommended_counts = {
+        source.control: _open_counts(
+            open_statuses.filter(
+                requirement_id__in=[r for r, m in mappings.items() if source.control in m.full],
+                asset_id__in=source.recommended,
+            )
+        )
+        for source in sources
+    }
+    ranked = rank_closers(_open_counts(open_statuses), mappings, recommended_counts)
+    framework_rows = open_statuses.filter(framework=framework)
     total = framework_rows.count()
+    shown = list(
+        framework_rows.select_related("asset", "requirement").order_by(
+            "asset__name", "requirement__position", "pk"
+        )[:limit]
+    )
+    bundles = [source.bundle({status.asset_id for status in shown}) for source in sources]
     rank_of = {closer.control: index for index, closer in enumerate(ranked)}
     rows = []
-    for status in framework_rows[:limit]:
+    for status in shown:
         mapping = mappings.get(status.requirement_id, RequirementMapping())
         closers = [
             controls[c]
@@ -466,7 +508,7 @@ def _ranked_rows(
     ranked: list[GapCloser], controls: dict[int, Control]
 ) -> list[tuple[Control, int, list[str]]]:
     return [
-        (controls[c.control], len(c.closes), sorted(c.frameworks))
+        (controls[c.control], c.closes, sorted(c.frameworks))
         for c in ranked
         if c.control in controls
     ]

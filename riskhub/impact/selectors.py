@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from riskhub.compliance.coverage import Bundle
 from riskhub.compliance.models import Control, Requirement, RequirementStatus
+from riskhub.compliance.selectors import BundleSource
 from riskhub.impact import catalog
 from riskhub.impact.models import AssessmentTemplate, ImpactAssessment
 from riskhub.inventory import selectors as inventory_selectors
@@ -58,7 +58,22 @@ def laws_for(asset: Asset, template: catalog.Template) -> list[str]:
     return [law for law in catalog.LAWS if law in applying]
 
 
-def gap_bundle() -> Bundle | None:
+def recommended_assets(template: catalog.Template) -> QuerySet[Any]:
+    """The assets the integrated assessment is recommended for: those to which at
+    least `recommend_first_when_laws` of the laws' duties apply (their anchor
+    requirement is in the asset's stored coverage), as a query of `asset_id` values."""
+    anchors = _anchor_requirements(template)
+    return (
+        RequirementStatus.objects.filter(requirement_id__in=list(anchors))
+        .order_by()
+        .values("asset_id")
+        .annotate(laws=Count("framework", distinct=True))
+        .filter(laws__gte=template.recommend_first_when_laws)
+        .values("asset_id")
+    )
+
+
+def gap_bundle() -> BundleSource | None:
     """The integrated assessment as the gap list sees it (registered in apps.py)."""
     row = current_template()
     if row is None:
@@ -67,7 +82,7 @@ def gap_bundle() -> Bundle | None:
     control = Control.objects.filter(code=template.control, retired=False).first()
     if control is None:
         return None
-    return Bundle(control.pk, laws_by_asset(template), template.recommend_first_when_laws)
+    return BundleSource(control.pk, recommended_assets(template))
 
 
 def _data_categories(asset: Asset) -> str:

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from riskhub.compliance.coverage import Bundle, RequirementMapping, order_closers, rank_closers
+from riskhub.compliance.coverage import (
+    Bundle,
+    OpenCount,
+    RequirementMapping,
+    order_closers,
+    rank_closers,
+)
 from riskhub.compliance.models import Control, Framework
 from riskhub.compliance.selectors import gap_list
 
@@ -22,29 +28,29 @@ MAPPINGS = {
 LAW = {1: "eu-ai-act", 2: "gdpr", 3: "ccpa"}
 
 
-def open_items(asset: int, requirements: list[int]) -> list[tuple[int, int, str]]:
-    return [(asset, r, LAW[r]) for r in requirements]
+def open_counts(requirements: list[int], pairs: int = 1) -> list[OpenCount]:
+    return [OpenCount(r, LAW[r], pairs) for r in requirements]
 
 
 @pytest.mark.parametrize(
-    ("laws", "requirements", "first"),
+    ("recommended", "requirements", "first"),
     [
-        ({"eu-ai-act", "gdpr", "ccpa"}, [1, 2, 3], 99),
-        ({"gdpr", "ccpa"}, [2, 3], 99),
-        ({"eu-ai-act", "gdpr"}, [1, 2], 99),
-        ({"eu-ai-act", "gdpr"}, [2], 99),  # one still open, two apply: still first
-        ({"gdpr"}, [2], 20),
-        ({"ccpa"}, [3], 30),
-        ({"eu-ai-act"}, [1], 10),
-        (set(), [2], 20),
+        (True, [1, 2, 3], 99),
+        (True, [2, 3], 99),
+        (True, [1, 2], 99),
+        (True, [2], 99),  # one still open where it is recommended: still first
+        (False, [2], 20),
+        (False, [3], 30),
+        (False, [1], 10),
     ],
 )
-def test_ranked_first_only_where_two_or_more_laws_apply(
-    laws: set[str], requirements: list[int], first: int
+def test_ranked_first_only_where_it_is_recommended(
+    recommended: bool, requirements: list[int], first: int
 ) -> None:
-    bundle = Bundle(99, {7: frozenset(laws)}, minimum=2)
-    ranked = rank_closers(open_items(7, requirements), MAPPINGS, [bundle])
+    counts = open_counts(requirements)
+    ranked = rank_closers(counts, MAPPINGS, {99: counts if recommended else []})
     assert ranked[0].control == first
+    bundle = Bundle(99, frozenset({7}) if recommended else frozenset())
     row_closers = order_closers(7, MAPPINGS[requirements[0]].full, {}, [bundle])
     assert row_closers[0] == first
     if first != 99:
@@ -52,22 +58,23 @@ def test_ranked_first_only_where_two_or_more_laws_apply(
         assert row_closers[-1] == 99  # still listed for the row, last
 
 
-def test_one_asset_with_two_laws_puts_it_first_even_when_others_have_one() -> None:
-    items = open_items(1, [2]) + open_items(2, [2]) + open_items(3, [2, 3])
-    bundle = Bundle(
-        99, {1: frozenset({"gdpr"}), 2: frozenset({"gdpr"}), 3: frozenset({"gdpr", "ccpa"})}
-    )
-    ranked = rank_closers(items, MAPPINGS, [bundle])
+def test_it_counts_only_the_assets_it_is_recommended_for_and_still_leads() -> None:
+    # Assets 1 and 2 have the GDPR's Art 35 open; asset 3 (two laws apply, so the bundle
+    # is recommended for it alone) has Art 35 and 11 CCR 7152 open.
+    counts = [OpenCount(2, "gdpr", 3), OpenCount(3, "ccpa", 1)]
+    ranked = rank_closers(counts, MAPPINGS, {99: open_counts([2, 3])})
     assert [c.control for c in ranked][:2] == [99, 20]
-    # It counts only the asset it is recommended for.
-    assert ranked[0].closes == {(3, 2), (3, 3)}
+    assert ranked[0].closes == 2 and ranked[0].frameworks == {"gdpr", "ccpa"}
+    assert ranked[1].closes == 3
+    bundle = Bundle(99, frozenset({3}))
     assert order_closers(1, {20, 99}, {20: 1, 99: 0}, [bundle]) == [20, 99]
     assert order_closers(3, {20, 99}, {20: 1, 99: 0}, [bundle]) == [99, 20]
 
 
 def test_without_bundles_the_ranking_is_by_count() -> None:
-    ranked = rank_closers(open_items(1, [1, 2, 3]), MAPPINGS)
-    assert ranked[0].control == 99 and len(ranked[0].closes) == 3
+    ranked = rank_closers(open_counts([1, 2, 3]), MAPPINGS)
+    assert ranked[0].control == 99 and ranked[0].closes == 3
+    assert rank_closers([OpenCount(1, "eu-ai-act", 0)], MAPPINGS) == []
 
 
 def _gap_first(framework: str) -> tuple[str, list[list[str]]]:
