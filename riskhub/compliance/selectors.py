@@ -475,10 +475,17 @@ def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
     ranked = rank_closers(_open_counts(open_statuses), mappings, recommended_counts)
     framework_rows = open_statuses.filter(framework=framework)
     total = framework_rows.count()
+    # The first assets by name that have anything open (walking the name index, not
+    # sorting every open row of the framework), then their open rows.
+    first_assets = (
+        Asset.objects.filter(Exists(framework_rows.filter(asset_id=OuterRef("pk"))))
+        .order_by("name", "pk")
+        .values("pk")[:limit]
+    )
     shown = list(
-        framework_rows.select_related("asset", "requirement").order_by(
-            "asset__name", "requirement__position", "pk"
-        )[:limit]
+        framework_rows.filter(asset_id__in=first_assets)
+        .select_related("asset", "requirement")
+        .order_by("asset__name", "asset_id", "requirement__position", "pk")[:limit]
     )
     bundles = [source.bundle({status.asset_id for status in shown}) for source in sources]
     rank_of = {closer.control: index for index, closer in enumerate(ranked)}

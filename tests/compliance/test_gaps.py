@@ -1,0 +1,39 @@
+"""The gap list's rows: the first assets by name with anything open in the framework,
+each with all its open requirements in catalog order; the total counts every open pair."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from riskhub.compliance import services
+from riskhub.compliance.models import Framework, RequirementStatus
+from riskhub.compliance.selectors import gap_list
+from riskhub.inventory.models import Asset
+
+from .conftest import HR_SCREENER
+
+
+def test_rows_are_the_first_assets_by_name_with_their_open_requirements_in_order(
+    catalogs: Any, make_asset: Callable[..., Asset]
+) -> None:
+    for name in ("Delta screener", "alpha screener", "Charlie screener", "Bravo screener"):
+        make_asset("system", HR_SCREENER, name=name)
+    make_asset("model", name="Aardvark model")  # nothing open under the AI Act
+    services.coverage_recompute()
+    framework = Framework.objects.get(slug="eu-ai-act")
+    open_rows = RequirementStatus.objects.filter(framework=framework, status__in=["gap", "partial"])
+    per_asset = open_rows.filter(asset__name="Delta screener").count()
+    assert per_asset > 2
+
+    report = gap_list(framework, limit=per_asset + 2)
+
+    assert report.total == open_rows.count() == 4 * per_asset
+    names = [row.asset_name for row in report.rows]
+    # Name order as the database sorts it, one asset's rows together.
+    first = Asset.objects.filter(kind="system").order_by("name").values_list("name", flat=True)[0]
+    assert names[:per_asset] == [first] * per_asset
+    assert len(names) == per_asset + 2 and len(set(names)) == 2
+    positions = [row.requirement.position for row in report.rows[:per_asset]]
+    assert positions == sorted(positions)
+    assert all(row.status in ("gap", "partial") for row in report.rows)
