@@ -316,7 +316,12 @@ class RequirementStatus(models.Model):
         ]
         indexes = [
             models.Index(fields=["framework", "status"]),
-            models.Index(fields=["requirement", "status"]),
+            # Every column the gap list reads of a requirement's statuses (which assets,
+            # which framework), so its counts are index-only scans on PostgreSQL.
+            models.Index(
+                fields=["requirement", "status", "asset", "framework"],
+                name="status_by_requirement_idx",
+            ),
             # The dashboard's timeline counts the statuses still ahead, from this index
             # alone (an index-only scan; a full scan at 100,000 assets took ~0.6 s).
             models.Index(
@@ -328,6 +333,20 @@ class RequirementStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_id} {self.requirement_id}: {self.status}"
+
+
+class RequirementCoverage(models.Model):
+    """Stored totals per requirement (assets for which it is met, partial or a gap),
+    kept with the per-framework totals by coverage_recompute; the gap list ranks the
+    controls from them instead of counting every open status on each request."""
+
+    requirement = models.OneToOneField(Requirement, on_delete=models.CASCADE, related_name="totals")
+    met = models.PositiveIntegerField(default=0)
+    partial = models.PositiveIntegerField(default=0)
+    gap = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id}: {self.partial + self.gap} open"
 
 
 class FrameworkCoverage(models.Model):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ from riskhub.compliance.models import (
     Framework,
     FrameworkCoverage,
     Requirement,
+    RequirementCoverage,
     RequirementStatus,
     SufficientSet,
 )
@@ -456,8 +457,9 @@ def _open_counts(statuses: QuerySet[RequirementStatus]) -> list[OpenCount]:
 def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
     """Open requirements by asset for one framework, each with the controls that would
     close it, and the controls ranked by how many open requirements they close across
-    the three laws. The counting is done by the database (an aggregate per requirement),
-    so the page costs a fixed number of queries and does not hold one row per open pair,
+    the three laws. The ranking reads the stored totals per requirement (kept by the
+    coverage recompute) and counts only the integrated controls' pairs in the database,
+    so the page costs a fixed number of queries and holds no row per open pair,
     whatever the inventory size."""
     mappings = requirement_mappings()
     controls = {c.pk: c for c in Control.objects.filter(retired=False)}
@@ -472,7 +474,11 @@ def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
         )
         for source in sources
     }
-    ranked = rank_closers(_open_counts(open_statuses), mappings, recommended_counts)
+    stored = RequirementCoverage.objects.values_list(
+        "requirement_id", "requirement__framework__slug", F("partial") + F("gap")
+    )
+    open_counts = [OpenCount(requirement, slug, pairs) for requirement, slug, pairs in stored]
+    ranked = rank_closers(open_counts, mappings, recommended_counts)
     framework_rows = open_statuses.filter(framework=framework)
     total = framework_rows.count()
     # The first assets by name that have anything open (walking the name index, not

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import IO, Any, NamedTuple
 
@@ -36,6 +36,7 @@ from riskhub.compliance.models import (
     Evidence,
     Framework,
     FrameworkCoverage,
+    RequirementCoverage,
     RequirementStatus,
 )
 from riskhub.compliance.selectors import (
@@ -150,6 +151,7 @@ def coverage_recompute(
         # each reading the old statuses it moves the totals away from.
         stored = {c.framework_id: c for c in FrameworkCoverage.objects.select_for_update()}
         before = _status_counts(target_ids) if scoped else None
+        before_requirements = _requirement_counts(target_ids) if scoped else None
         statuses: list[_StatusRow] = []
         # A batch of assets at a time: computed, compared with what is stored, and only
         # the difference written (a full recompute after a catalog upgrade rewrites
@@ -167,6 +169,9 @@ def coverage_recompute(
             _write_summaries(summaries)
         if before is None or not _shift_totals(slugs, stored, before, statuses):
             _store_totals(slugs)
+            _store_requirement_totals()
+        else:
+            _shift_requirement_totals(before_requirements or {}, statuses)
     return len(target_ids)
 
 
@@ -269,6 +274,61 @@ def _shift_totals(
             changed, ["met", "partial", "gap", "applicable", "assets", "computed_at"]
         )
     return True
+
+
+_RequirementCounts = dict[int, Counter[str]]  # requirement id -> {status: n}
+
+
+def _requirement_counts(asset_ids: list[int] | None) -> _RequirementCounts:
+    """The stored statuses of these assets, counted per requirement (one query)."""
+    counts: _RequirementCounts = defaultdict(Counter)
+    statuses = RequirementStatus.objects.order_by()
+    if asset_ids is not None:
+        statuses = statuses.filter(asset_id__in=asset_ids)
+    for requirement_id, status, n in statuses.values_list("requirement_id", "status").annotate(
+        n=Count("id")
+    ):
+        counts[requirement_id][status] += n
+    return counts
+
+
+def _shift_requirement_totals(before: _RequirementCounts, statuses: list[_StatusRow]) -> None:
+    """Move the stored per-requirement totals from the assets' old statuses to their
+    new ones (the rows of the requirements that changed, in two queries)."""
+    delta: _RequirementCounts = defaultdict(Counter)
+    for requirement_id, counts in before.items():
+        delta[requirement_id].subtract(counts)
+    for status in statuses:
+        delta[status.requirement_id][status.status] += 1
+    changed = {r: d for r, d in delta.items() if any(d.values())}
+    if not changed:
+        return
+    rows = {
+        t.requirement_id: t for t in RequirementCoverage.objects.filter(requirement_id__in=changed)
+    }
+    for requirement_id, counts in changed.items():
+        row = rows.setdefault(requirement_id, RequirementCoverage(requirement_id=requirement_id))
+        for name in ("met", "partial", "gap"):
+            setattr(row, name, getattr(row, name) + counts[name])
+    RequirementCoverage.objects.bulk_create([row for row in rows.values() if row.pk is None])
+    RequirementCoverage.objects.bulk_update(
+        [row for row in rows.values() if row.pk is not None], ["met", "partial", "gap"]
+    )
+
+
+def _store_requirement_totals() -> None:
+    """Re-count the per-requirement totals from every stored status."""
+    counts = _requirement_counts(None)
+    RequirementCoverage.objects.exclude(requirement_id__in=list(counts)).delete()
+    rows = {t.requirement_id: t for t in RequirementCoverage.objects.all()}
+    for requirement_id, by_status in counts.items():
+        row = rows.setdefault(requirement_id, RequirementCoverage(requirement_id=requirement_id))
+        for name in ("met", "partial", "gap"):
+            setattr(row, name, by_status[name])
+    RequirementCoverage.objects.bulk_create([row for row in rows.values() if row.pk is None])
+    RequirementCoverage.objects.bulk_update(
+        [row for row in rows.values() if row.pk is not None], ["met", "partial", "gap"]
+    )
 
 
 def _store_totals(slugs: dict[int, str]) -> None:

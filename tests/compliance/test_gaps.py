@@ -37,3 +37,32 @@ def test_rows_are_the_first_assets_by_name_with_their_open_requirements_in_order
     positions = [row.requirement.position for row in report.rows[:per_asset]]
     assert positions == sorted(positions)
     assert all(row.status in ("gap", "partial") for row in report.rows)
+
+
+def test_the_stored_requirement_totals_are_counted_from_the_statuses_on_upgrade(
+    catalogs: Any, make_asset: Callable[..., Asset]
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from riskhub.compliance.models import RequirementCoverage
+
+    upgrade = importlib.import_module("riskhub.compliance.migrations.0005_requirement_totals")
+    for name in ("Screener one", "Screener two"):
+        make_asset("system", HR_SCREENER, name=name)
+    services.coverage_recompute()
+    kept = {t.requirement_id: (t.met, t.partial, t.gap) for t in RequirementCoverage.objects.all()}
+    assert kept and all(sum(v) for v in kept.values())
+    RequirementCoverage.objects.all().delete()
+    upgrade.count_requirement_totals(apps, None)
+    counted = {
+        t.requirement_id: (t.met, t.partial, t.gap) for t in RequirementCoverage.objects.all()
+    }
+    assert counted == kept
+    # Each requirement's totals are its statuses, two assets' worth.
+    for requirement_id, (met, partial, gap) in counted.items():
+        assert (
+            met + partial + gap
+            == RequirementStatus.objects.filter(requirement_id=requirement_id).count()
+        )

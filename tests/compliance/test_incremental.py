@@ -23,6 +23,7 @@ from riskhub.compliance.models import (
     Control,
     ControlImplementation,
     FrameworkCoverage,
+    RequirementCoverage,
     RequirementStatus,
 )
 from riskhub.inventory import services as inventory
@@ -94,6 +95,12 @@ def _state() -> dict[str, Any]:
         "totals": {
             c.framework_id: (c.met, c.partial, c.gap, c.applicable, c.assets)
             for c in FrameworkCoverage.objects.all()
+        },
+        # Zeros and a missing row are the same totals.
+        "requirement_totals": {
+            t.requirement_id: (t.met, t.partial, t.gap)
+            for t in RequirementCoverage.objects.all()
+            if t.met or t.partial or t.gap
         },
         "risk": {
             pk: rest
