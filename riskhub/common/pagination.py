@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -20,3 +21,23 @@ def page_by_ids(queryset: QuerySet[Any], per_page: int, number: Any) -> Page:
     found = queryset.order_by().in_bulk(ids)
     page.object_list = [found[pk] for pk in ids if pk in found]
     return page
+
+
+class Window:
+    """A list known only by its length and how to fetch a slice of it, for a Paginator
+    over rows that are cheaper to fetch a page at a time than to sort whole."""
+
+    def __init__(self, total: int, fetch: Callable[[int, int], list[Any]]) -> None:
+        self.total = total
+        self.fetch = fetch
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: slice) -> list[Any]:
+        start = index.start or 0
+        stop = self.total if index.stop is None else min(index.stop, self.total)
+        return self.fetch(start, stop) if stop > start else []

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from riskhub.accounts.models import User
+from riskhub.common.pagination import Window
 from riskhub.compliance import applicability
 from riskhub.compliance.coverage import (
     Bundle,
@@ -406,9 +408,10 @@ class GapRow:
 @dataclass
 class GapReport:
     framework: Framework
-    rows: list[GapRow]
+    rows: list[GapRow]  # the page's
     total: int
     ranked: list[tuple[Control, int, list[str]]]
+    page: Page
 
 
 @dataclass(frozen=True)
@@ -449,12 +452,12 @@ def _open_counts(statuses: QuerySet[RequirementStatus]) -> list[OpenCount]:
     rows = (
         statuses.order_by()
         .values_list("requirement_id", "framework__slug")
-        .annotate(pairs=Count("pk"))
+        .annotate(pairs=Count("*"))
     )
     return [OpenCount(requirement, framework, pairs) for requirement, framework, pairs in rows]
 
 
-def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
+def gap_list(framework: Framework, *, number: Any = 1, per_page: int = 50) -> GapReport:
     """Open requirements by asset for one framework, each with the controls that would
     close it, and the controls ranked by how many open requirements they close across
     the three laws. The ranking reads the stored totals per requirement (kept by the
@@ -480,19 +483,24 @@ def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
     open_counts = [OpenCount(requirement, slug, pairs) for requirement, slug, pairs in stored]
     ranked = rank_closers(open_counts, mappings, recommended_counts)
     framework_rows = open_statuses.filter(framework=framework)
-    total = framework_rows.count()
-    # The first assets by name that have anything open (walking the name index, not
-    # sorting every open row of the framework), then their open rows.
-    first_assets = (
-        Asset.objects.filter(Exists(framework_rows.filter(asset_id=OuterRef("pk"))))
-        .order_by("name", "pk")
-        .values("pk")[:limit]
-    )
-    shown = list(
-        framework_rows.filter(asset_id__in=first_assets)
-        .select_related("asset", "requirement")
-        .order_by("asset__name", "asset_id", "requirement__position", "pk")[:limit]
-    )
+
+    def fetch(start: int, stop: int) -> list[RequirementStatus]:
+        # Rows start..stop in order (asset name, then catalog order) lie within the
+        # first `stop` assets by name that have anything open: the name index is
+        # walked that far, not every open row of the framework sorted.
+        first_assets = (
+            Asset.objects.filter(Exists(framework_rows.filter(asset_id=OuterRef("pk"))))
+            .order_by("name", "pk")
+            .values("pk")[:stop]
+        )
+        return list(
+            framework_rows.filter(asset_id__in=first_assets)
+            .select_related("asset", "requirement")
+            .order_by("asset__name", "asset_id", "requirement__position", "pk")[start:stop]
+        )
+
+    page = Paginator(Window(framework_rows.count(), fetch), per_page).get_page(number)
+    shown: list[RequirementStatus] = list(page.object_list)
     bundles = [source.bundle({status.asset_id for status in shown}) for source in sources]
     rank_of = {closer.control: index for index, closer in enumerate(ranked)}
     rows = []
@@ -514,7 +522,10 @@ def gap_list(framework: Framework, *, limit: int = 200) -> GapReport:
                 closers,
             )
         )
-    return GapReport(framework, rows, total, _ranked_rows(ranked[:15], controls))
+    page.object_list = rows
+    return GapReport(
+        framework, rows, page.paginator.count, _ranked_rows(ranked[:15], controls), page
+    )
 
 
 def _ranked_rows(

@@ -19,6 +19,7 @@ from riskhub.accounts.policy import has_perm, requires
 from riskhub.accounts.requests import AuthenticatedHttpRequest
 from riskhub.common.forms import apply_service_errors
 from riskhub.common.pagination import page_by_ids
+from riskhub.common.querystrings import query_without
 from riskhub.compliance import evidence_notes, selectors, services, uploads
 from riskhub.compliance.forms import EvidenceForm, ImplementationForm
 from riskhub.compliance.models import (
@@ -143,11 +144,18 @@ def gaps(request: AuthenticatedHttpRequest) -> HttpResponse:
     frameworks = selectors.frameworks()
     slug = request.GET.get("framework") or (frameworks[0].slug if frameworks else "")
     framework = next((f for f in frameworks if f.slug == slug), None)
-    report = selectors.gap_list(framework) if framework else None
+    report = selectors.gap_list(framework, number=request.GET.get("page")) if framework else None
     return render(
         request,
         "compliance/gaps.html",
-        {"frameworks": frameworks, "framework": framework, "report": report, **_today_context()},
+        {
+            "frameworks": frameworks,
+            "framework": framework,
+            "report": report,
+            "page": report.page if report else None,
+            "query": query_without(request.GET, "page"),
+            **_today_context(),
+        },
     )
 
 

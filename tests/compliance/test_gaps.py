@@ -1,5 +1,6 @@
-"""The gap list's rows: the first assets by name with anything open in the framework,
-each with all its open requirements in catalog order; the total counts every open pair."""
+"""The gap list's rows: assets by name with anything open in the framework, each with
+all its open requirements in catalog order, a page at a time; the total counts every
+open pair."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def test_rows_are_the_first_assets_by_name_with_their_open_requirements_in_order
     per_asset = open_rows.filter(asset__name="Delta screener").count()
     assert per_asset > 2
 
-    report = gap_list(framework, limit=per_asset + 2)
+    report = gap_list(framework, per_page=per_asset + 2)
 
     assert report.total == open_rows.count() == 4 * per_asset
     names = [row.asset_name for row in report.rows]
@@ -37,6 +38,16 @@ def test_rows_are_the_first_assets_by_name_with_their_open_requirements_in_order
     positions = [row.requirement.position for row in report.rows[:per_asset]]
     assert positions == sorted(positions)
     assert all(row.status in ("gap", "partial") for row in report.rows)
+    # The next page goes on where this one stopped; together the pages hold every row
+    # once.
+    pages = [report.rows]
+    for number in range(2, report.page.paginator.num_pages + 1):
+        pages.append(gap_list(framework, number=number, per_page=per_asset + 2).rows)
+    assert pages[1][0].asset_name == names[-1]
+    everything = [(r.asset_id, r.requirement.pk) for rows in pages for r in rows]
+    assert len(everything) == len(set(everything)) == report.total
+    # A page past the end shows the last one.
+    assert gap_list(framework, number=99, per_page=per_asset + 2).rows == pages[-1]
 
 
 def test_the_stored_requirement_totals_are_counted_from_the_statuses_on_upgrade(
