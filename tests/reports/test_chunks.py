@@ -438,3 +438,29 @@ def test_long_exceptions_and_evidence_render_in_chunks_of_one_pdf(
             ]
             assert top["B. Exceptions register"].children
     assert signing.check_signature(raw).valid
+
+
+def test_the_embedded_json_is_written_as_it_is_encoded_with_the_same_bytes() -> None:
+    """The stream gives exactly json.dumps' bytes (an issued report's data checksum still
+    matches when the same state is rendered again), for every kind of value the data
+    holds and past the point where fragments are flushed."""
+    import datetime as dt
+    import decimal
+    import json
+    import uuid
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from riskhub.reports.rendering import data_bytes
+
+    data = {
+        "title": "Évaluation – “risk” register ✓",
+        "as_of": dt.datetime(2026, 12, 6, 13, 0, tzinfo=dt.UTC),
+        "day": dt.date(2026, 12, 6),
+        "score": decimal.Decimal("8.50"),
+        "id": uuid.UUID(int=7),
+        "risks": [{"n": n, "b": n % 2 == 0, "none": None, "x": [1.5, "a"]} for n in range(5000)],
+    }
+    expected = json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, indent=1).encode()
+    assert data_bytes(data) == expected
+    assert data_bytes({}) == b"{}"
