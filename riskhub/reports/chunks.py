@@ -22,9 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -144,16 +147,27 @@ def _label(listings: dict[str, Listing], blocks: list[str]) -> str:
 def listing_csv(listing: Listing, rows: list[dict[str, Any]]) -> bytes:
     """The listing's rows as CSV: one column per field (nested fields joined with a
     dot, lists as JSON), spreadsheet formulas neutralised like every export."""
-    flat = [_flatten(row) for row in rows]
+    out = io.BytesIO()
+    write_listing_csv(listing, rows, out)
+    return out.getvalue()
+
+
+def write_listing_csv(listing: Listing, rows: list[dict[str, Any]], handle: IO[bytes]) -> None:
+    """listing_csv's bytes written to `handle` a row at a time: the columns are found in
+    a first pass and each row is flattened again as it is written, so no flattened
+    copy of the listing is held."""
     columns: dict[str, None] = {}
-    for row in flat:
-        columns.update(dict.fromkeys(row))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(list(columns))
-    for row in flat:
-        writer.writerow([neutralise(row.get(column, "")) for column in columns])
-    return out.getvalue().encode()
+    for row in rows:
+        columns.update(dict.fromkeys(_flatten(row)))
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.writer(text)
+        writer.writerow(list(columns))
+        for row in rows:
+            flat = _flatten(row)
+            writer.writerow([neutralise(flat.get(column, "")) for column in columns])
+    finally:
+        text.detach()
 
 
 def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -181,6 +195,16 @@ def work_dir(report_uuid: Any, attempt: int) -> str:
 def save(name: str, content: bytes) -> str:
     """Store under `name` (or a fresh name next to it); return the stored name."""
     return default_storage.save(name, ContentFile(content))
+
+
+def save_written(name: str, write: Callable[[IO[bytes]], Any]) -> tuple[str, Any]:
+    """Store what `write` writes under `name`, through a temporary file (in memory up
+    to 8 MiB), so a large work file is never held whole; return the stored name and
+    what `write` returned."""
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        result = write(spool)
+        spool.seek(0)
+        return default_storage.save(name, File(spool)), result
 
 
 def read(name: str) -> bytes:

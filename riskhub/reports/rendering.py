@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
@@ -33,21 +33,33 @@ BAND_COLOURS = {b.slug: b.colour for b in BY_SLUG.values()}
 
 
 def data_bytes(data: dict[str, Any]) -> bytes:
-    """The embedded JSON: sorted keys, so the same state gives the same bytes.
-
-    The bytes of json.dumps, written as they are encoded: json.dumps with an indent
-    gathers every fragment (millions for a register of 60,000 risks) in one list before
-    joining them, which took more memory than the data itself (about 325 MiB for 73 MB
-    of JSON)."""
+    """The embedded JSON: sorted keys, so the same state gives the same bytes."""
     out = io.BytesIO()
+    write_data(data, out)
+    return out.getvalue()
+
+
+def write_data(data: dict[str, Any], handle: IO[bytes]) -> str:
+    """Write the embedded JSON (data_bytes' bytes) to `handle` as it is encoded; return
+    its SHA-256. json.dumps with an indent gathers every fragment (millions for a
+    register of 60,000 risks) in one list before joining them, which took more memory
+    than the data itself (about 325 MiB for 73 MB of JSON); planning writes the file
+    without holding it at all."""
+    digest = hashlib.sha256()
     pending: list[str] = []
+
+    def flush() -> None:
+        block = "".join(pending).encode()
+        handle.write(block)
+        digest.update(block)
+        pending.clear()
+
     for fragment in _ENCODER.iterencode(data):
         pending.append(fragment)
         if len(pending) >= 8192:
-            out.write("".join(pending).encode())
-            pending.clear()
-    out.write("".join(pending).encode())
-    return out.getvalue()
+            flush()
+    flush()
+    return digest.hexdigest()
 
 
 _ENCODER = DjangoJSONEncoder(sort_keys=True, indent=1)

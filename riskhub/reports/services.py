@@ -15,7 +15,7 @@ attempt that finds the report already complete deletes its own file.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import functools
 import logging
 import secrets
 import socket
@@ -468,26 +468,33 @@ def _report_failure(report: Report, exc: BaseException) -> None:
 def _plan_chunks(
     report: Report, claimed: Claim, data: dict[str, Any], written: list[str]
 ) -> list[int]:
-    from riskhub.reports.rendering import data_bytes
+    from riskhub.reports.rendering import data_bytes, write_data
 
+    # The full data and the listing's CSV go to storage as they are written: planning
+    # holds the data once, never its 70 MB of JSON beside it (60,000 risks).
     folder = chunks.work_dir(report.uuid, claimed.attempt)
-    payload = data_bytes(data)
-    written.append(chunks.save(f"{folder}/{pdf.DATA_ATTACHMENT}", payload))
+    name, data_sha256 = chunks.save_written(
+        f"{folder}/{pdf.DATA_ATTACHMENT}", functools.partial(write_data, data)
+    )
+    written.append(name)
     listing = kinds.LISTINGS.get(report.kind)
     if listing is not None:
-        csv = chunks.listing_csv(listing, data.get(listing.key) or [])
-        written.append(chunks.save(f"{folder}/{listing.csv_name}", csv))
+        name, _ = chunks.save_written(
+            f"{folder}/{listing.csv_name}",
+            functools.partial(chunks.write_listing_csv, listing, data.get(listing.key) or []),
+        )
+        written.append(name)
     parts = chunks.plan(report.kind, data)
     rows = []
     for index, part in enumerate(parts):
         context = {"role": part.role, **part.context}
         if part.role in ("whole", "head"):
             context["attachments"] = written[:]
-            context["data_sha256"] = hashlib.sha256(payload).hexdigest()
+            context["data_sha256"] = data_sha256
         name = chunks.save(f"{folder}/chunk-{index:04d}.json", data_bytes(context))
         written.append(name)
         rows.append((index, part.role, part.label, name))
-    del data, parts, payload
+    del data, parts
     now = timezone.now()
     with transaction.atomic():
         row = Report.objects.select_for_update().get(pk=claimed.report_id)
