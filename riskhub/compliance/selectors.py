@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -499,7 +499,9 @@ def gap_list(framework: Framework, *, number: Any = 1, per_page: int = 50) -> Ga
             .order_by("asset__name", "asset_id", "requirement__position", "pk")[start:stop]
         )
 
-    page = Paginator(Window(framework_rows.count(), fetch), per_page).get_page(number)
+    # A Window is sliced, never iterated whole: what Paginator does with a list.
+    window = cast(Any, Window(framework_rows.count(), fetch))
+    page: Page[Any] = Paginator(window, per_page).get_page(number)
     shown: list[RequirementStatus] = list(page.object_list)
     bundles = [source.bundle({status.asset_id for status in shown}) for source in sources]
     rank_of = {closer.control: index for index, closer in enumerate(ranked)}
