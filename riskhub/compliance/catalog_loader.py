@@ -283,9 +283,9 @@ def _create_controls(
         return
     rows = Control.objects.bulk_create([row for row, _, _ in new])
     ControlThreat.objects.bulk_create(
-        ControlThreat(control=row, threat=threats[code], position=position)
+        link
         for row, (_, codes, _) in zip(rows, new, strict=True)
-        for position, code in enumerate(codes)
+        for link in _threat_links(row, [threats[code] for code in codes])
     )
     ControlRequirement.objects.bulk_create(
         ControlRequirement(control=row, requirement_id=requirement_id, coverage=coverage)
@@ -300,10 +300,15 @@ def _create_controls(
 def _set_threats(control: Control, threats: list[Threat]) -> None:
     """Link the control to exactly these threats, in this order."""
     ControlThreat.objects.filter(control=control).delete()
-    ControlThreat.objects.bulk_create(
+    ControlThreat.objects.bulk_create(_threat_links(control, threats))
+
+
+def _threat_links(control: Control, threats: list[Threat]) -> list[ControlThreat]:
+    """The control's links to these threats, in this order."""
+    return [
         ControlThreat(control=control, threat=threat, position=position)
         for position, threat in enumerate(threats)
-    )
+    ]
 
 
 def _wanted_mappings(

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from riskhub.accounts.models import User
 from riskhub.common.pagination import Window
-from riskhub.compliance import applicability
+from riskhub.compliance import applicability, states
 from riskhub.compliance.coverage import (
     Bundle,
     Catalog,
@@ -444,9 +444,6 @@ def gap_bundles() -> list[BundleSource]:
     return [source for provider in _BUNDLE_PROVIDERS if (source := provider()) is not None]
 
 
-OPEN_STATUSES = ("gap", "partial")
-
-
 def _open_counts(statuses: QuerySet[RequirementStatus]) -> list[OpenCount]:
     """Open pairs counted per requirement (one aggregate query)."""
     rows = (
@@ -466,7 +463,7 @@ def gap_list(framework: Framework, *, number: Any = 1, per_page: int = 50) -> Ga
     whatever the inventory size."""
     mappings = requirement_mappings()
     controls = {c.pk: c for c in Control.objects.filter(retired=False)}
-    open_statuses = RequirementStatus.objects.filter(status__in=OPEN_STATUSES)
+    open_statuses = RequirementStatus.objects.filter(status__in=states.OPEN)
     sources = gap_bundles()
     recommended_counts = {
         source.control: _open_counts(
@@ -477,6 +474,7 @@ def gap_list(framework: Framework, *, number: Any = 1, per_page: int = 50) -> Ga
         )
         for source in sources
     }
+    # The stored totals' open pairs: their states.OPEN columns.
     stored = RequirementCoverage.objects.values_list(
         "requirement_id", "requirement__framework__slug", F("partial") + F("gap")
     )

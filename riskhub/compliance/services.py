@@ -294,37 +294,36 @@ def _requirement_counts(asset_ids: list[int] | None) -> _RequirementCounts:
 
 def _shift_requirement_totals(before: _RequirementCounts, statuses: list[_StatusRow]) -> None:
     """Move the stored per-requirement totals from the assets' old statuses to their
-    new ones (the rows of the requirements that changed, in two queries)."""
+    new ones (the rows of the requirements that changed)."""
     delta: _RequirementCounts = defaultdict(Counter)
     for requirement_id, counts in before.items():
         delta[requirement_id].subtract(counts)
     for status in statuses:
         delta[status.requirement_id][status.status] += 1
-    changed = {r: d for r, d in delta.items() if any(d.values())}
-    if not changed:
-        return
-    rows = {
-        t.requirement_id: t for t in RequirementCoverage.objects.filter(requirement_id__in=changed)
-    }
-    for requirement_id, counts in changed.items():
-        row = rows.setdefault(requirement_id, RequirementCoverage(requirement_id=requirement_id))
-        for name in ("met", "partial", "gap"):
-            setattr(row, name, getattr(row, name) + counts[name])
-    RequirementCoverage.objects.bulk_create([row for row in rows.values() if row.pk is None])
-    RequirementCoverage.objects.bulk_update(
-        [row for row in rows.values() if row.pk is not None], ["met", "partial", "gap"]
-    )
+    _write_requirement_totals({r: d for r, d in delta.items() if any(d.values())}, add=True)
 
 
 def _store_requirement_totals() -> None:
     """Re-count the per-requirement totals from every stored status."""
     counts = _requirement_counts(None)
     RequirementCoverage.objects.exclude(requirement_id__in=list(counts)).delete()
-    rows = {t.requirement_id: t for t in RequirementCoverage.objects.all()}
+    _write_requirement_totals(counts, add=False)
+
+
+def _write_requirement_totals(counts: _RequirementCounts, *, add: bool) -> None:
+    """Store these counts per requirement, added to the stored totals (a shift) or in
+    their place (a re-count): two queries to read and write the rows, one more for
+    requirements that have none yet."""
+    if not counts:
+        return
+    rows = {
+        t.requirement_id: t
+        for t in RequirementCoverage.objects.filter(requirement_id__in=list(counts))
+    }
     for requirement_id, by_status in counts.items():
         row = rows.setdefault(requirement_id, RequirementCoverage(requirement_id=requirement_id))
         for name in ("met", "partial", "gap"):
-            setattr(row, name, by_status[name])
+            setattr(row, name, (getattr(row, name) if add else 0) + by_status[name])
     RequirementCoverage.objects.bulk_create([row for row in rows.values() if row.pk is None])
     RequirementCoverage.objects.bulk_update(
         [row for row in rows.values() if row.pk is not None], ["met", "partial", "gap"]

@@ -51,3 +51,5 @@ NOT_IN_SCOPE = CoverageState("not-in-scope", "Not in scope", "#6b7280")
 STATES: tuple[CoverageState, ...] = (MET, PARTIAL, GAP)
 BY_SLUG: dict[str, CoverageState] = {s.slug: s for s in (*STATES, NOT_IN_SCOPE)}
 LABELS: dict[str, str] = {s.slug: s.label for s in STATES}
+# A requirement still open for an asset: not met (the gap list, its stored totals).
+OPEN: tuple[str, ...] = (GAP.slug, PARTIAL.slug)
