@@ -24,13 +24,19 @@ run: install
 prereqs:
 	@bin/test-prereqs
 
+# Test runs keep compiled bytecode even where the environment turns it off
+# (PYTHONDONTWRITEBYTECODE=1): without it every worker recompiles and re-rewrites the
+# asserts of every test module, about 9 s per worker per run.
+PYTEST = env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest
+
 test: install prereqs
-	RISKHUB_NO_SKIPS=1 $(PY) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	RISKHUB_NO_SKIPS=1 $(PYTEST) -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # The inner loop: everything but the browser and real-worker tests, with property tests
-# and the API fuzzing drawing fewer examples (CI runs everything, in full).
+# drawing fewer examples and the API fuzzing without schemathesis' coverage phase (CI
+# runs everything, in full).
 test-fast: install
-	RISKHUB_NO_SKIPS=1 RISKHUB_TEST_FAST=1 $(PY) -m pytest -n auto --dist loadgroup -m 'not browser and not worker' $(PYTEST_ARGS)
+	RISKHUB_NO_SKIPS=1 RISKHUB_TEST_FAST=1 $(PYTEST) -n auto --dist loadgroup -m 'not browser and not worker' $(PYTEST_ARGS)
 
 # Re-run the real scanners (garak in its own virtualenv under var/scan-venv, promptfoo
 # from the npm registry), offline, and rewrite the reports tests/scans/ imports. Run it

@@ -81,11 +81,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def inner_loop() -> bool:
+    """True under `make test-fast` (RISKHUB_TEST_FAST=1): every test still runs, with
+    fewer generated cases; `make test` and CI draw them all."""
+    return os.environ.get("RISKHUB_TEST_FAST") == "1"
+
+
 def examples(n: int) -> int:
     """How many examples a property test draws: `n` under `make test` and in CI; a
-    quarter of it (at least 3) in `make test-fast`, the inner loop, which sets
-    RISKHUB_TEST_FAST=1."""
-    if os.environ.get("RISKHUB_TEST_FAST") == "1":
+    quarter of it (at least 3) in the inner loop."""
+    if inner_loop():
         return max(3, n // 4)
     return n
 
