@@ -50,11 +50,13 @@ settings.WHITENOISE_AUTOREFRESH = True
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
-    def make(role: Role = Role.RISK_OFFICER, email: str | None = None) -> User:
-        email = email or f"{role.value}-{next(_counter)}@example.com"
-        return user_create(actor=None, email=email, role=role, password=PASSWORD)
+    return new_user
 
-    return make
+
+def new_user(role: Role = Role.RISK_OFFICER, email: str | None = None) -> User:
+    """A user with the test password and an email no other test uses."""
+    email = email or f"{role.value}-{next(_counter)}@example.com"
+    return user_create(actor=None, email=email, role=role, password=PASSWORD)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from riskhub.risk import selectors as risk_selectors
 from riskhub.risk.models import Assessment
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
-from tests.reports.conftest import world  # noqa: F401  (the PDF references' fixed data)
+from tests.reports.conftest import fresh_world  # noqa: F401  (the PDF references' fixed data)
 from tests.reports.test_layout_references import CLOCK, _fix_identifiers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -83,10 +83,11 @@ def test_the_main_pages_look_like_their_references(
     fixed_clock: dt.datetime,
     browser: Any,
     live_server: Any,
-    world: Any,  # noqa: F811
+    fresh_world: Any,  # noqa: F811
     monkeypatch: Any,
     tmp_path: Path,
 ) -> None:
+    world = fresh_world
     _fix_identifiers(world)
     rank = {
         pk: n

@@ -20,7 +20,7 @@ from tests.support import start_worker, stop, wait_for
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_report_whose_worker_was_killed_completes_once_on_a_new_worker(
-    world: Any, settings: Any, tmp_path: Path
+    fresh_world: Any, settings: Any, tmp_path: Path
 ) -> None:
     queue = f"test-reports-{uuid.uuid4().hex[:12]}"
     settings.REPORT_QUEUE = queue
@@ -31,7 +31,7 @@ def test_a_report_whose_worker_was_killed_completes_once_on_a_new_worker(
     fresh = None
     try:
         report = services.report_request(
-            actor=world.officer, kind="framework-compliance", parameters={"framework": "eu-ai-act"}
+            actor=fresh_world.officer, kind="framework-compliance", parameters={"framework": "eu-ai-act"}
         )
 
         def stalled() -> bool:
