@@ -34,7 +34,9 @@ def test_real_workers_render_the_chunks_and_merge_them(
     log = tmp_path / "worker.log"
     workers = [start_worker(queue, log, env), start_worker(queue, log, env)]
     try:
-        report = services.report_request(actor=fresh_world.officer, kind="risk-register", parameters={})
+        report = services.report_request(
+            actor=fresh_world.officer, kind="risk-register", parameters={}
+        )
 
         def done() -> bool:
             return Report.objects.get(pk=report.pk).status in Report.FINISHED

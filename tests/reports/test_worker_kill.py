@@ -31,7 +31,9 @@ def test_a_report_whose_worker_was_killed_completes_once_on_a_new_worker(
     fresh = None
     try:
         report = services.report_request(
-            actor=fresh_world.officer, kind="framework-compliance", parameters={"framework": "eu-ai-act"}
+            actor=fresh_world.officer,
+            kind="framework-compliance",
+            parameters={"framework": "eu-ai-act"},
         )
 
         def stalled() -> bool:
