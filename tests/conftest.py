@@ -137,9 +137,10 @@ def eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = previous
 
 
-# Fixtures that start an outside process once per session: every test that uses one
-# runs on the same xdist worker (`--dist loadgroup`), so the process starts once a run.
-PROCESS_FIXTURES = {"mlflow_server": "mlflow"}
+# Fixtures that start an outside process once per session, or seed a large module-wide
+# world (the demo data: about 15 s): every test that uses one runs on the same xdist
+# worker (`--dist loadgroup`), so the process starts (the world is built) once a run.
+PROCESS_FIXTURES = {"mlflow_server": "mlflow", "demo": "demo"}
 
 
 _UNGROUPED = pytest.StashKey[str]()

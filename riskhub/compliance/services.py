@@ -26,6 +26,7 @@ from django.utils import timezone
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import require
 from riskhub.audit.services import record_event
+from riskhub.common import bulk
 from riskhub.common.ownership import reassign_owner
 from riskhub.common.updates import guarded_update
 from riskhub.compliance import uploads
@@ -202,22 +203,19 @@ def _write_statuses(asset_ids: list[int], computed: dict[tuple[int, int], _Statu
             stale.append(row[0])
     for start in range(0, len(stale), _BATCH):
         RequirementStatus.objects.filter(pk__in=stale[start : start + _BATCH]).delete()
-    RequirementStatus.objects.bulk_create(
-        (RequirementStatus(**row._asdict()) for row in computed.values()), batch_size=2000
-    )
+    bulk.insert_rows(RequirementStatus, _StatusRow._fields, computed.values())
 
 
 def _write_summaries(summaries: dict[int, dict[str, dict[str, int]]]) -> None:
     """Store the assets' coverage summaries that changed."""
-    changed = []
-    for pk, summary in Asset.objects.filter(pk__in=list(summaries)).values_list(
-        "pk", "coverage_summary"
-    ):
-        if summary != summaries[pk]:
-            asset = Asset(pk=pk)
-            asset.coverage_summary = summaries[pk]
-            changed.append(asset)
-    Asset.objects.bulk_update(changed, ["coverage_summary"], batch_size=_BATCH)
+    changed = {
+        pk: summaries[pk]
+        for pk, summary in Asset.objects.filter(pk__in=list(summaries)).values_list(
+            "pk", "coverage_summary"
+        )
+        if summary != summaries[pk]
+    }
+    bulk.update_column(Asset, "coverage_summary", changed)
 
 
 # A scoped recompute of more assets than this reads everything (one pass is cheaper

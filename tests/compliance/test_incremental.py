@@ -411,4 +411,10 @@ def test_a_full_recompute_rewrites_only_the_rows_that_differ(
     writes = [q["sql"] for q in captured if q["sql"].startswith(("INSERT", "DELETE", "UPDATE"))]
     assert any('"compliance_requirementstatus"' in sql for sql in writes)
     updated = [sql for sql in writes if sql.startswith('UPDATE "inventory_asset"')]
-    assert len(updated) == 1 and updated[0].count("WHEN") == 1
+    # One asset's summary rewritten: one key in the array of PostgreSQL's UPDATE ... FROM
+    # unnest, one CASE branch of Django's bulk_update elsewhere (riskhub.common.bulk).
+    assert len(updated) == 1
+    if connection.vendor == "postgresql":
+        assert f"'{{{system.pk}}}'" in updated[0], updated[0]
+    else:
+        assert updated[0].count("WHEN") == 1
