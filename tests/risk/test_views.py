@@ -350,3 +350,26 @@ def test_a_suggested_row_with_an_error_opens_itself(
     ).content.decode()
     assert page.count(" open>") == 1
     assert "The residual impact cannot be above the inherent impact." in page
+
+
+def test_past_its_count_cap_the_register_says_more_than_and_its_pages_end_there(
+    client_for, dataset_with_risks, make_asset, assess, officer, executive, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Counting every risk at 100,000 assets cost more than the page: the register counts
+    up to a cap, then says "more than" and points at the filters and the export."""
+    from riskhub.risk import views
+
+    _grow(make_asset, assess, officer, executive, 2)  # 3 + 2 x 2 = 7 risks
+    client = client_for(Role.AUDITOR)
+    url = reverse("risk:register")
+    assert "Risks 1–7 of 7</caption>" in client.get(url).content.decode()
+    monkeypatch.setattr(views, "REGISTER_COUNT_CAP", 4)
+    html = client.get(url).content.decode()
+    assert "Risks 1–4 of more than 4: filter to narrow them, or export them all" in html
+    assert html.count('href="/assessments/asset/') == 4  # the page ends at the cap
+    # A filter under the cap is counted exactly again.
+    critical = client.get(url, {"band": "critical"}).content.decode()
+    assert "Risks 1–1 of 1</caption>" in critical
+    # The export still holds every risk.
+    body = b"".join(client.get(reverse("risk:register_csv")).streaming_content).decode()
+    assert len(body.strip().splitlines()) == 1 + 7
