@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from django.test import Client
 from riskhub.accounts.models import User
 from riskhub.accounts.policy import Role
 from riskhub.accounts.services import user_create
+from tests.support import inner_loop
 
 PASSWORD = "correct horse battery staple 42"
 _counter = itertools.count()
@@ -39,7 +39,7 @@ def _reusable_sqlite_test_database() -> None:
     db["TEST"] = {**db.get("TEST", {}), "NAME": str(folder / f"{stem}.sqlite3")}
 
 
-if os.environ.get("RISKHUB_TEST_FAST") == "1":
+if inner_loop():
     _reusable_sqlite_test_database()
 
 # Every test Client builds its own middleware chain, and WhiteNoise's constructor walks

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -25,6 +24,7 @@ from riskhub.accounts.policy import (
 )
 from riskhub.accounts.services import user_create
 from riskhub.api.permissions import permission_for
+from tests.support import module_transaction
 
 ROLES: list[Role | None] = [None, *Role]
 SAMPLE = {"uuid": str(uuid.UUID(int=0x1234)), "int": "987654", "slug": "x", "str": "x", "path": "x"}
@@ -137,7 +137,7 @@ def sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[Rol
     """One user per role, signed in once for the module, in a transaction rolled back at
     the end: each test runs in a savepoint inside it, so whatever a request changes (a
     sign-out included) is undone before the next test signs in with the same session."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    with module_transaction(django_db_blocker):
         keys = {}
         for role in Role:
             client = Client()
@@ -148,7 +148,6 @@ def sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[Rol
             )
             keys[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
         yield keys
-        transaction.set_rollback(True)
 
 
 def _client(sessions: dict[Role, str], role: Role | None) -> Client:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client, override_settings
 
 from riskhub.accounts.models import User
@@ -21,6 +20,7 @@ from riskhub.incidents.models import Incident
 from riskhub.inventory.models import Asset
 from riskhub.reports.models import Report
 from riskhub.risk.models import Assessment
+from tests.support import module_transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -77,12 +77,10 @@ def demo(
     """The demo data, seeded once for the module (seeding takes most of a minute) in a
     transaction rolled back at the end; each test runs in a savepoint inside it."""
     media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=str(media)):
-        with transaction.atomic():
-            call_command("load_catalogs", stdout=io.StringIO())
-            call_command("seed_demo", password="demo-password-1", force=True, stdout=io.StringIO())
-            yield {u.email: u for u in User.objects.all()}
-            transaction.set_rollback(True)
+    with override_settings(MEDIA_ROOT=str(media)), module_transaction(django_db_blocker):
+        call_command("load_catalogs", stdout=io.StringIO())
+        call_command("seed_demo", password="demo-password-1", force=True, stdout=io.StringIO())
+        yield {u.email: u for u in User.objects.all()}
 
 
 def _pages() -> list[str]:

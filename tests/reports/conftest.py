@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import TestCase
 from django.utils import timezone
 
@@ -29,6 +28,7 @@ from riskhub.risk import catalog_loader as risk_catalogs
 from riskhub.risk import services as risk_services
 from riskhub.risk.models import Assessment
 from tests.conftest import new_user
+from tests.support import module_transaction
 
 HR_SCREENER = {
     "is_ai_system": True,
@@ -91,23 +91,20 @@ WORLD_ROWS: dict[str, type[Any]] = {
 
 
 @pytest.fixture(scope="module")
-def _module_world(
-    request: Any, django_db_setup: None, django_db_blocker: Any
-) -> Iterator[dict[str, int]]:
+def _module_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
     """The world, built once per module (about 1.7 s: the catalogs, the recomputes and
     the audit trail of some twenty service calls) in a transaction rolled back at the
     end; each test runs in a savepoint inside it and gets its own copies of the rows
     (``world``). A test that commits (``transaction=True``) cannot run inside it: it
     asks for ``fresh_world``, in a module of its own."""
     previous = celery_app.conf.task_always_eager
-    with django_db_blocker.unblock(), transaction.atomic():
+    with module_transaction(django_db_blocker):
         celery_app.conf.task_always_eager = True
         try:
             built = build_world()
         finally:
             celery_app.conf.task_always_eager = previous
         yield {name: getattr(built, name).pk for name in WORLD_ROWS}
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
