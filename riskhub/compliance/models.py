@@ -356,6 +356,31 @@ class RequirementCoverage(models.Model):
         return f"{self.requirement_id}: {self.partial + self.gap} open"
 
 
+class RequirementDate(models.Model):
+    """Stored count per requirement and date: the assets whose obligation under the
+    requirement applies from that date (RequirementStatus.applies_from). Kept with the
+    per-requirement totals by coverage_recompute; the dashboard's regulatory timeline
+    reads them instead of grouping every status still ahead on each request."""
+
+    # No index of its own: it leads the unique constraint.
+    requirement = models.ForeignKey(
+        Requirement, on_delete=models.CASCADE, related_name="dates", db_index=False
+    )
+    applies_from = models.DateField()
+    assets = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requirement", "applies_from"], name="requirement_date_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["applies_from"], name="requirement_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id} from {self.applies_from}: {self.assets} assets"
+
+
 class FrameworkCoverage(models.Model):
     """Stored totals per framework (asset x applicable requirement pairs)."""
 

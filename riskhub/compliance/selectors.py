@@ -38,6 +38,7 @@ from riskhub.compliance.models import (
     FrameworkCoverage,
     Requirement,
     RequirementCoverage,
+    RequirementDate,
     RequirementStatus,
     SufficientSet,
 )
@@ -252,6 +253,27 @@ def overall_coverage() -> list[FrameworkCoverage]:
     """The stored per-framework totals (one query), for the dashboard and the index."""
     return list(
         FrameworkCoverage.objects.select_related("framework").order_by("framework__position")
+    )
+
+
+def requirement_dates(framework_ids: list[int], *, since: dt.date) -> QuerySet[Any]:
+    """The stored assets per requirement and start date on or after `since` (kept by
+    the coverage recompute with the totals), as rows shaped like a GROUP BY of the
+    statuses: framework_id, requirement_id, applies_from, n, ref, title, position."""
+    return (
+        RequirementDate.objects.filter(
+            requirement__framework_id__in=framework_ids, applies_from__gte=since
+        )
+        .order_by()
+        .values(
+            "requirement_id",
+            "applies_from",
+            framework_id=F("requirement__framework_id"),
+            n=F("assets"),
+            ref=F("requirement__ref"),
+            title=F("requirement__title"),
+            position=F("requirement__position"),
+        )
     )
 
 

@@ -38,6 +38,7 @@ from riskhub.compliance.models import (
     Framework,
     FrameworkCoverage,
     RequirementCoverage,
+    RequirementDate,
     RequirementStatus,
 )
 from riskhub.compliance.selectors import (
@@ -274,19 +275,24 @@ def _shift_totals(
     return True
 
 
-_RequirementCounts = dict[int, Counter[str]]  # requirement id -> {status: n}
+# requirement id -> {status: n} and {applies_from date: n}: the statuses per state and
+# per start date (RequirementCoverage and RequirementDate).
+_RequirementCounts = dict[int, Counter[str | dt.date]]
 
 
 def _requirement_counts(asset_ids: list[int] | None) -> _RequirementCounts:
-    """The stored statuses of these assets, counted per requirement (one query)."""
+    """The stored statuses of these assets, counted per requirement by state and by
+    start date (one query)."""
     counts: _RequirementCounts = defaultdict(Counter)
     statuses = RequirementStatus.objects.order_by()
     if asset_ids is not None:
         statuses = statuses.filter(asset_id__in=asset_ids)
-    for requirement_id, status, n in statuses.values_list("requirement_id", "status").annotate(
-        n=Count("id")
-    ):
+    for requirement_id, status, applies_from, n in statuses.values_list(
+        "requirement_id", "status", "applies_from"
+    ).annotate(n=Count("id")):
         counts[requirement_id][status] += n
+        if applies_from is not None:
+            counts[requirement_id][applies_from] += n
     return counts
 
 
@@ -298,6 +304,8 @@ def _shift_requirement_totals(before: _RequirementCounts, statuses: list[_Status
         delta[requirement_id].subtract(counts)
     for status in statuses:
         delta[status.requirement_id][status.status] += 1
+        if status.applies_from is not None:
+            delta[status.requirement_id][status.applies_from] += 1
     _write_requirement_totals({r: d for r, d in delta.items() if any(d.values())}, add=True)
 
 
@@ -305,13 +313,14 @@ def _store_requirement_totals() -> None:
     """Re-count the per-requirement totals from every stored status."""
     counts = _requirement_counts(None)
     RequirementCoverage.objects.exclude(requirement_id__in=list(counts)).delete()
+    RequirementDate.objects.exclude(requirement_id__in=list(counts)).delete()
     _write_requirement_totals(counts, add=False)
 
 
 def _write_requirement_totals(counts: _RequirementCounts, *, add: bool) -> None:
     """Store these counts per requirement, added to the stored totals (a shift) or in
-    their place (a re-count): two queries to read and write the rows, one more for
-    requirements that have none yet."""
+    their place (a re-count): the totals by state in two queries (one more for
+    requirements that have none yet), the counts by start date in two to four."""
     if not counts:
         return
     rows = {
@@ -326,6 +335,35 @@ def _write_requirement_totals(counts: _RequirementCounts, *, add: bool) -> None:
     RequirementCoverage.objects.bulk_update(
         [row for row in rows.values() if row.pk is not None], ["met", "partial", "gap"]
     )
+    _write_requirement_dates(counts, add=add)
+
+
+def _write_requirement_dates(counts: _RequirementCounts, *, add: bool) -> None:
+    """The date part of _write_requirement_totals: a date no asset starts on any more
+    loses its row."""
+    dates = {
+        (d.requirement_id, d.applies_from): d
+        for d in RequirementDate.objects.filter(requirement_id__in=list(counts))
+    }
+    if not add:
+        for row in dates.values():
+            row.assets = 0
+    for requirement_id, by_key in counts.items():
+        for day, n in by_key.items():
+            if isinstance(day, dt.date):
+                row = dates.setdefault(
+                    (requirement_id, day),
+                    RequirementDate(requirement_id=requirement_id, applies_from=day),
+                )
+                row.assets += n
+    kept = [row for row in dates.values() if row.pk is not None and row.assets]
+    RequirementDate.objects.filter(
+        pk__in=[row.pk for row in dates.values() if row.pk is not None and not row.assets]
+    ).delete()
+    RequirementDate.objects.bulk_create(
+        [row for row in dates.values() if row.pk is None and row.assets]
+    )
+    RequirementDate.objects.bulk_update(kept, ["assets"])
 
 
 def _store_totals(slugs: dict[int, str]) -> None:

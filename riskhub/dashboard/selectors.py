@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -413,27 +414,27 @@ def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT)
     # archived asset.
     stored: list[tuple[int, int, int] | None] = [getattr(f, "stored", None) for f in fws]
     use_stored = not sc.filters.asset_filtered and all(t is not None for t in stored)
+    rows: Iterable[Any]
     if use_stored:
-        # The organisation-wide totals are stored by the compliance app: read them and
-        # scan only the statuses that still lie ahead for the timeline.
+        # The organisation-wide totals are stored by the compliance app, and so are the
+        # assets per requirement and start date: the statuses are not read at all.
         for f, totals in zip(fws, stored, strict=True):
             assert totals is not None
             figures[f.pk].met, figures[f.pk].partial, figures[f.pk].gap = totals
-        qs = qs.filter(applies_from__gte=sc.day)
-    # Grouped by ids only; the requirement's words ride along as aggregates. Grouping by
-    # them too sorted every status row by its title (to disk at 100,000 assets).
-    rows = (
-        qs.values(
-            "framework_id", "requirement_id", "applies_from", *([] if use_stored else ["status"])
+        rows = compliance_figures.requirement_dates(list(by_id), since=sc.day)
+    else:
+        # Grouped by ids only; the requirement's words ride along as aggregates.
+        # Grouping by them too sorted every status row by its title.
+        rows = (
+            qs.values("framework_id", "requirement_id", "applies_from", "status")
+            .annotate(
+                n=Count("id"),
+                ref=Min("requirement__ref"),
+                title=Min("requirement__title"),
+                position=Min("requirement__position"),
+            )
+            .order_by()
         )
-        .annotate(
-            n=Count("id"),
-            ref=Min("requirement__ref"),
-            title=Min("requirement__title"),
-            position=Min("requirement__position"),
-        )
-        .order_by()
-    )
     upcoming: dict[tuple[dt.date, int, int], RegulatoryDate] = {}
     for row in rows:
         figure = figures[row["framework_id"]]

@@ -24,6 +24,7 @@ from riskhub.compliance.models import (
     ControlImplementation,
     FrameworkCoverage,
     RequirementCoverage,
+    RequirementDate,
     RequirementStatus,
 )
 from riskhub.inventory import services as inventory
@@ -101,6 +102,9 @@ def _state() -> dict[str, Any]:
             t.requirement_id: (t.met, t.partial, t.gap)
             for t in RequirementCoverage.objects.all()
             if t.met or t.partial or t.gap
+        },
+        "requirement_dates": {
+            (d.requirement_id, d.applies_from): d.assets for d in RequirementDate.objects.all()
         },
         "risk": {
             pk: rest
@@ -418,3 +422,38 @@ def test_a_full_recompute_rewrites_only_the_rows_that_differ(
         assert f"'{{{system.pk}}}'" in updated[0], updated[0]
     else:
         assert updated[0].count("WHEN") == 1
+
+
+@pytest.mark.django_db
+def test_the_dashboard_timeline_from_the_stored_dates_equals_one_counted_from_statuses(
+    catalogs: Any, officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The regulatory timeline reads the assets per requirement and start date that the
+    recompute stores (RequirementDate); counted from the statuses themselves it is the
+    same, after a full recompute and after incremental ones that move assets between
+    dates (a system re-classified out of high risk, another archived)."""
+    from riskhub.dashboard import selectors as dashboard
+
+    def timelines() -> tuple[list[Any], list[Any]]:
+        _, fws = dashboard.filter_options()
+        # A day before every start date, so every date is still ahead.
+        sc = dashboard.scope(dashboard.DashboardFilters(), today=dt.date(2024, 1, 1))
+        stored = dashboard.obligations(sc, fws)
+        for f in fws:
+            f.stored = None  # type: ignore[attr-defined]
+        counted = dashboard.obligations(sc, fws)
+        assert stored.coverage == counted.coverage
+        return stored.timeline, counted.timeline
+
+    with django_capture_on_commit_callbacks(execute=True):
+        chains = _chain(officer, 3)
+    _full_recompute()
+    stored, counted = timelines()
+    assert stored == counted
+    assert sum(d.assets for d in stored) >= 3  # the systems' AI Act dates among them
+    with django_capture_on_commit_callbacks(execute=True):
+        inventory.classification_answer(actor=officer, asset=chains[0][3], answers=NOT_HIGH_RISK)
+        inventory.asset_archive(actor=officer, asset=chains[1][3])
+    after, counted = timelines()
+    assert after == counted
+    assert after != stored
