@@ -77,3 +77,26 @@ def test_the_stored_requirement_totals_are_counted_from_the_statuses_on_upgrade(
             met + partial + gap
             == RequirementStatus.objects.filter(requirement_id=requirement_id).count()
         )
+
+
+def test_the_stored_requirement_dates_are_counted_from_the_statuses_on_upgrade(
+    catalogs: Any, make_asset: Callable[..., Asset]
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from riskhub.compliance.models import RequirementDate
+
+    upgrade = importlib.import_module("riskhub.compliance.migrations.0007_requirement_dates")
+    for name in ("Screener one", "Screener two"):
+        make_asset("system", HR_SCREENER, name=name)
+    services.coverage_recompute()
+    kept = {(d.requirement_id, d.applies_from): d.assets for d in RequirementDate.objects.all()}
+    assert kept and set(kept.values()) == {2}  # both systems start on the same dates
+    RequirementDate.objects.all().delete()
+    upgrade.count_requirement_dates(apps, None)
+    assert {
+        (d.requirement_id, d.applies_from): d.assets for d in RequirementDate.objects.all()
+    } == kept
+    assert sum(kept.values()) == RequirementStatus.objects.filter(applies_from__isnull=False).count()
