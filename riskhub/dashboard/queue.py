@@ -50,9 +50,13 @@ class Section:
     key: str
     title: str
     action: str  # what the viewer does with these, shown as the link text
-    count: int
+    count: int  # at most SECTION_CAP + 1
     items: list[Item] = field(default_factory=list)
     more_url: str = ""
+
+    @property
+    def shown(self) -> str:
+        return count_label(self.count, SECTION_CAP)
 
 
 @dataclass(frozen=True)
@@ -350,19 +354,27 @@ def counts(user: User, now: dt.datetime | None = None, *, cap: int | None = None
     return {k.key: int(row[f"q_{k.key}"]) for k in kinds}
 
 
+# The dashboard's sections count at most this many items each (the acceptances of an
+# inventory of 100,000 assets are 150,000 risks: 70 ms to count exactly on each view).
+SECTION_CAP = 1000
+
+
+def count_label(n: int, cap: int) -> str:
+    """A count of at most cap + 1 as it is shown: "1,234", or "1,000+" past the cap."""
+    return f"{cap:,}+" if n > cap else f"{n:,}"
+
+
 def badge(user: User, now: dt.datetime | None = None) -> str:
     """The navigation's count: "" when nothing waits, the number, or "99+"."""
     waiting = sum(counts(user, now, cap=BADGE_CAP).values())
-    if waiting > BADGE_CAP:
-        return f"{BADGE_CAP}+"
-    return str(waiting) if waiting else ""
+    return count_label(waiting, BADGE_CAP) if waiting else ""
 
 
 def queue(user: User, now: dt.datetime | None = None) -> list[Section]:
     """The sections with something in them, in order of urgency, each with its first
     items and the page listing them all."""
     m = _moment(now)
-    found = counts(user, m.now)
+    found = counts(user, m.now, cap=SECTION_CAP)
     return [
         Section(
             key=k.key,

@@ -288,3 +288,25 @@ def test_a_notified_clock_leaves_the_queue(
     incident.refresh_from_db()
     keys = {s.key for s in queue.queue(officer)}
     assert ("clocks" in keys) == (incident.next_due_at is not None)
+
+
+def test_past_its_cap_a_dashboard_section_says_so(
+    world: dict[str, Any], django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    """Each section counts at most SECTION_CAP items (an inventory of 100,000 assets
+    has 150,000 risks waiting for acceptance); past it the count reads "N+"."""
+    officer = world["officer"]
+    with django_capture_on_commit_callbacks(execute=True):
+        many = _submitted(
+            officer,
+            _asset(officer, "Claims triage"),
+            [_row(officer, f"Accepted risk {n}", treatment="accept") for n in range(12)],
+        )
+        risk.assessment_approve(actor=world["cto"], assessment=many)
+    monkeypatch.setattr(queue, "SECTION_CAP", 10)
+    sections = {s.key: s for s in queue.queue(world["cto"])}
+    assert sections["acceptances"].count == 11  # 13 waiting, counted up to cap + 1
+    assert sections["reviews"].shown == "3"
+    html = _sections(_client(world["cto"]).get(URL).content.decode())["acceptances"]
+    assert "data-queue-total>10+<" in html
+    assert "(all 10+)" in html
