@@ -99,4 +99,6 @@ def test_the_stored_requirement_dates_are_counted_from_the_statuses_on_upgrade(
     assert {
         (d.requirement_id, d.applies_from): d.assets for d in RequirementDate.objects.all()
     } == kept
-    assert sum(kept.values()) == RequirementStatus.objects.filter(applies_from__isnull=False).count()
+    assert (
+        sum(kept.values()) == RequirementStatus.objects.filter(applies_from__isnull=False).count()
+    )
