@@ -18,9 +18,11 @@ from typing import Any
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     F,
     IntegerField,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -180,7 +182,7 @@ def asset_counts(sc: Scope) -> AssetCounts:
         .annotate(
             n=Count("id"),
             unassessed=Count("id", filter=inventory_figures.unassessed_q(assessed)),
-            tested=Count("id", filter=Q(scan_figures.tested_q(end_of_day(sc.day)))),
+            tested=Count("id", filter=scan_figures.tested_q(end_of_day(sc.day))),
         )
         .order_by()
     )
@@ -209,11 +211,16 @@ def asset_counts(sc: Scope) -> AssetCounts:
 
 
 def unassessed_assets(sc: Scope, *, limit: int = UNASSESSED_LIST) -> list[dict[str, Any]]:
-    """The first assets (by name) without a current approved assessment (one query)."""
+    """The first assets (by name) without a current approved assessment (one query).
+
+    The unassessed ids are found first, by an anti-join (NOT EXISTS, read from indexes),
+    and only those are sorted by name: with NOT IN the planner expected half the assets
+    to qualify and walked every name at 100,000 assets (87 ms against 20)."""
     assessed = risk_figures.assessed_asset_ids(sc.src.assessments)
+    unassessed = sc.assets().filter(~Exists(assessed.filter(asset_id=OuterRef("id"))))
     return list(
         sc.assets()
-        .filter(inventory_figures.unassessed_q(assessed))
+        .filter(id__in=unassessed.values("id"))
         .order_by("name", "id")
         .values("uuid", "name", "kind", "tier", "business_unit__name")[:limit]
     )

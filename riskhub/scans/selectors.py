@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from riskhub.inventory.models import Asset
@@ -76,12 +76,16 @@ def threat_history(asset: Asset) -> list[ThreatHistory]:
     return [ThreatHistory(t, by_threat[t.pk]) for t in threats]
 
 
-def tested_q(until: dt.datetime | None = None) -> Exists:
+def tested_q(until: dt.datetime | None = None) -> Q:
     """An asset had a scan run in the SCAN_TESTED_WINDOW_DAYS up to `until` (default
     now): the one rule of the "tested in the last 90 days" figure. For annotate or
-    filter on assets or their history rows (matched by `id`, which both carry)."""
+    filter on assets or their history rows (matched by `id`, which both carry).
+
+    An IN over the window's runs, which PostgreSQL hashes once, rather than EXISTS,
+    which it probes once per asset inside a counting FILTER (55 ms at 100,000 assets
+    with no run at all)."""
     until = until or timezone.now()
     since = until - dt.timedelta(days=settings.SCAN_TESTED_WINDOW_DAYS)
-    return Exists(
-        ScanRun.objects.filter(asset_id=OuterRef("id"), ran_at__gt=since, ran_at__lte=until)
+    return Q(
+        id__in=ScanRun.objects.filter(ran_at__gt=since, ran_at__lte=until).values("asset_id")
     )
