@@ -287,7 +287,7 @@ def top_risks(sc: Scope, *, limit: int = TOP_RISKS) -> list[dict[str, Any]]:
     return list(
         sc.current_risks()
         .filter(risk_figures.open_q())
-        .order_by("-residual_rank", "-residual_ratio", "id")
+        .order_by(*risk_figures.RANK_ORDER)
         .values(
             "uuid",
             "title",

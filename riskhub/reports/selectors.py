@@ -434,7 +434,7 @@ def load_risks(state: State, *, as_of: dt.datetime | None = None, lean: bool = F
         if risk["status"] == Risk.Status.CLOSED:
             continue
         own_rank[risk["asset"]] = max(own_rank.get(risk["asset"], 0), risk["residual_rank"])
-    risks.sort(key=lambda r: (-r["residual_rank"], -r["residual_ratio"], r["id"]))
+    risks.sort(key=risk_figures.rank_key)
     return RiskState(
         matrices={} if lean else {m.pk: m for m in RiskMatrix.objects.all()},
         threats={} if lean else {t.pk: t for t in Threat.objects.all()},

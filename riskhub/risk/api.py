@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from riskhub.accounts.models import User
 from riskhub.inventory.models import Asset
+from riskhub.risk import selectors as risk_figures
 from riskhub.risk import services
 from riskhub.risk.bands import band as band_definition
 from riskhub.risk.models import (
@@ -405,7 +406,7 @@ class RiskViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Risk]:
         return Risk.objects.select_related("assessment__asset", "threat").order_by(
-            "-residual_rank", "-residual_ratio", "-id"
+            *risk_figures.RANK_ORDER
         )
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:

@@ -449,8 +449,10 @@ class Risk(models.Model):
             ),
         ]
         indexes = [
+            # In risk.selectors.RANK_ORDER, so the register and the dashboard's top
+            # risks walk it from the start, and the reverse sort from the end.
             models.Index(
-                fields=["residual_rank", "residual_ratio", "id"], name="risk_register_order"
+                fields=["-residual_rank", "-residual_ratio", "id"], name="risk_register_order"
             ),
             models.Index(fields=["due_date", "status"]),
             models.Index(fields=["owner", "status"]),

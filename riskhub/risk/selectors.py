@@ -192,10 +192,21 @@ def asset_risk(asset: Asset) -> AssetRisk:
 
 # --- register --------------------------------------------------------------------------
 
+# How risks rank (DESIGN.md): band, then score over the matrix maximum, then the older
+# first. The register, the API, the dashboard's top risks and the reports order by it;
+# the index risk_register_order is declared in this order, so either direction of it
+# is one index walk.
+RANK_ORDER = ("-residual_rank", "-residual_ratio", "id")
+
+
+def rank_key(risk: Mapping[str, Any]) -> tuple[int, float, int]:
+    """RANK_ORDER over a plain row (a report's state as of a moment)."""
+    return (-risk["residual_rank"], -risk["residual_ratio"], risk["id"])
+
+
 REGISTER_SORTS = {
-    # Same direction on every column, so an index (rank, ratio, id) serves the sort.
-    "risk": ("-residual_rank", "-residual_ratio", "-id"),
-    "-risk": ("residual_rank", "residual_ratio", "id"),
+    "risk": RANK_ORDER,
+    "-risk": ("residual_rank", "residual_ratio", "-id"),
     "inherent": ("-inherent_score", "id"),
     "due": (F("due_date").asc(nulls_last=True), "id"),
     "-due": (F("due_date").desc(nulls_last=True), "id"),

@@ -86,6 +86,4 @@ def tested_q(until: dt.datetime | None = None) -> Q:
     with no run at all)."""
     until = until or timezone.now()
     since = until - dt.timedelta(days=settings.SCAN_TESTED_WINDOW_DAYS)
-    return Q(
-        id__in=ScanRun.objects.filter(ran_at__gt=since, ran_at__lte=until).values("asset_id")
-    )
+    return Q(id__in=ScanRun.objects.filter(ran_at__gt=since, ran_at__lte=until).values("asset_id"))
