@@ -37,6 +37,7 @@ from riskhub.dashboard.models import COVERAGE_COLUMNS, DailySnapshot
 from riskhub.inventory import selectors as inventory_figures
 from riskhub.inventory.models import CLASSIFIABLE_KINDS, Asset, BusinessUnit
 from riskhub.risk import selectors as risk_figures
+from riskhub.risk import totals as risk_totals
 from riskhub.risk.models import Assessment, Risk, RiskAcceptance, RiskMatrix
 from riskhub.scans import selectors as scan_figures
 
@@ -242,28 +243,39 @@ class RiskCounts(risk_figures.RiskFigures):
         return self.open
 
 
+_CELL = (
+    "residual_band",
+    "inherent_impact",
+    "inherent_likelihood",
+    "residual_impact",
+    "residual_likelihood",
+)
+
+
 def risk_counts(sc: Scope) -> RiskCounts:
-    """Every risk figure in one GROUP BY over the register."""
-    rows = (
-        sc.current_risks()
-        .values(
-            "assessment__matrix_id",
-            "residual_band",
-            "inherent_impact",
-            "inherent_likelihood",
-            "residual_impact",
-            "residual_likelihood",
+    """Every risk figure in one GROUP BY: over the register's totals that PostgreSQL
+    keeps (risk.totals) for the whole organisation today, over the risks themselves
+    for a slice, a past day, or on SQLite."""
+    if risk_totals.kept() and not sc.src.historical and not sc.filters.asset_filtered:
+        rows = (
+            risk_totals.rows()
+            .values("matrix_id", *_CELL)
+            .annotate(**risk_figures.figure_counts(sc.day, tally="n"))
         )
-        .annotate(**risk_figures.figure_counts(sc.day))
-        .order_by()
-    )
+    else:
+        rows = (
+            sc.current_risks()
+            .values(*_CELL, matrix_id=F("assessment__matrix_id"))
+            .annotate(**risk_figures.figure_counts(sc.day))
+            .order_by()
+        )
     result = RiskCounts()
     for row in rows:
         result.add(row)
         if not row["open"]:
             continue
         cells = result.cells.setdefault(
-            row["assessment__matrix_id"],
+            row["matrix_id"],
             {"inherent": defaultdict(int), "residual": defaultdict(int)},
         )
         cells["inherent"][(row["inherent_impact"], row["inherent_likelihood"])] += row["open"]

@@ -502,6 +502,50 @@ class AssessmentContribution(models.Model):
         return f"{self.user} {self.get_what_display()} ({self.assessment})"
 
 
+class RegisterTotal(models.Model):
+    """How many risks of the register (``selectors.register_q``) share one combination
+    of what the figures count by. Written only by PostgreSQL triggers (risk/totals.py),
+    never by the application; a combination no risk has any more keeps a row of 0."""
+
+    matrix = models.ForeignKey(
+        RiskMatrix,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    residual_band = models.CharField(max_length=12)
+    inherent_impact = models.PositiveSmallIntegerField()
+    inherent_likelihood = models.PositiveSmallIntegerField()
+    residual_impact = models.PositiveSmallIntegerField()
+    residual_likelihood = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10)
+    treatment = models.CharField(max_length=10)
+    due_date = models.DateField(help_text="totals.NO_DUE_DATE for a risk without one.")
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "matrix",
+                    "residual_band",
+                    "inherent_impact",
+                    "inherent_likelihood",
+                    "residual_impact",
+                    "residual_likelihood",
+                    "status",
+                    "treatment",
+                    "due_date",
+                ],
+                name="register_total_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.n} {self.status} {self.residual_band} risks"
+
+
 class RiskAcceptance(models.Model):
     """An executive's formal acceptance of a residual risk until a date."""
 

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from riskhub.accounts.models import User
@@ -441,13 +442,19 @@ class RiskFigures:
         self.overdue += row["overdue"]
 
 
-def figure_counts(day: date) -> dict[str, Count]:
+def figure_counts(day: date, *, tally: str = "") -> dict[str, Any]:
     """The aggregations of every risk figure, to annotate a ``values()`` grouping that
-    includes ``residual_band`` (the dashboard groups by cell, the snapshot by slice)."""
+    includes ``residual_band`` (the dashboard groups by cell, the snapshot by slice).
+    Over risks each row counts one; over the register's totals (``tally="n"``, which
+    carry the same field names) each row counts its tally."""
+
+    def count(q: Q) -> Any:
+        return Coalesce(Sum(tally, filter=q), 0) if tally else Count("id", filter=q)
+
     return {
-        "open": Count("id", filter=open_q()),
-        "accepted": Count("id", filter=accepted_q()),
-        "overdue": Count("id", filter=overdue_q(day)),
+        "open": count(open_q()),
+        "accepted": count(accepted_q()),
+        "overdue": count(overdue_q(day)),
     }
 
 
