@@ -329,13 +329,6 @@ class RequirementStatus(models.Model):
                 fields=["requirement", "status", "asset", "framework"],
                 name="status_by_requirement_idx",
             ),
-            # The dashboard's timeline counts the statuses still ahead, from this index
-            # alone (an index-only scan; a full scan at 100,000 assets took ~0.6 s).
-            models.Index(
-                fields=["applies_from", "framework", "requirement"],
-                name="status_ahead_idx",
-                condition=models.Q(applies_from__isnull=False),
-            ),
         ]
 
     def __str__(self) -> str:
