@@ -364,10 +364,13 @@ def count_label(n: int, cap: int) -> str:
     return f"{cap:,}+" if n > cap else f"{n:,}"
 
 
-def badge(user: User, now: dt.datetime | None = None) -> str:
+def badge_label(waiting: int) -> str:
     """The navigation's count: "" when nothing waits, the number, or "99+"."""
-    waiting = sum(counts(user, now, cap=BADGE_CAP).values())
     return count_label(waiting, BADGE_CAP) if waiting else ""
+
+
+def badge(user: User, now: dt.datetime | None = None) -> str:
+    return badge_label(sum(counts(user, now, cap=BADGE_CAP).values()))
 
 
 def queue(user: User, now: dt.datetime | None = None) -> list[Section]:

@@ -116,6 +116,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         "section": "dashboard",
     }
     context["queue"] = queue.queue(request.user)
-    # The navigation's count, from the same figures (no second query).
-    context["queue_count"] = sum(section.count for section in context["queue"])
+    # The navigation's count, from the same figures (no second query), read as on
+    # every other page ("99+" past 99).
+    context["queue_count"] = queue.badge_label(sum(s.count for s in context["queue"]))
     return render(request, "dashboard/index.html", context)
