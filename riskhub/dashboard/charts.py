@@ -146,7 +146,7 @@ def _cell_z(cell: dict[str, Any]) -> int:
 def _cell_text(cell: dict[str, Any]) -> str:
     """The count and the band; an empty cell names only its band (it looks empty)."""
     label = _text(cell["band_label"])
-    return f"<b>{cell['count']}</b><br>{label}" if cell["count"] else label
+    return f"<b>{cell['count']:,}</b><br>{label}" if cell["count"] else label
 
 
 def heatmap(
@@ -177,7 +177,7 @@ def heatmap(
                 "customdata": [[c["url"] for c in row] for row in cells],
                 "hovertext": [
                     [
-                        f"{c['count']} open risk{'s' if c['count'] != 1 else ''}<br>"
+                        f"{c['count']:,} open risk{'s' if c['count'] != 1 else ''}<br>"
                         f"Impact {c['impact']} ({_text(c['impact_label'])}), likelihood "
                         f"{c['likelihood']} ({_text(c['likelihood_label'])})<br>"
                         f"{_text(c['band_label'])}"
@@ -260,7 +260,7 @@ def coverage_bars(figures: list[FrameworkFigures]) -> Figure:
             "name": STATE_LABELS[state],
             "y": names,
             "x": [getattr(f, state) for f in figures],
-            "text": [f"{STATE_LABELS[state]} {getattr(f, state)}" for f in figures],
+            "text": [f"{STATE_LABELS[state]} {getattr(f, state):,}" for f in figures],
             "textposition": "inside",
             "insidetextanchor": "middle",
             "textangle": 0,
@@ -293,7 +293,7 @@ def coverage_bars(figures: list[FrameworkFigures]) -> Figure:
         figure,
         layout={"xaxis": {"title": {"text": "Pairs"}, "fixedrange": True, "automargin": True}},
         data=[
-            {"text": [str(getattr(f, state)) for f in figures]}
+            {"text": [f"{getattr(f, state):,}" for f in figures]}
             for state in ("met", "partial", "gap")
         ],
     )
@@ -326,7 +326,7 @@ def trend_lines(points: list[TrendPoint], filters: DashboardFilters | None = Non
                 "name": BAND_LABEL[band],
                 "x": dates,
                 "y": values,
-                "text": [""] * (len(values) - 1) + [f"{BAND_LABEL[band]} {values[-1]}"]
+                "text": [""] * (len(values) - 1) + [f"{BAND_LABEL[band]} {values[-1]:,}"]
                 if values
                 else [],
                 "textposition": "middle right",

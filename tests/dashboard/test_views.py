@@ -151,3 +151,39 @@ def test_a_future_as_of_date_is_refused(client_for: Any, matrices: Any) -> None:
     assert page.status_code == 200
     assert "Pick today or a past day." in page.content.decode()
     assert client.get(API, {"as_of": tomorrow}).status_code == 400
+
+
+def test_large_figures_are_written_with_thousands_separators(
+    client_for: Any, matrix: RiskMatrix, officer: Any, monkeypatch: Any
+) -> None:
+    """At 100,000 assets "599871" is hard to read: every count on the page, in the KPI
+    cards, the data tables and the charts' labels, is grouped by thousands."""
+    from riskhub.dashboard import selectors
+
+    make_risk(make_assessment(make_asset("system"), author=officer, matrix=matrix), (4, 4), (3, 4))
+    real = selectors.dashboard
+
+    def large(*args: Any, **kwargs: Any) -> selectors.Dashboard:
+        board = real(*args, **kwargs)
+        board.assets.total = 100_000
+        board.assets.unassessed = 2_500
+        board.risks.open_by_band = dict.fromkeys(board.risks.open_by_band, 150_000)
+        board.risks.overdue = 40_734
+        board.coverage = [
+            selectors.FrameworkFigures("eu-ai-act", "EU AI Act", 171_641, 140_566, 540_977)
+        ]
+        for cells in board.risks.cells.values():
+            for by_cell in cells.values():
+                for key in by_cell:
+                    by_cell[key] = 54_527
+        return board
+
+    monkeypatch.setattr(selectors, "dashboard", large)
+    html = client_for(Role.EXECUTIVE).get(URL).content.decode()
+    for figure in ("100,000", "2,500", "600,000", "150,000", "40,734", "171,641", "540,977"):
+        assert figure in html, figure
+    # The heatmap's cell: in its data table and, escaped, in the figure's JSON.
+    assert '">54,527</a>' in html
+    assert "\\u003Cb\\u003E54,527\\u003C/b\\u003E" in html
+    for bare in ("100000", "599871", "171641", "54527"):
+        assert f">{bare}<" not in html and f" {bare} " not in html
