@@ -78,9 +78,16 @@ def _narrow(
 
 
 def register_url(
-    filters: DashboardFilters, *, matrix: RiskMatrix, basis: str, impact: int, likelihood: int
+    filters: DashboardFilters,
+    *,
+    matrix: RiskMatrix,
+    basis: str,
+    impact: int,
+    likelihood: int,
+    path: str = "",
 ) -> str:
-    """The risk register filtered to one cell (its own query parameter names)."""
+    """The risk register filtered to one cell (its own query parameter names); `path`,
+    the register's own, when the caller already reversed it (a grid of 25 cells)."""
     params: dict[str, Any] = {
         "matrix": matrix.code,
         "basis": basis,
@@ -94,7 +101,7 @@ def register_url(
         params["kind"] = filters.kind
     if filters.tier:
         params["tier"] = filters.tier
-    return f"{reverse('risk:register')}?{urlencode(params)}"
+    return f"{path or reverse('risk:register')}?{urlencode(params)}"
 
 
 def heatmap_cells(
@@ -103,6 +110,7 @@ def heatmap_cells(
     """Rows from the highest impact down; each cell with its band, count and link.
     The same structure feeds the figure and the data table."""
     per_cell = counts.cells.get(matrix.pk, {}).get(basis, {})
+    path = reverse("risk:register")
     return [
         [
             {
@@ -120,6 +128,7 @@ def heatmap_cells(
                     basis=basis,
                     impact=cell.impact,
                     likelihood=cell.likelihood,
+                    path=path,
                 ),
             }
             for cell in row
