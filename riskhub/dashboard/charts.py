@@ -593,7 +593,7 @@ def unassessed_bars(board: Dashboard) -> Figure:
                 "name": "Not assessed",
                 "x": labels,
                 "y": missing,
-                "text": [f"{n} not assessed" for n in missing],
+                "text": [f"{n:,} not assessed" for n in missing],
                 "textposition": "auto",
                 "customdata": [
                     inventory_url(board, kind=k.value, assessment="missing") for k in kinds
@@ -611,7 +611,7 @@ def unassessed_bars(board: Dashboard) -> Figure:
                 "name": "Assessed",
                 "x": labels,
                 "y": assessed,
-                "text": [f"{n} assessed" for n in assessed],
+                "text": [f"{n:,} assessed" for n in assessed],
                 "textposition": "auto",
                 "customdata": [inventory_url(board, kind=k.value) for k in kinds],
                 "marker": {"color": "#0d6efd"},
@@ -636,7 +636,7 @@ def unassessed_bars(board: Dashboard) -> Figure:
     return _narrow(
         figure,
         layout={},
-        data=[{"text": [str(n) for n in missing]}, {"text": [str(n) for n in assessed]}],
+        data=[{"text": [f"{n:,}" for n in missing]}, {"text": [f"{n:,}" for n in assessed]}],
     )
 
 
@@ -690,7 +690,7 @@ def tested_bars(board: Dashboard) -> Figure:
                 "name": "Tested",
                 "x": labels,
                 "y": tested,
-                "text": [f"{n} tested" for n in tested],
+                "text": [f"{n:,} tested" for n in tested],
                 "customdata": urls,
                 "textposition": "inside",
                 "insidetextanchor": "middle",
@@ -703,7 +703,7 @@ def tested_bars(board: Dashboard) -> Figure:
                 "name": "Not tested",
                 "x": labels,
                 "y": untested,
-                "text": [f"{n} not tested" for n in untested],
+                "text": [f"{n:,} not tested" for n in untested],
                 "customdata": urls,
                 "textposition": "inside",
                 "insidetextanchor": "middle",
@@ -722,13 +722,16 @@ def tested_bars(board: Dashboard) -> Figure:
                 "automargin": True,
             },
             xaxis={"fixedrange": True, "automargin": True},
+            # A label that does not fit its bar is left out (the data table has it),
+            # not shrunk to an unreadable size.
+            uniformtext={"minsize": 10, "mode": "hide"},
         ),
     }
     # On a phone the tiers share 300 px: the numbers alone, the legend says which.
     return _narrow(
         figure,
         layout={},
-        data=[{"text": [str(n) for n in tested]}, {"text": [str(n) for n in untested]}],
+        data=[{"text": [f"{n:,}" for n in tested]}, {"text": [f"{n:,}" for n in untested]}],
     )
 
 

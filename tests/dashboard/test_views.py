@@ -167,6 +167,8 @@ def test_large_figures_are_written_with_thousands_separators(
         board = real(*args, **kwargs)
         board.assets.total = 100_000
         board.assets.unassessed = 2_500
+        board.assets.by_kind = dict.fromkeys(board.assets.by_kind, 25_001)
+        board.assets.unassessed_by_kind = dict.fromkeys(board.assets.by_kind, 0)
         board.risks.open_by_band = dict.fromkeys(board.risks.open_by_band, 150_000)
         board.risks.overdue = 40_734
         board.coverage = [
@@ -182,6 +184,7 @@ def test_large_figures_are_written_with_thousands_separators(
     html = client_for(Role.EXECUTIVE).get(URL).content.decode()
     for figure in ("100,000", "2,500", "600,000", "150,000", "40,734", "171,641", "540,977"):
         assert figure in html, figure
+    assert "25,001 assessed" in html  # a bar's label
     # The heatmap's cell: in its data table and, escaped, in the figure's JSON.
     assert '">54,527</a>' in html
     assert "\\u003Cb\\u003E54,527\\u003C/b\\u003E" in html
