@@ -19,6 +19,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from riskhub.inventory.models import Asset
+from riskhub.risk import totals as register_totals
 from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.bands import BY_SLUG, NOT_ASSESSED
 from riskhub.risk.bands import band as band_definition
@@ -527,17 +528,7 @@ class RegisterTotal(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "matrix",
-                    "residual_band",
-                    "inherent_impact",
-                    "inherent_likelihood",
-                    "residual_impact",
-                    "residual_likelihood",
-                    "status",
-                    "treatment",
-                    "due_date",
-                ],
+                fields=[column.removesuffix("_id") for column in register_totals.KEY],
                 name="register_total_key",
             )
         ]

@@ -79,6 +79,18 @@ def _moved(columns: str, before: str, after: str) -> str:
     return f"ARRAY(SELECT id FROM (SELECT {columns} FROM {before} EXCEPT SELECT {columns} FROM {after}) x)"  # noqa: E501
 
 
+def _update(columns: str, old: str, new: str, take_off: str, add: str) -> str:
+    """The body of an UPDATE trigger: the ids whose `columns` changed are taken off as
+    they were (`take_off`, which names them `gone`) and added as they are (`add`,
+    `came`); nothing moved, nothing is read."""
+    return f"""
+        gone := {_moved(columns, old, new)};
+        came := {_moved(columns, new, old)};
+        IF cardinality(gone) > 0 THEN {take_off} END IF;
+        IF cardinality(came) > 0 THEN {add} END IF;
+        """
+
+
 _TRIGGERS = {
     # name: (table, event, transition tables, body)
     "risk_insert": (
@@ -97,31 +109,25 @@ _TRIGGERS = {
         "risk_risk",
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        f"""
-        gone := {_moved(_RISK_KEY, "old_rows", "new_rows")};
-        came := {_moved(_RISK_KEY, "new_rows", "old_rows")};
-        IF cardinality(gone) > 0 THEN
-            {_shift("-", "old_rows", "risk_assessment", "r.id = ANY(gone)")}
-        END IF;
-        IF cardinality(came) > 0 THEN
-            {_shift("+", "new_rows", "risk_assessment", "r.id = ANY(came)")}
-        END IF;
-        """,
+        _update(
+            _RISK_KEY,
+            "old_rows",
+            "new_rows",
+            _shift("-", "old_rows", "risk_assessment", "r.id = ANY(gone)"),
+            _shift("+", "new_rows", "risk_assessment", "r.id = ANY(came)"),
+        ),
     ),
     "assessment_update": (
         "risk_assessment",
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        f"""
-        gone := {_moved("id, is_current, matrix_id, asset_id", "old_rows", "new_rows")};
-        came := {_moved("id, is_current, matrix_id, asset_id", "new_rows", "old_rows")};
-        IF cardinality(gone) > 0 THEN
-            {_shift("-", "risk_risk", "old_rows", "r.assessment_id = ANY(gone)")}
-        END IF;
-        IF cardinality(came) > 0 THEN
-            {_shift("+", "risk_risk", "new_rows", "r.assessment_id = ANY(came)")}
-        END IF;
-        """,
+        _update(
+            "id, is_current, matrix_id, asset_id",
+            "old_rows",
+            "new_rows",
+            _shift("-", "risk_risk", "old_rows", "r.assessment_id = ANY(gone)"),
+            _shift("+", "risk_risk", "new_rows", "r.assessment_id = ANY(came)"),
+        ),
     ),
     "assessment_delete": (
         "risk_assessment",
@@ -139,16 +145,13 @@ _TRIGGERS = {
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
         # Archived, its register risks leave; restored, they come back.
-        f"""
-        gone := {_moved("id", "(SELECT id FROM old_rows WHERE archived_at IS NULL) o", "(SELECT id FROM new_rows WHERE archived_at IS NULL) n")};
-        came := {_moved("id", "(SELECT id FROM new_rows WHERE archived_at IS NULL) n", "(SELECT id FROM old_rows WHERE archived_at IS NULL) o")};
-        IF cardinality(gone) > 0 THEN
-            {_shift("-", "risk_risk", "risk_assessment", "c.asset_id = ANY(gone)", active=False)}
-        END IF;
-        IF cardinality(came) > 0 THEN
-            {_shift("+", "risk_risk", "risk_assessment", "c.asset_id = ANY(came)", active=False)}
-        END IF;
-        """,  # noqa: E501
+        _update(
+            "id",
+            "(SELECT id FROM old_rows WHERE archived_at IS NULL) o",
+            "(SELECT id FROM new_rows WHERE archived_at IS NULL) n",
+            _shift("-", "risk_risk", "risk_assessment", "c.asset_id = ANY(gone)", active=False),
+            _shift("+", "risk_risk", "risk_assessment", "c.asset_id = ANY(came)", active=False),
+        ),
     ),
 }
 
