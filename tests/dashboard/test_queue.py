@@ -230,17 +230,23 @@ def test_the_navigation_count_is_one_query_and_matches_the_queue(
     assert badge == "5"
 
 
+def _approve_risks_to_accept(world: dict[str, Any], n: int, on_commit: Any) -> None:
+    """An approved assessment whose n risks all wait for the CTO's acceptance."""
+    officer = world["officer"]
+    with on_commit(execute=True):
+        many = _submitted(
+            officer,
+            _asset(officer, "Claims triage"),
+            [_row(officer, f"Accepted risk {i}", treatment="accept") for i in range(n)],
+        )
+        risk.assessment_approve(actor=world["cto"], assessment=many)
+
+
 def test_past_ninety_nine_the_navigation_says_99_plus_and_the_dashboard_counts_exactly(
     world: dict[str, Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     officer = world["officer"]
-    with django_capture_on_commit_callbacks(execute=True):
-        many = _submitted(
-            officer,
-            _asset(officer, "Claims triage"),
-            [_row(officer, f"Accepted risk {n}", treatment="accept") for n in range(99)],
-        )
-        risk.assessment_approve(actor=world["cto"], assessment=many)
+    _approve_risks_to_accept(world, 99, django_capture_on_commit_callbacks)
     # 3 reviews + 1 + 99 risks to accept = 103 for the CTO.
     sections = {s.key: s.count for s in queue.queue(world["cto"])}
     assert sections == {"reviews": 3, "acceptances": 100}
@@ -296,14 +302,7 @@ def test_past_its_cap_a_dashboard_section_says_so(
 ) -> None:
     """Each section counts at most SECTION_CAP items (an inventory of 100,000 assets
     has 150,000 risks waiting for acceptance); past it the count reads "N+"."""
-    officer = world["officer"]
-    with django_capture_on_commit_callbacks(execute=True):
-        many = _submitted(
-            officer,
-            _asset(officer, "Claims triage"),
-            [_row(officer, f"Accepted risk {n}", treatment="accept") for n in range(12)],
-        )
-        risk.assessment_approve(actor=world["cto"], assessment=many)
+    _approve_risks_to_accept(world, 12, django_capture_on_commit_callbacks)
     monkeypatch.setattr(queue, "SECTION_CAP", 10)
     sections = {s.key: s for s in queue.queue(world["cto"])}
     assert sections["acceptances"].count == 11  # 13 waiting, counted up to cap + 1
