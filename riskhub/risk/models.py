@@ -19,7 +19,6 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from riskhub.inventory.models import Asset
-from riskhub.risk import totals as register_totals
 from riskhub.risk.bands import BANDS as RISK_BANDS
 from riskhub.risk.bands import BY_SLUG, NOT_ASSESSED
 from riskhub.risk.bands import band as band_definition
@@ -504,9 +503,10 @@ class AssessmentContribution(models.Model):
 
 
 class RegisterTotal(models.Model):
-    """How many risks of the register (``selectors.register_q``) share one combination
-    of what the figures count by. Written only by PostgreSQL triggers (risk/totals.py),
-    never by the application; a combination no risk has any more keeps a row of 0."""
+    """How many risks of the register (``selectors.register_q``) one statement moved in
+    or out of one combination of what the figures count by; a combination's total is
+    the sum of its rows. Written only by PostgreSQL triggers and compacted by
+    ``totals.compact`` (risk/totals.py), never by the application."""
 
     matrix = models.ForeignKey(
         RiskMatrix,
@@ -525,16 +525,8 @@ class RegisterTotal(models.Model):
     due_date = models.DateField(help_text="totals.NO_DUE_DATE for a risk without one.")
     n = models.IntegerField()
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[column.removesuffix("_id") for column in register_totals.KEY],
-                name="register_total_key",
-            )
-        ]
-
     def __str__(self) -> str:
-        return f"{self.n} {self.status} {self.residual_band} risks"
+        return f"{self.n:+} {self.status} {self.residual_band} risks"
 
 
 class RiskAcceptance(models.Model):

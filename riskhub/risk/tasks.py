@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from riskhub.risk import notifications, services
+from riskhub.risk import notifications, services, totals
 
 
 @shared_task(name="riskhub.risk.tasks.recompute_effective_risk", ignore_result=True)
@@ -26,3 +26,8 @@ def notify_overdue_treatments() -> int:
 @shared_task(name="riskhub.risk.tasks.notify_expiring_acceptances", ignore_result=True)
 def notify_expiring_acceptances() -> int:
     return notifications.expiring_acceptances()
+
+
+@shared_task(name="riskhub.risk.tasks.compact_register_totals", ignore_result=True)
+def compact_register_totals() -> int:
+    return totals.compact()

@@ -3,10 +3,16 @@
 The dashboard of the whole organisation counts every risk of the register by matrix,
 band, cell, status, treatment and due date. At 100,000 assets that is a join of about
 600,000 risks to their assessments and assets on every view (180 ms). Instead, triggers
-on the three tables keep the count of each combination as rows change, in the same
-transaction, whatever writes them (a service, a bulk update, a migration, COPY): each
+on the three tables record how each statement moves those counts, in the same
+transaction, whatever writes (a service, a bulk update, a migration, COPY): the
 statement's changed rows are read from its transition tables, what was in the register
-before is taken off and what is in it after is added, one grouped upsert per statement.
+before is taken off and what is in it after is added.
+
+The table is a log: each statement appends its grouped changes and never updates a
+row, so writers take no lock on it (two officers moving risks between the same two
+combinations in opposite directions would otherwise wait for each other, or deadlock).
+A combination's total is the sum of its rows; ``compact`` folds the rows into one per
+combination every few minutes (risk/schedule.py).
 
 "In the register" is ``selectors.register_q``: the risk's assessment is current and its
 asset is not archived. The triggers spell that rule in SQL, once, in ``_shift``; the
@@ -25,7 +31,8 @@ from django.db import connection
 from django.db.models import QuerySet
 
 # A risk without a due date is stored under this one (the key's columns are NOT NULL,
-# so that one combination is one row); it is never before a day, so never overdue.
+# so that a combination compacts into one row); it is never before a day, so never
+# overdue.
 NO_DUE_DATE = dt.date(9999, 12, 31)
 
 KEY = (
@@ -53,7 +60,7 @@ def _shift(sign: str, risks: str, assessments: str, where: str, *, active: bool 
     asset = "JOIN inventory_asset a ON a.id = c.asset_id" if active else ""
     archived = "AND a.archived_at IS NULL" if active else ""
     return f"""
-    INSERT INTO risk_registertotal AS t ({_KEY_SQL}, n)
+    INSERT INTO risk_registertotal ({_KEY_SQL}, n)
     SELECT c.matrix_id, r.residual_band, r.inherent_impact, r.inherent_likelihood,
            r.residual_impact, r.residual_likelihood, r.status, r.treatment,
            COALESCE(r.due_date, DATE '{NO_DUE_DATE.isoformat()}'), {sign}count(*)
@@ -61,8 +68,7 @@ def _shift(sign: str, risks: str, assessments: str, where: str, *, active: bool 
     JOIN {assessments} c ON c.id = r.assessment_id
     {asset}
     WHERE c.is_current {archived} AND {where}
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
-    ON CONFLICT ({_KEY_SQL}) DO UPDATE SET n = t.n + EXCLUDED.n;
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
     """
 
 
@@ -188,6 +194,25 @@ def drop_sql() -> str:
         parts.append(f"DROP TRIGGER IF EXISTS {function} ON {table};")
         parts.append(f"DROP FUNCTION IF EXISTS {function}();")
     return "\n".join(parts)
+
+
+# One statement: the rows it deletes are exactly those it sums back, so a change
+# committed meanwhile (not in its snapshot) is neither lost nor counted twice.
+_COMPACT = f"""
+WITH gone AS (DELETE FROM risk_registertotal RETURNING {_KEY_SQL}, n)
+INSERT INTO risk_registertotal ({_KEY_SQL}, n)
+SELECT {_KEY_SQL}, sum(n) FROM gone GROUP BY {_KEY_SQL} HAVING sum(n) <> 0
+"""
+
+
+def compact() -> int:
+    """Fold the totals' rows into one per combination (none for a combination back to
+    zero); the rows left. A no-op where the totals are not kept."""
+    if not kept():
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_COMPACT)
+        return cursor.rowcount
 
 
 def kept() -> bool:

@@ -39,9 +39,6 @@ class Migration(migrations.Migration):
                 ('n', models.IntegerField()),
                 ('matrix', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='risk.riskmatrix')),
             ],
-            options={
-                'constraints': [models.UniqueConstraint(fields=('matrix', 'residual_band', 'inherent_impact', 'inherent_likelihood', 'residual_impact', 'residual_likelihood', 'status', 'treatment', 'due_date'), name='register_total_key')],
-            },
         ),
         migrations.RunPython(install_triggers, remove_triggers),
     ]
