@@ -305,6 +305,10 @@ def test_two_writers_moving_risks_in_opposite_orders_both_commit(
 
     from django.db import connections
 
+    if not totals.kept():
+        # SQLite keeps no totals, and takes one writer at a time anyway.
+        assert not RegisterTotal.objects.exists()
+        return
     assessment = make_assessment(factories.make_asset(), author=officer, matrix=matrices[0])
     open_, accepted = Risk.Status.OPEN, Risk.Status.ACCEPTED
     a1, a2, b1, b2 = (
