@@ -312,7 +312,12 @@ def page_tables(html: str) -> dict[str, list[list[str]]]:
     return parser.tables
 
 
+def number(text: str) -> int:
+    """A count as the page writes it, grouped by thousands ("5,440")."""
+    return int(text.strip().replace(",", ""))
+
+
 def first_int(text: str) -> int:
-    match = re.search(r"-?\d+", text)
+    match = re.search(r"-?\d[\d,]*", text)
     assert match, f"no number in {text!r}"
-    return int(match.group())
+    return number(match.group())

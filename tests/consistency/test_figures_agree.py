@@ -116,14 +116,14 @@ def page_figures(client: Client, unit: Any, day: dt.date | None = None) -> dict[
     kinds_rows = tables["Assessment by asset kind"]
     return {
         "trend_day": point[0],
-        "open_by_band": {b: int(point[1 + i]) for i, b in enumerate(BANDS)},
-        "overdue": int(point[5]),
-        "unassessed": int(point[6]),
+        "open_by_band": {b: gen.number(point[1 + i]) for i, b in enumerate(BANDS)},
+        "overdue": gen.number(point[5]),
+        "unassessed": gen.number(point[6]),
         "heatmap_open": heatmap_total,
-        "assets": sum(int(r[1]) for r in kinds_rows),
-        "unassessed_by_kind_total": sum(int(r[2]) for r in kinds_rows),
+        "assets": sum(gen.number(r[1]) for r in kinds_rows),
+        "unassessed_by_kind_total": sum(gen.number(r[2]) for r in kinds_rows),
         "coverage": [
-            (int(r[1]), int(r[2]), int(r[3])) if len(r) == 5 else None
+            (gen.number(r[1]), gen.number(r[2]), gen.number(r[3])) if len(r) == 5 else None
             for r in tables.get("Coverage per framework", [])
         ],
     }
