@@ -105,14 +105,15 @@ def _register_filters(request: HttpRequest) -> tuple[RegisterFilterForm, selecto
 # "more than" and the filters narrow it. Counting all 600,000 risks of 100,000 assets
 # cost more than the rest of the page (bench/RESULTS.md, "List pages at 100,000 assets").
 REGISTER_COUNT_CAP = 10_000
+REGISTER_PER_PAGE = 50
 
 
 @requires("risk.view")
 def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _register_filters(request)
-    page = CappedPaginator(selectors.register(filters), 50, cap=REGISTER_COUNT_CAP).get_page(
-        request.GET.get("page")
-    )
+    page = CappedPaginator(
+        selectors.register(filters), REGISTER_PER_PAGE, cap=REGISTER_COUNT_CAP
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "risk/register.html",

@@ -367,6 +367,16 @@ def test_past_its_count_cap_the_register_says_more_than_and_its_pages_end_there(
     html = client.get(url).content.decode()
     assert "Risks 1–4 of more than 4: filter to narrow them, or export them all" in html
     assert html.count('href="/assessments/asset/') == 4  # the page ends at the cap
+    # Its pager does not pretend the list ends at the cap: no "Last", "of more than".
+    monkeypatch.setattr(views, "REGISTER_PER_PAGE", 2)
+    first = client.get(url).content.decode()
+    assert "Page 1 of more than 2</span>" in first and ">Last</a>" not in first
+    assert "Page 2 of more than 2</span>" in client.get(url, {"page": 2}).content.decode()
+    monkeypatch.setattr(views, "REGISTER_COUNT_CAP", 100)
+    exact = client.get(url).content.decode()
+    assert "Page 1 of 4</span>" in exact and ">Last</a>" in exact
+    monkeypatch.setattr(views, "REGISTER_PER_PAGE", 50)
+    monkeypatch.setattr(views, "REGISTER_COUNT_CAP", 4)
     # A filter under the cap is counted exactly again.
     critical = client.get(url, {"band": "critical"}).content.decode()
     assert "Risks 1–1 of 1</caption>" in critical
