@@ -426,11 +426,6 @@ def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT)
         fws = [f for f in fws if f.slug == sc.filters.framework]
     by_id = {f.pk: f for f in fws}
     figures = {f.pk: FrameworkFigures(f.slug, f.short_name) for f in fws}
-    qs = RequirementStatus.objects.filter(framework_id__in=list(by_id))
-    if sc.filters.asset_filtered:
-        qs = qs.filter(asset_id__in=sc.assets().values("id"))
-    # Unfiltered, no join to the assets: the compliance app stores no status for an
-    # archived asset.
     stored: list[tuple[int, int, int] | None] = [getattr(f, "stored", None) for f in fws]
     use_stored = not sc.filters.asset_filtered and all(t is not None for t in stored)
     rows: Iterable[Any]
@@ -442,6 +437,11 @@ def obligations(sc: Scope, fws: list[Framework], *, limit: int = TIMELINE_LIMIT)
             figures[f.pk].met, figures[f.pk].partial, figures[f.pk].gap = totals
         rows = compliance_figures.requirement_dates(list(by_id), since=sc.day)
     else:
+        # Unfiltered, no join to the assets: the compliance app stores no status for an
+        # archived asset.
+        qs = RequirementStatus.objects.filter(framework_id__in=list(by_id))
+        if sc.filters.asset_filtered:
+            qs = qs.filter(asset_id__in=sc.assets().values("id"))
         # Grouped by ids only; the requirement's words ride along as aggregates.
         # Grouping by them too sorted every status row by its title.
         rows = (

@@ -17,14 +17,14 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "riskhub.risk.tasks.notify_expiring_acceptances",
         "schedule": crontab(hour=6, minute=5),
     },
-    # A safety net: effective risk is recomputed on every event that changes it; a
-    # nightly full pass repairs anything a lost message left stale.
     # The register's totals are a log of changes (risk/totals.py): folded into one row
     # per combination, so the dashboard sums a few thousand rows, not a day's edits.
     "risk-compact-register-totals": {
         "task": "riskhub.risk.tasks.compact_register_totals",
         "schedule": crontab(minute="*/15"),
     },
+    # A safety net: effective risk is recomputed on every event that changes it; a
+    # nightly full pass repairs anything a lost message left stale.
     "risk-recompute-effective-risk": {
         "task": "riskhub.risk.tasks.recompute_effective_risk",
         "schedule": crontab(hour=1, minute=0),
