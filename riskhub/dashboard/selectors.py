@@ -18,11 +18,9 @@ from typing import Any
 from django.db.models import (
     CharField,
     Count,
-    Exists,
     F,
     IntegerField,
     Min,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -214,11 +212,10 @@ def asset_counts(sc: Scope) -> AssetCounts:
 def unassessed_assets(sc: Scope, *, limit: int = UNASSESSED_LIST) -> list[dict[str, Any]]:
     """The first assets (by name) without a current approved assessment (one query).
 
-    The unassessed ids are found first, by an anti-join (NOT EXISTS, read from indexes),
-    and only those are sorted by name: with NOT IN the planner expected half the assets
-    to qualify and walked every name at 100,000 assets (87 ms against 20)."""
+    The unassessed ids are found first, by an anti-join, and only those are sorted by
+    name (87 ms against 20 at 100,000 assets)."""
     assessed = risk_figures.assessed_asset_ids(sc.src.assessments)
-    unassessed = sc.assets().filter(~Exists(assessed.filter(asset_id=OuterRef("id"))))
+    unassessed = sc.assets().filter(inventory_figures.unassessed_anti_join_q(assessed))
     return list(
         sc.assets()
         .filter(id__in=unassessed.values("id"))

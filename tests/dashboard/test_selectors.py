@@ -140,6 +140,11 @@ def test_the_aggregates_equal_a_naive_count_of_the_data(
         assert counts.not_yet_classified == sum(a.classifiable for a in untiered)
         assert counts.not_applicable == sum(not a.classifiable for a in untiered)
         assert counts.unassessed == sum(1 for a in active if a.pk not in current_assets)
+        # The list of unassessed assets (an anti-join) follows the same rule as the count.
+        listed = selectors.unassessed_assets(sc, limit=len(world["assets"]) + 1)
+        assert sorted(row["uuid"] for row in listed) == sorted(
+            a.uuid for a in active if a.pk not in current_assets
+        )
 
         # risks of current assessments of the active assets in the slice (an archived
         # asset's risks leave the register, the dashboard and the reports together)
