@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -12,7 +13,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from riskhub.audit.models import AuditEvent
 from riskhub.audit.services import record_event
+from riskhub.risk import catalog_loader
+from riskhub.risk.models import RiskMatrix
+from tests.dashboard.factories import make_assessment, make_asset, make_risk
 from tests.support import ROOT, database_url_for_current_test_db
 
 
@@ -44,15 +49,31 @@ def _manage(*args: str, database_url: str, media: Path) -> subprocess.CompletedP
     )
 
 
+# Run in the restored database: whether the register's totals (kept by triggers on
+# PostgreSQL; none elsewhere) equal its rows counted, and how many risks it holds.
+TOTALS_CHECK = """
+from riskhub.risk import totals
+from tests.risk.test_totals import live, stored
+print(stored() == live() if totals.kept() else not stored(), sum(live().values()))
+"""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_restores_into_a_fresh_database_with_an_intact_audit_chain(
-    tmp_path: Path, settings
+    tmp_path: Path, settings, officer
 ) -> None:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     (tmp_path / "media" / "evidence").mkdir(parents=True)
     (tmp_path / "media" / "evidence" / "policy.txt").write_text("signed policy")
     for i in range(25):
         record_event(actor=None, action="backup.test", object_id=str(i))
+    catalog_loader.load(stdout=io.StringIO())
+    matrix = RiskMatrix.objects.get(is_default=True)
+    assessment = make_assessment(make_asset(), author=officer, matrix=matrix)
+    for residual in ((1, 1), (3, 4), (5, 5)):
+        make_risk(assessment, (5, 5), residual)
+    events = AuditEvent.objects.count()
+    assert events > 25  # the catalogs and the risks are recorded too
     call_command("backup", str(tmp_path / "backup"))
 
     url, drop = _fresh_database_url(tmp_path)
@@ -64,8 +85,13 @@ def test_a_backup_restores_into_a_fresh_database_with_an_intact_audit_chain(
         assert restored.returncode == 0, restored.stderr
         verified = _manage("verify_audit_trail", database_url=url, media=restored_media)
         assert verified.returncode == 0, verified.stderr
-        assert "25 events verified" in verified.stdout
+        assert f"{events} events verified" in verified.stdout
         assert (restored_media / "evidence" / "policy.txt").read_text() == "signed policy"
+        # The register's totals are restored once: pg_restore creates the triggers
+        # after the rows, so loading the risks does not count them a second time.
+        checked = _manage("shell", "-c", TOTALS_CHECK, database_url=url, media=restored_media)
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout.splitlines()[-1].split() == ["True", "3"]
     finally:
         drop()  # type: ignore[operator]
 
