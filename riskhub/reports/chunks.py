@@ -22,9 +22,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.files import File
@@ -210,6 +212,13 @@ def save_written(name: str, write: Callable[[IO[bytes]], Any]) -> tuple[str, Any
 def read(name: str) -> bytes:
     with default_storage.open(name, "rb") as handle:
         return handle.read()
+
+
+def copy_to(name: str, path: Path) -> Path:
+    """A stored file copied to a local path, in blocks (never whole in memory)."""
+    with default_storage.open(name, "rb") as source, path.open("wb") as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+    return path
 
 
 def delete(*names: str) -> None:

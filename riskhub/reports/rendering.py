@@ -6,8 +6,11 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -20,12 +23,21 @@ from riskhub.risk.bands import BY_SLUG
 
 @dataclass(frozen=True)
 class Rendered:
-    pdf: bytes
+    """A signed report: in memory, or (merged on a worker) in a local file."""
+
+    pdf: bytes | Path
+    size: int
     pages: int
     sha256: str
     data_sha256: str
     signer: str
     signer_fingerprint: str
+
+    def content(self) -> File[Any]:
+        """The signed file, for storage (a file is read in blocks as it is stored)."""
+        if isinstance(self.pdf, Path):
+            return File(self.pdf.open("rb"), name=self.pdf.name)
+        return ContentFile(self.pdf)
 
 
 # One colour per band, the same as on the pages and the dashboard (riskhub.risk.bands).
@@ -179,12 +191,32 @@ def compose(report: Report, data: dict[str, Any], chunk_rows: int | None = None)
 
 
 def finish(
-    report: Report, pieces: list[merge.Piece], header: dict[str, Any], data_sha256: str
+    report: Report,
+    pieces: list[merge.Piece],
+    header: dict[str, Any],
+    data_sha256: str,
+    folder: Path,
 ) -> Rendered:
-    """Merge the rendered chunks into one file and sign it once."""
+    """Merge the rendered chunks into one file and sign it once, in `folder`: the
+    merged and the signed file stay on disk, never whole in memory."""
     context = _context(report, header)
-    merged = merge.merge(pieces, context=context, with_toc=uses_merged_toc(report))
-    return _signed(report, merged, data_sha256)
+    unsigned, signed = folder / "merged.pdf", folder / "signed.pdf"
+    merged = merge.merge(pieces, context=context, with_toc=uses_merged_toc(report), into=unsigned)
+    found = signing.material()
+    signing.sign_file(unsigned, signed, reason=_reason(report))
+    digest = hashlib.sha256()
+    with signed.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return Rendered(
+        pdf=signed,
+        size=signed.stat().st_size,
+        pages=merged.pages,
+        sha256=digest.hexdigest(),
+        data_sha256=data_sha256,
+        signer=found.subject,
+        signer_fingerprint=found.fingerprint,
+    )
 
 
 def render(report: Report, data: dict[str, Any]) -> Rendered:
@@ -195,14 +227,19 @@ def render(report: Report, data: dict[str, Any]) -> Rendered:
 
 def _signed(report: Report, merged: merge.Merged, data_sha256: str) -> Rendered:
     found = signing.material()
-    signed = signing.sign_pdf(
-        merged.pdf, reason=f"RiskHub report {report.uuid} ({report.get_kind_display()})"
-    )
+    if not isinstance(merged.pdf, bytes):
+        raise TypeError("compose merges in memory")
+    signed = signing.sign_pdf(merged.pdf, reason=_reason(report))
     return Rendered(
         pdf=signed,
+        size=len(signed),
         pages=merged.pages,
         sha256=hashlib.sha256(signed).hexdigest(),
         data_sha256=data_sha256,
         signer=found.subject,
         signer_fingerprint=found.fingerprint,
     )
+
+
+def _reason(report: Report) -> str:
+    return f"RiskHub report {report.uuid} ({report.get_kind_display()})"

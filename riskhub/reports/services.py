@@ -19,15 +19,16 @@ import functools
 import logging
 import secrets
 import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
@@ -256,7 +257,7 @@ def report_approve(*, actor: User, report: Report) -> Report:
     report.approved_by, report.approved_at = actor, approved_at
     report.prepared_sha256 = prepared_sha256
     rendered = render(report, data)
-    stored = default_storage.save(_unique_name(report), ContentFile(rendered.pdf))
+    stored = default_storage.save(_unique_name(report), rendered.content())
     try:
         with transaction.atomic():
             locked = Report.objects.select_for_update().get(pk=report.pk)
@@ -268,7 +269,7 @@ def report_approve(*, actor: User, report: Report) -> Report:
             locked.prepared_sha256 = prepared_sha256
             locked.file.name = stored
             locked.sha256 = rendered.sha256
-            locked.size = len(rendered.pdf)
+            locked.size = rendered.size
             locked.pages = rendered.pages
             locked.signer = rendered.signer
             locked.signer_fingerprint = rendered.signer_fingerprint
@@ -741,20 +742,24 @@ def run_merge(report_id: int) -> str:
         header = {key: head["data"][key] for key in chunks.HEADER_KEYS if key in head["data"]}
         data_sha256 = head["data_sha256"]
         del head
-        documents = [
-            merge.Piece(
-                role=piece.role,
-                label=piece.label,
-                pdf=chunks.read(piece.pdf_file),
-                pages=piece.pages or 0,
-                headings=piece.headings,
-            )
-            for piece in pieces
-        ]
-        rendered = finish(report, documents, header, data_sha256)
-        del documents
-        beat(claimed, 97, "Storing the signed PDF")
-        stored = default_storage.save(_unique_name(report), ContentFile(rendered.pdf))
+        # The chunks are read from local copies as the merge needs them, never all
+        # at once in memory.
+        with tempfile.TemporaryDirectory(prefix="riskhub-chunks-") as folder:
+            documents = [
+                merge.Piece(
+                    role=piece.role,
+                    label=piece.label,
+                    pdf=chunks.copy_to(piece.pdf_file, Path(folder) / f"{piece.index:05d}.pdf"),
+                    pages=piece.pages or 0,
+                    headings=piece.headings,
+                )
+                for piece in pieces
+            ]
+            rendered = finish(report, documents, header, data_sha256, Path(folder))
+            del documents
+            beat(claimed, 97, "Storing the signed PDF")
+            with rendered.content() as content:
+                stored = default_storage.save(_unique_name(report), content)
         outcome = complete(claimed, rendered, stored)
         if outcome != "succeeded":
             _delete_file(stored)
@@ -792,7 +797,7 @@ def complete(claimed: Claim, rendered: Any, stored: str) -> str:
         report.finished_at = timezone.now()
         report.heartbeat_at = report.finished_at
         report.pages = rendered.pages
-        report.size = len(rendered.pdf)
+        report.size = rendered.size
         report.sha256 = rendered.sha256
         report.data_sha256 = rendered.data_sha256
         report.signer = rendered.signer

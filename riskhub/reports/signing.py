@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -469,6 +469,19 @@ def _keep_pdfa_consistent(writer: Any) -> None:
 def sign_pdf(data: bytes, *, reason: str, location: str = "RiskHub") -> bytes:
     """Sign `data` (the final PDF) and return the signed bytes: PAdES B-B, or B-T with a
     timestamp from REPORT_TSA_URL, and B-LT (validation data added) with REPORT_SIGNING_LTV."""
+    out = io.BytesIO()
+    _sign(io.BytesIO(data), out, reason=reason, location=location)
+    return out.getvalue()
+
+
+def sign_file(source: Path, target: Path, *, reason: str, location: str = "RiskHub") -> None:
+    """sign_pdf from a file to a file: pyHanko reads the source as it needs it and copies
+    it to the target in blocks, so an 84 MiB register is never whole in memory."""
+    with source.open("rb") as unsigned, target.open("w+b") as signed:
+        _sign(unsigned, signed, reason=reason, location=location)
+
+
+def _sign(source: IO[bytes], target: IO[bytes], *, reason: str, location: str) -> None:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
@@ -504,13 +517,12 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "RiskHub") -> bytes:
         ),
     )
 
-    def work() -> bytes:
-        writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    def work() -> None:
+        writer = IncrementalPdfFileWriter(source)
         _keep_pdfa_consistent(writer)
-        out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
-        return out.getvalue()  # type: ignore[no-any-return]
+        signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper, output=target)
 
-    return _off_loop(work)
+    _off_loop(work)
 
 
 @dataclass(frozen=True)

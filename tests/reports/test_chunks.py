@@ -15,7 +15,7 @@ import pytest
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
-from riskhub.reports import chunks, pdf, services, signing
+from riskhub.reports import chunks, merge, pdf, services, signing
 from riskhub.reports.models import Report, ReportChunk
 from riskhub.risk import services as risk_services
 from tests.reports.conftest import _risk
@@ -114,6 +114,16 @@ def test_a_long_register_renders_in_chunks_and_merges_into_one_signed_pdfa(
     }
     for label, page in listed.items():
         assert label in texts[page - 1], (label, page)
+    # Each line of the contents is a link to the page it names, inside the file.
+    with pikepdf.open(io.BytesIO(raw)) as document:
+        numbers = {p.objgen: n for n, p in enumerate(document.pages, start=1)}
+        links = [a for a in document.pages[1].obj.get("/Annots", ()) if a.Subtype == "/Link"]
+        assert links and all("/A" not in a and "/Dest" in a for a in links)
+        targets = [numbers[a.Dest[0].objgen] for a in links]
+        assert targets == sorted(targets) and set(listed.values()) <= set(targets)
+        for obj in document.objects:
+            if isinstance(obj, pikepdf.Dictionary) and "/URI" in obj:
+                assert not str(obj.URI).startswith(merge.CONTENTS_LINK)
 
     # Bookmarks: the chapters and one entry per row chunk, each pointing at its page.
     with pikepdf.open(io.BytesIO(raw)) as document:
