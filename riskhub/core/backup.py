@@ -7,7 +7,6 @@ store. A restore is verified by running verify_audit_trail against the restored 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,13 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+from riskhub.common.files import sha256_of
 
 
 def _tool(name: str) -> str:
@@ -82,13 +75,13 @@ def backup(output: Path) -> dict[str, Any]:
             source.backup(dest)
         source.close()
         dest.close()
-    files[target.name] = _sha256(target)
+    files[target.name] = sha256_of(target)
     media = Path(settings.MEDIA_ROOT)
     archive = output / "media.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         if media.exists():
             tar.add(media, arcname="media")
-    files[archive.name] = _sha256(archive)
+    files[archive.name] = sha256_of(archive)
     manifest = {
         "created_at": timezone.now().isoformat(),
         "vendor": connection.vendor,
@@ -102,7 +95,7 @@ def restore(source: Path, *, media_root: Path | None = None) -> dict[str, Any]:
     """Restore a backup into the (empty) database this process is configured for."""
     manifest = json.loads((source / "manifest.json").read_text())
     for name, digest in manifest["files"].items():
-        if _sha256(source / name) != digest:
+        if sha256_of(source / name) != digest:
             raise ValueError(f"{name} does not match its checksum in the manifest")
     db = connection.settings_dict
     if manifest["vendor"] != connection.vendor:

@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from riskhub.common.files import sha256_of
 from riskhub.reports import charts, chunks, merge, pdf, signing
 from riskhub.reports.kinds import ASSURANCE_LISTINGS, BANDS, LISTINGS, Listing
 from riskhub.reports.models import Kind, Report
@@ -204,15 +205,11 @@ def finish(
     merged = merge.merge(pieces, context=context, with_toc=uses_merged_toc(report), into=unsigned)
     found = signing.material()
     signing.sign_file(unsigned, signed, reason=_reason(report))
-    digest = hashlib.sha256()
-    with signed.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     return Rendered(
         pdf=signed,
         size=signed.stat().st_size,
         pages=merged.pages,
-        sha256=digest.hexdigest(),
+        sha256=sha256_of(signed),
         data_sha256=data_sha256,
         signer=found.subject,
         signer_fingerprint=found.fingerprint,
