@@ -4,7 +4,6 @@ payload that names the object and carries no free text a person wrote."""
 from __future__ import annotations
 
 import io
-import types
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from riskhub.audit.services import record_event
 from riskhub.incidents import services as incidents
 from riskhub.inventory.models import Asset
 from riskhub.reports import services as reports
+from riskhub.reports.rendering import Rendered
 from riskhub.risk import catalog_loader
 from riskhub.risk import services as risk
 from riskhub.webhooks import services
@@ -99,9 +99,10 @@ def test_every_event_type_fires_once_with_its_payload(
     assert incidents.clock_alerts_send(now=aware + timedelta(hours=73)) >= 1  # missed
     report = reports.report_request(actor=officer, kind="risk-register", parameters={})
     claim = reports.claim(report.pk)
-    rendered = types.SimpleNamespace(
+    rendered = Rendered(
         pages=3,
         pdf=b"%PDF-",
+        size=5,
         sha256="a" * 64,
         data_sha256="b" * 64,
         signer="RiskHub",
