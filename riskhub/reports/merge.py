@@ -172,8 +172,7 @@ class PageNumbers:
             cover, other = sample.pages
             font_name, state_name = self._names(cover)
             font = cover.obj.Resources.Font[font_name]
-            self.glyphs, self.widths, default = _glyphs(font)
-            self.default_width = default
+            self.glyphs, self.widths, self.default_width = _glyphs(font)
             self.kerning: dict[tuple[str, str], float] = {}
             self.cover = self._footer(cover, f"Page 1 of {SAMPLE}")
             self.other = self._footer(other, f"Page {SAMPLE} of {SAMPLE}")
@@ -196,7 +195,8 @@ class PageNumbers:
         return font, state
 
     def _footer(self, page: pikepdf.Page, text: str) -> _Footer:
-        operators = list(pikepdf.parse_content_stream(page))
+        """The sample's operators, its font and graphics state renamed to ours."""
+        operators = [_renamed(op) for op in pikepdf.parse_content_stream(page)]
         names = [str(op.operator) for op in operators]
         if {"Tc", "Tw", "Tz", "Tj", "'", '"'} & set(names) or names.count("TJ") != 1:
             raise RuntimeError(f"page numbers: unexpected text operators {names}")
@@ -253,15 +253,6 @@ class PageNumbers:
         operators[footer.show] = pikepdf.ContentStreamInstruction(
             [self._shown(text)], pikepdf.Operator("TJ")
         )
-        for index, instruction in enumerate(operators):
-            operator = str(instruction.operator)
-            if operator == "Tf":
-                operands = [_FONT, instruction.operands[1]]
-            elif operator == "gs":
-                operands = [_STATE]
-            else:
-                continue
-            operators[index] = pikepdf.ContentStreamInstruction(operands, instruction.operator)
         return pikepdf.unparse_content_stream(operators)
 
     def stamp(self, page: pikepdf.Page, number: int, total: int) -> None:
@@ -270,12 +261,24 @@ class PageNumbers:
         resources = page.obj.get("/Resources")
         if resources is None:
             raise RuntimeError(f"page {number} has no resources of its own")
-        for key, value in (("/Font", self.font), ("/ExtGState", self.state)):
-            if key not in resources:
-                resources[key] = pikepdf.Dictionary()
-            resources[key][_FONT if key == "/Font" else _STATE] = value
+        for kind, name, value in (("/Font", _FONT, self.font), ("/ExtGState", _STATE, self.state)):
+            if kind not in resources:
+                resources[kind] = pikepdf.Dictionary()
+            resources[kind][name] = value
         page.contents_add(self.save_state, prepend=True)
         page.contents_add(self.target.make_stream(b"Q\n" + self.content(number, total)))
+
+
+def _renamed(instruction: Any) -> Any:
+    """A sample's Tf or gs operator naming our font or graphics state instead."""
+    operator = str(instruction.operator)
+    if operator == "Tf":
+        operands = [_FONT, instruction.operands[1]]
+    elif operator == "gs":
+        operands = [_STATE]
+    else:
+        return instruction
+    return pikepdf.ContentStreamInstruction(operands, instruction.operator)
 
 
 def _indirect(document: pikepdf.Pdf, obj: Any) -> Any:
@@ -308,6 +311,13 @@ def merge(
 ) -> Merged:
     """One PDF/A-3b file from the pieces, in order, written `into` a file or returned in
     memory; `context` feeds the table of contents' running header (report, data)."""
+    if into is None:
+        # Even in memory it is written to a file first: at 13,974 pages qpdf's objects
+        # take about 400 MiB, and the output beside them would be another 84.
+        with tempfile.TemporaryDirectory(prefix="riskhub-merge-") as folder:
+            path = Path(folder) / "merged.pdf"
+            merged = merge(pieces, context=context, with_toc=with_toc, into=path)
+            return Merged(path.read_bytes(), merged.pages, merged.toc)
     toc_doc = None
     toc_pages = 0
     entries = _entries(pieces, 0)
@@ -321,36 +331,31 @@ def merge(
             if toc_doc.pages == toc_pages:
                 break
             toc_pages = toc_doc.pages
-    # Written to a file: at 13,974 pages qpdf's objects take about 400 MiB, and the
-    # file beside them in memory would be another 84.
-    with tempfile.TemporaryDirectory(prefix="riskhub-merge-") as folder:
-        path = into or Path(folder) / "merged.pdf"
-        opened: list[pikepdf.Pdf] = []
-        base = pieces[0].open()
-        try:
-            if toc_doc is not None:
-                toc = pikepdf.open(io.BytesIO(toc_doc.pdf))
-                opened.append(toc)
-                for offset, page in enumerate(toc.pages):
-                    base.pages.insert(1 + offset, page)
-            for piece in pieces[1:]:
-                other = piece.open()
-                opened.append(other)
-                base.pages.extend(other.pages)
-            _link_contents(base, toc_pages)
-            total = len(base.pages)
-            numbers = PageNumbers(base)
-            for number, page in enumerate(base.pages, start=1):
-                numbers.stamp(page, number, total)
-            _write_outline(base, entries)
-            _dedupe_associated_files(base)
-            base.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        finally:
-            for document in opened:
-                document.close()
-            base.close()
-        merged = into or path.read_bytes()
-    return Merged(merged, total, [e for e in entries if e["toc"]])
+    opened: list[pikepdf.Pdf] = []
+    base = pieces[0].open()
+    try:
+        if toc_doc is not None:
+            toc = pikepdf.open(io.BytesIO(toc_doc.pdf))
+            opened.append(toc)
+            for offset, page in enumerate(toc.pages):
+                base.pages.insert(1 + offset, page)
+        for piece in pieces[1:]:
+            other = piece.open()
+            opened.append(other)
+            base.pages.extend(other.pages)
+        _link_contents(base, toc_pages)
+        total = len(base.pages)
+        numbers = PageNumbers(base)
+        for number, page in enumerate(base.pages, start=1):
+            numbers.stamp(page, number, total)
+        _write_outline(base, entries)
+        _dedupe_associated_files(base)
+        base.save(into, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    finally:
+        for document in opened:
+            document.close()
+        base.close()
+    return Merged(into, total, [e for e in entries if e["toc"]])
 
 
 def _write_outline(document: pikepdf.Pdf, entries: list[dict[str, Any]]) -> None:

@@ -203,17 +203,8 @@ def finish(
     context = _context(report, header)
     unsigned, signed = folder / "merged.pdf", folder / "signed.pdf"
     merged = merge.merge(pieces, context=context, with_toc=uses_merged_toc(report), into=unsigned)
-    found = signing.material()
     signing.sign_file(unsigned, signed, reason=_reason(report))
-    return Rendered(
-        pdf=signed,
-        size=signed.stat().st_size,
-        pages=merged.pages,
-        sha256=sha256_of(signed),
-        data_sha256=data_sha256,
-        signer=found.subject,
-        signer_fingerprint=found.fingerprint,
-    )
+    return _rendered(signed, merged.pages, data_sha256)
 
 
 def render(report: Report, data: dict[str, Any]) -> Rendered:
@@ -223,15 +214,24 @@ def render(report: Report, data: dict[str, Any]) -> Rendered:
 
 
 def _signed(report: Report, merged: merge.Merged, data_sha256: str) -> Rendered:
-    found = signing.material()
     if not isinstance(merged.pdf, bytes):
         raise TypeError("compose merges in memory")
     signed = signing.sign_pdf(merged.pdf, reason=_reason(report))
+    return _rendered(signed, merged.pages, data_sha256)
+
+
+def _rendered(signed: bytes | Path, pages: int, data_sha256: str) -> Rendered:
+    """The signed file with its size, its SHA-256 and the signer, in memory or on disk."""
+    found = signing.material()
+    if isinstance(signed, Path):
+        size, digest = signed.stat().st_size, sha256_of(signed)
+    else:
+        size, digest = len(signed), hashlib.sha256(signed).hexdigest()
     return Rendered(
         pdf=signed,
-        size=len(signed),
-        pages=merged.pages,
-        sha256=hashlib.sha256(signed).hexdigest(),
+        size=size,
+        pages=pages,
+        sha256=digest,
         data_sha256=data_sha256,
         signer=found.subject,
         signer_fingerprint=found.fingerprint,
