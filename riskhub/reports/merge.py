@@ -1,12 +1,13 @@
-"""The chunks of one report merged into one PDF/A-3b file (pikepdf), before it is signed.
+"""The chunks of one report merged into one PDF/A-3b file, before it is signed.
 
 The first document (the head, or the whole report) is the base: its catalog keeps the
 XMP metadata, the OutputIntent and the embedded files with their AFRelationship. The
-merge then
+merge
 - inserts a table of contents after the cover, built from every chunk's headings with
   their page numbers in the final file (rendered by WeasyPrint, so its fonts are
   embedded like the rest);
-- appends the pages of the other chunks in order;
+- copies the pages of the other chunks after it, in order, one chunk at a time
+  (pdfwrite: a chunk is opened, written out and closed before the next);
 - writes "Page N of M" into every page (PageNumbers), so the numbers run on across
   chunks;
 - writes the bookmarks (outline): every heading, and one entry per listing chunk;
@@ -18,16 +19,15 @@ from __future__ import annotations
 import io
 import itertools
 import re
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pikepdf
 from django.template.loader import render_to_string
 
-from riskhub.reports import pdf
+from riskhub.reports import pdf, pdfwrite
 
 
 @dataclass(frozen=True)
@@ -107,17 +107,17 @@ def _entries(pieces: Sequence[Piece], toc_pages: int) -> list[dict[str, Any]]:
 CONTENTS_LINK = "riskhub-contents:page="
 
 
-def _link_contents(document: pikepdf.Pdf, toc_pages: int) -> None:
-    """Each link of the contents (pages 2 to toc_pages + 1) goes to its page of the
-    merged file; none is left pointing to CONTENTS_LINK."""
-    for page in document.pages[1 : 1 + toc_pages]:
+def _link_contents(source: pdfwrite.Source, page_numbers: list[int]) -> None:
+    """Each link of the contents goes to its page of the merged file (the output's
+    object for that page); none is left pointing to CONTENTS_LINK."""
+    for page in source.document.pages:
         for annotation in page.obj.get("/Annots", ()):
             action = annotation.get("/A")
             uri = str(action.get("/URI", "")) if action is not None else ""
             if not uri.startswith(CONTENTS_LINK):
                 continue
-            target = document.pages[int(uri.removeprefix(CONTENTS_LINK)) - 1]
-            annotation.Dest = pikepdf.Array([target.obj, pikepdf.Name.Fit])
+            target = page_numbers[int(uri.removeprefix(CONTENTS_LINK)) - 1]
+            annotation.Dest = pikepdf.Array([source.alias(target), pikepdf.Name.Fit])
             del annotation["/A"]
 
 
@@ -163,7 +163,9 @@ class PageNumbers:
     WeasyPrint page on every page took 77 s and 335 MiB for a register of 13,974 pages.
     """
 
-    def __init__(self, target: pikepdf.Pdf) -> None:
+    def __init__(self, writer: pdfwrite.Writer) -> None:
+        """The samples read, and their font and graphics state written to the output
+        once; every page refers to them."""
         html = render_to_string(
             "reports/pdf/page_numbers.html", {"numbers": [1, SAMPLE], "total": SAMPLE}
         )
@@ -177,10 +179,12 @@ class PageNumbers:
             self.cover = self._footer(cover, f"Page 1 of {SAMPLE}")
             self.other = self._footer(other, f"Page {SAMPLE} of {SAMPLE}")
             state = cover.obj.Resources.ExtGState[state_name]
-            self.font = target.copy_foreign(_indirect(sample, font))
-            self.state = target.copy_foreign(_indirect(sample, state))
-        self.save_state = target.make_stream(b"q\n")
-        self.target = target
+            source = pdfwrite.Source(writer, sample)
+            self.font = source.number(_indirect(sample, font))
+            self.state = source.number(_indirect(sample, state))
+            source.drain()
+        self.save_state = writer.reserve()
+        writer.write_stream(self.save_state, b"<< >>", b"q\n")
 
     @staticmethod
     def _names(page: pikepdf.Page) -> tuple[pikepdf.Name, pikepdf.Name]:
@@ -255,18 +259,27 @@ class PageNumbers:
         )
         return pikepdf.unparse_content_stream(operators)
 
-    def stamp(self, page: pikepdf.Page, number: int, total: int) -> None:
-        """Write the footer into `page`: its own content is wrapped in q/Q first, since
-        WeasyPrint leaves its coordinate flip in force at the end of it."""
-        resources = page.obj.get("/Resources")
-        if resources is None:
-            raise RuntimeError(f"page {number} has no resources of its own")
-        for kind, name, value in (("/Font", _FONT, self.font), ("/ExtGState", _STATE, self.state)):
-            if kind not in resources:
-                resources[kind] = pikepdf.Dictionary()
-            resources[kind][name] = value
-        page.contents_add(self.save_state, prepend=True)
-        page.contents_add(self.target.make_stream(b"Q\n" + self.content(number, total)))
+    def stamper(self, source: pdfwrite.Source) -> Callable[[pikepdf.Page, int, int], None]:
+        """stamp(page, number, total) for the pages of one source document."""
+        font, state = source.alias(self.font), source.alias(self.state)
+        save_state = source.alias(self.save_state)
+
+        def stamp(page: pikepdf.Page, number: int, total: int) -> None:
+            """Write the footer into `page`: its own content is wrapped in q/Q first,
+            since WeasyPrint leaves its coordinate flip in force at the end of it."""
+            resources = page.obj.get("/Resources")
+            if resources is None:
+                raise RuntimeError(f"page {number} has no resources of its own")
+            for kind, name, value in (("/Font", _FONT, font), ("/ExtGState", _STATE, state)):
+                if kind not in resources:
+                    resources[kind] = pikepdf.Dictionary()
+                resources[kind][name] = value
+            contents = page.obj.Contents
+            own = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            footer = source.document.make_stream(b"Q\n" + self.content(number, total))
+            page.obj.Contents = pikepdf.Array([save_state, *own, footer])
+
+        return stamp
 
 
 def _renamed(instruction: Any) -> Any:
@@ -311,13 +324,6 @@ def merge(
 ) -> Merged:
     """One PDF/A-3b file from the pieces, in order, written `into` a file or returned in
     memory; `context` feeds the table of contents' running header (report, data)."""
-    if into is None:
-        # Even in memory it is written to a file first: at 13,974 pages qpdf's objects
-        # take about 400 MiB, and the output beside them would be another 84.
-        with tempfile.TemporaryDirectory(prefix="riskhub-merge-") as folder:
-            path = Path(folder) / "merged.pdf"
-            merged = merge(pieces, context=context, with_toc=with_toc, into=path)
-            return Merged(path.read_bytes(), merged.pages, merged.toc)
     toc_doc = None
     toc_pages = 0
     entries = _entries(pieces, 0)
@@ -331,44 +337,127 @@ def merge(
             if toc_doc.pages == toc_pages:
                 break
             toc_pages = toc_doc.pages
-    opened: list[pikepdf.Pdf] = []
-    base = pieces[0].open()
-    try:
-        if toc_doc is not None:
-            toc = pikepdf.open(io.BytesIO(toc_doc.pdf))
-            opened.append(toc)
-            for offset, page in enumerate(toc.pages):
-                base.pages.insert(1 + offset, page)
-        for piece in pieces[1:]:
-            other = piece.open()
-            opened.append(other)
-            base.pages.extend(other.pages)
-        _link_contents(base, toc_pages)
-        total = len(base.pages)
-        numbers = PageNumbers(base)
-        for number, page in enumerate(base.pages, start=1):
-            numbers.stamp(page, number, total)
-        _write_outline(base, entries)
-        _dedupe_associated_files(base)
-        base.save(into, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    finally:
-        for document in opened:
-            document.close()
-        base.close()
+    if into is None:
+        buffer = io.BytesIO()
+        total = _write(buffer, pieces, toc_doc, entries)
+        return Merged(buffer.getvalue(), total, [e for e in entries if e["toc"]])
+    with into.open("wb") as handle:
+        total = _write(handle, pieces, toc_doc, entries)
     return Merged(into, total, [e for e in entries if e["toc"]])
 
 
-def _write_outline(document: pikepdf.Pdf, entries: list[dict[str, Any]]) -> None:
-    with document.open_outline() as outline:
-        outline.root.clear()
-        stack: list[tuple[int, list[pikepdf.OutlineItem]]] = [(0, outline.root)]
-        for entry in entries:
-            item = pikepdf.OutlineItem(entry["label"], entry["page"] - 1)
-            while stack[-1][0] >= entry["level"]:
-                stack.pop()
-            stack[-1][1].append(item)
-            stack.append((entry["level"], item.children))
-    document.Root.PageMode = pikepdf.Name.UseOutlines
+def _write(
+    handle: BinaryIO,
+    pieces: Sequence[Piece],
+    toc_doc: pdf.Document | None,
+    entries: list[dict[str, Any]],
+) -> int:
+    """Write the merged file to `handle`, one document at a time; return its pages."""
+    toc_pages = toc_doc.pages if toc_doc is not None else 0
+    number = _page_number(pieces, _offsets(pieces, toc_pages), toc_pages)
+    total = toc_pages + sum(piece.pages for piece in pieces)
+    writer = pdfwrite.Writer(handle)
+    pages_root = writer.reserve()
+    # Every page's number is reserved first: the contents and the bookmarks link to
+    # pages of chunks not yet written.
+    page_numbers = [writer.reserve() for _ in range(total)]
+    outline = writer.reserve()
+    stamps = PageNumbers(writer)
+
+    def copy(document: pikepdf.Pdf, finals: list[int]) -> pdfwrite.Source:
+        """The pages of `document` as the final pages `finals` (numbered from 1)."""
+        if len(document.pages) != len(finals):
+            raise RuntimeError(f"a chunk has {len(document.pages)} pages, not {len(finals)}")
+        source = pdfwrite.Source(writer, document)
+        parent = source.alias(pages_root)
+        stamp = stamps.stamper(source)
+        for page, final in zip(document.pages, finals, strict=True):
+            if "/MediaBox" not in page.obj:
+                raise RuntimeError(f"page {final} has no media box of its own")
+            page.obj.Parent = parent
+            stamp(page, final, total)
+            source.place(page.obj, page_numbers[final - 1])
+        return source
+
+    # The base: its pages (the cover, then after the contents the others) and its
+    # catalog, with the merged page tree and outline in place of its own.
+    with pieces[0].open() as base:
+        source = copy(base, [number(0, page) for page in range(pieces[0].pages)])
+        root = base.Root
+        root.Pages = source.alias(pages_root)
+        root.Outlines = source.alias(outline)
+        root.PageMode = pikepdf.Name.UseOutlines
+        _dedupe_associated_files(base)
+        catalog = source.number(root)
+        info = source.number(base.trailer.Info) if "/Info" in base.trailer else None
+        ids = base.trailer.ID.unparse(resolved=True) if "/ID" in base.trailer else None
+        source.drain()
+    if toc_doc is not None:
+        with pikepdf.open(io.BytesIO(toc_doc.pdf)) as toc:
+            source = copy(toc, list(range(2, 2 + toc_pages)))
+            _link_contents(source, page_numbers)
+            source.drain()
+    for index, piece in enumerate(pieces[1:], start=1):
+        with piece.open() as document:
+            copy(document, [number(index, page) for page in range(piece.pages)]).drain()
+    kids = b" ".join(b"%d 0 R" % n for n in page_numbers)
+    writer.write(pages_root, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (total, kids))
+    _write_outline(writer, outline, entries, page_numbers)
+    writer.close(root=catalog, info=info, ids=ids or _new_ids())
+    return total
+
+
+def _new_ids() -> bytes:
+    import secrets
+
+    first = secrets.token_hex(16).encode()
+    return b"[ <" + first + b"> <" + first + b"> ]"
+
+
+def _write_outline(
+    writer: pdfwrite.Writer, number: int, entries: list[dict[str, Any]], page_numbers: list[int]
+) -> None:
+    """The bookmarks, open, as the headings nest: every entry goes to its page."""
+    items: list[dict[str, Any]] = []
+    root: dict[str, Any] = {"number": number, "children": [], "level": 0}
+    stack = [root]
+    for entry in entries:
+        item = {"number": writer.reserve(), "children": [], "level": entry["level"]}
+        item["entry"] = entry
+        while stack[-1]["level"] >= entry["level"]:
+            stack.pop()
+        item["parent"] = stack[-1]["number"]
+        stack[-1]["children"].append(item)
+        stack.append(item)
+        items.append(item)
+
+    def count(node: dict[str, Any]) -> int:
+        return sum(1 + count(child) for child in node["children"])
+
+    def links(node: dict[str, Any]) -> bytes:
+        kids = node["children"]
+        if not kids:
+            return b""
+        return b"/First %d 0 R /Last %d 0 R /Count %d " % (
+            kids[0]["number"],
+            kids[-1]["number"],
+            count(node),
+        )
+
+    for node in [root, *items]:
+        for before, after in itertools.pairwise(node["children"]):
+            before["next"], after["prev"] = after["number"], before["number"]
+    writer.write(number, b"<< /Type /Outlines " + links(root) + b">>")
+    for item in items:
+        entry = item["entry"]
+        body = b"<< /Title " + pikepdf.String(entry["label"]).unparse()
+        body += b" /Parent %d 0 R " % item["parent"]
+        for key in ("prev", "next"):
+            if key in item:
+                body += b"/%s %d 0 R " % (key.title().encode(), item[key])
+        body += links(item)
+        body += b"/Dest [ %d 0 R /Fit ] >>" % page_numbers[entry["page"] - 1]
+        writer.write(item["number"], body)
 
 
 def _dedupe_associated_files(document: pikepdf.Pdf) -> None:
