@@ -98,14 +98,17 @@ class Writer:
             raise RuntimeError(f"objects reserved but never written: {missing[:10]}")
         number = self.reserve()
         self.kinds[number], self.fields[number] = 1, self.position
-        rows = bytearray()
-        for n in range(len(self.kinds)):
-            if n == 0:
-                rows += b"\x00" + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")
-            else:
-                rows += bytes((self.kinds[n],))
-                rows += self.fields[n].to_bytes(4, "big") + self.indexes[n].to_bytes(2, "big")
-        trailer = b"<< /Type /XRef /Size %d /W [ 1 4 2 ] /Root %d 0 R " % (len(self.kinds), root)
+        # Wide enough for the last offset (4 bytes up to 4 GiB) and the largest index.
+        width = max(4, (max(self.fields).bit_length() + 7) // 8)
+        rows = bytearray(b"\x00" + bytes(width) + (65535).to_bytes(2, "big"))
+        for n in range(1, len(self.kinds)):
+            rows.append(self.kinds[n])
+            rows += self.fields[n].to_bytes(width, "big") + self.indexes[n].to_bytes(2, "big")
+        trailer = b"<< /Type /XRef /Size %d /W [ 1 %d 2 ] /Root %d 0 R " % (
+            len(self.kinds),
+            width,
+            root,
+        )
         if info is not None:
             trailer += b"/Info %d 0 R " % info
         trailer += b"/ID " + ids + b" /Filter /FlateDecode >>"
