@@ -323,24 +323,21 @@ def band_register_url(band: str, filters: DashboardFilters | None = None) -> str
 
 def trend_lines(points: list[TrendPoint], filters: DashboardFilters | None = None) -> Figure:
     """Open risks by band per day; the last value of each line is written beside it.
-    A click on a line opens the band's open risks in the register."""
+    A click on a line or its label opens the band's open risks in the register."""
     dates = [p.date.isoformat() for p in points]
     data = []
     for band in reversed(BANDS):
         values = [getattr(p, band) for p in points]
+        url = band_register_url(band, filters)
         data.append(
             {
                 "type": "scatter",
-                "mode": "lines+markers+text",
+                "mode": "lines+markers",
                 "name": BAND_LABEL[band],
+                "legendgroup": band,
                 "x": dates,
                 "y": values,
-                "text": [""] * (len(values) - 1) + [f"{BAND_LABEL[band]} {values[-1]:,}"]
-                if values
-                else [],
-                "textposition": "middle right",
-                "cliponaxis": False,
-                "customdata": [band_register_url(band, filters)] * len(values),
+                "customdata": [url] * len(values),
                 "line": {"color": BAND_COLOURS[band], "width": 2, "dash": _DASH[band]},
                 # A dark rim: the pale bands' markers still show on the white page.
                 "marker": {
@@ -351,6 +348,24 @@ def trend_lines(points: list[TrendPoint], filters: DashboardFilters | None = Non
                     "maxdisplayed": 14,
                 },
                 "hovertemplate": "%{x}: %{y} " + BAND_LABEL[band].lower() + "<extra></extra>",
+            }
+        )
+        # The end label is a trace of its own: Plotly writes a line's text only on the
+        # markers it shows, and with maxdisplayed the last point is often not one.
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "text",
+                "name": f"{BAND_LABEL[band]} (latest)",
+                "legendgroup": band,
+                "showlegend": False,
+                "x": dates[-1:],
+                "y": values[-1:],
+                "text": [f"{BAND_LABEL[band]} {v:,}" for v in values[-1:]],
+                "textposition": "middle right",
+                "cliponaxis": False,
+                "customdata": [url] * len(values[-1:]),
+                "hoverinfo": "skip",
             }
         )
     xaxis: dict[str, Any] = {"type": "date", "automargin": True}
@@ -374,7 +389,7 @@ def trend_lines(points: list[TrendPoint], filters: DashboardFilters | None = Non
     return _narrow(
         figure,
         layout={"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "height": 320},
-        data=[{"mode": "lines+markers", "text": []} for _ in data],
+        data=[{"visible": trace["mode"] != "text"} for trace in data],
     )
 
 

@@ -79,6 +79,10 @@ def test_the_heatmap_renders_and_a_cell_click_opens_the_filtered_register(
     for name in ("trend", "top_risks", "unassessed"):
         page.locator(f"[data-figure='{name}'] svg.main-svg").first.wait_for()
     assert heatmap.locator("text", has_text="4").count() > 0
+    # Ninety days of trend (the demo's snapshots): every line's latest value is written
+    # beside it, though a line shows a marker only every week or so.
+    labels = page.locator("[data-figure='trend'] .textpoint text").all_text_contents()
+    assert sorted(label.split()[0] for label in labels) == ["Critical", "High", "Low", "Medium"]
     screenshot(page, "dashboard-1366")
     page.set_viewport_size({"width": 768, "height": 1024})
     page.reload()
