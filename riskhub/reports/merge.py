@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,9 +275,15 @@ class PageNumbers:
                 if kind not in resources:
                     resources[kind] = pikepdf.Dictionary()
                 resources[kind][name] = value
-            contents = page.obj.Contents
-            own = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-            footer = source.document.make_stream(b"Q\n" + self.content(number, total))
+            contents = page.obj.get("/Contents")
+            own = [] if contents is None else [contents]
+            if isinstance(contents, pikepdf.Array):
+                own = list(contents)
+            footer = source.document.make_stream(b"")
+            footer.write(
+                zlib.compress(b"Q\n" + self.content(number, total)),
+                filter=pikepdf.Name.FlateDecode,
+            )
             page.obj.Contents = pikepdf.Array([save_state, *own, footer])
 
         return stamp
@@ -372,8 +379,8 @@ def _write(
         parent = source.alias(pages_root)
         stamp = stamps.stamper(source)
         for page, final in zip(document.pages, finals, strict=True):
-            if "/MediaBox" not in page.obj:
-                raise RuntimeError(f"page {final} has no media box of its own")
+            # qpdf has given the page what it took from its page tree (media box,
+            # resources...) when it listed the pages: the old tree can go.
             page.obj.Parent = parent
             stamp(page, final, total)
             source.place(page.obj, page_numbers[final - 1])
@@ -390,7 +397,7 @@ def _write(
         _dedupe_associated_files(base)
         catalog = source.number(root)
         info = source.number(base.trailer.Info) if "/Info" in base.trailer else None
-        ids = base.trailer.ID.unparse(resolved=True) if "/ID" in base.trailer else None
+        permanent = base.trailer.ID[0].unparse() if "/ID" in base.trailer else None
         source.drain()
     if toc_doc is not None:
         with pikepdf.open(io.BytesIO(toc_doc.pdf)) as toc:
@@ -403,15 +410,17 @@ def _write(
     kids = b" ".join(b"%d 0 R" % n for n in page_numbers)
     writer.write(pages_root, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (total, kids))
     _write_outline(writer, outline, entries, page_numbers)
-    writer.close(root=catalog, info=info, ids=ids or _new_ids())
+    writer.close(root=catalog, info=info, ids=_ids(permanent))
     return total
 
 
-def _new_ids() -> bytes:
+def _ids(permanent: bytes | None) -> bytes:
+    """The file's identifier: the base's permanent part (a new one if it had none) and
+    a new part for this version of the file."""
     import secrets
 
-    first = secrets.token_hex(16).encode()
-    return b"[ <" + first + b"> <" + first + b"> ]"
+    new = b"<" + secrets.token_hex(16).encode() + b">"
+    return b"[ " + (permanent or new) + b" " + new + b" ]"
 
 
 def _write_outline(

@@ -4,6 +4,7 @@ with their references renumbered and nothing else changed."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,47 @@ def test_the_merge_opens_one_chunk_at_a_time(monkeypatch: Any) -> None:
         with document.open_outline() as outline:
             titles = [item.title for item in outline.root]
         assert titles == [f"Rows {n}" for n in range(4)]
+
+
+def test_a_page_keeps_what_it_took_from_its_page_tree() -> None:
+    """A page may take its media box, rotation and resources from the page tree above
+    it; the merged file has a page tree of its own, so the page carries them itself."""
+    base = pikepdf.open(io.BytesIO(_document("Cover", 1, "https://riskhub.example/c").pdf))
+    inherited = pikepdf.new()
+    font = inherited.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        Contents=inherited.make_stream(b"BT /F1 12 Tf 72 700 Td (Inherited page) Tj ET"),
+    )
+    inherited.pages.append(pikepdf.Page(page))
+    tree = inherited.Root.Pages
+    tree.MediaBox = pikepdf.Array([0, 0, 595, 842])
+    tree.Rotate = 90
+    tree.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    out = io.BytesIO()
+    inherited.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    # As written, the page itself has none of the three.
+    assert re.search(rb"<< /Contents \d+ 0 R /Parent \d+ 0 R /Type /Page >>", out.getvalue())
+    first = io.BytesIO()
+    base.save(first)
+    pieces = [
+        merge.Piece("head", "Cover", first.getvalue(), 1, []),
+        merge.Piece("rows", "Inherited", out.getvalue(), 1, []),
+    ]
+    merged = merge.merge(pieces, context={}, with_toc=False)
+
+    assert isinstance(merged.pdf, bytes)
+    with pikepdf.open(io.BytesIO(merged.pdf)) as document:
+        copied = document.pages[1].obj
+        assert [float(v) for v in copied.MediaBox] == [0, 0, 595, 842]
+        assert int(copied.Rotate) == 90
+        assert "/F1" in copied.Resources.Font
+        # The identifier keeps the head's permanent part; the second part is new.
+        assert document.trailer.ID[0] == base.trailer.ID[0]
+        assert document.trailer.ID[1] != base.trailer.ID[1]
+    text = " ".join(PdfReader(io.BytesIO(merged.pdf)).pages[1].extract_text().split())
+    assert "Inherited page" in text and "Page 2 of 2" in text
