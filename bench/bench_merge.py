@@ -34,17 +34,9 @@ import django
 django.setup()
 from riskhub.reports import merge, rendering, signing
 from riskhub.reports.models import Report
+sys.path.insert(0, "bench")
+from common import peak_rss_mib as peak
 folder, copies = Path(sys.argv[1]), int(sys.argv[2])
-
-
-def peak():
-    # VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the peak of the parent this process
-    # was forked from before its exec.
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-
-
 start_peak = peak()
 meta = json.loads((folder / "pieces.json").read_text())
 row = next(m for m in meta if m["role"] == "rows")

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PG_BASE, ROOT, fresh_database, manage, record  # noqa: E402
+from common import PG_BASE, ROOT, fresh_database, manage, peak_rss_mib, record  # noqa: E402
 
 DATABASE = "riskhub_bench_rep"
 # Stop waiting for a report after this many seconds (0: wait); what finished is recorded.
@@ -63,14 +63,6 @@ def render_in_subprocess(report_id: int, env: dict[str, str]) -> dict[str, objec
         check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _peak_rss_mib(pid: int) -> float:
-    """The process's high-water resident memory (VmHWM), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _load() -> str:
@@ -128,7 +120,7 @@ def run_on_workers(
             time.sleep(1)
             for n, proc in enumerate(procs):
                 if proc.poll() is None:
-                    peaks[n] = max(peaks[n], _peak_rss_mib(proc.pid))
+                    peaks[n] = max(peaks[n], peak_rss_mib(proc.pid))
             row = Report.objects.get(pk=report.pk)
             if row.status in Report.FINISHED:
                 break
@@ -138,7 +130,7 @@ def run_on_workers(
                 raise RuntimeError("a worker died; see var/bench-workers.log")
         wall = time.perf_counter() - start
         for n, proc in enumerate(procs):
-            peaks[n] = max(peaks[n], _peak_rss_mib(proc.pid))
+            peaks[n] = max(peaks[n], peak_rss_mib(proc.pid))
     finally:
         for proc in procs:
             proc.terminate()

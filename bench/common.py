@@ -21,6 +21,15 @@ def machine() -> str:
     return f"{platform.machine()}, {cpus} CPUs, Python {platform.python_version()}"
 
 
+def peak_rss_mib(pid: int | str = "self") -> float:
+    """A process's high-water resident memory (VmHWM), in MiB. Not ru_maxrss: on Linux a
+    process keeps there the peak of the parent it was forked from before its exec."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def psql(sql: str, database: str = "postgres") -> None:
     subprocess.run(  # noqa: S603
         ["psql", f"{PG_BASE}/{database}", "-v", "ON_ERROR_STOP=1", "-qc", sql],  # noqa: S607

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import secrets
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -371,6 +372,10 @@ def _write(
     outline = writer.reserve()
     stamps = PageNumbers(writer)
 
+    def finals(index: int) -> list[int]:
+        """The final page numbers of piece `index`'s pages."""
+        return [number(index, page) for page in range(pieces[index].pages)]
+
     def copy(document: pikepdf.Pdf, finals: list[int]) -> pdfwrite.Source:
         """The pages of `document` as the final pages `finals` (numbered from 1)."""
         if len(document.pages) != len(finals):
@@ -389,7 +394,7 @@ def _write(
     # The base: its pages (the cover, then after the contents the others) and its
     # catalog, with the merged page tree and outline in place of its own.
     with pieces[0].open() as base:
-        source = copy(base, [number(0, page) for page in range(pieces[0].pages)])
+        source = copy(base, finals(0))
         root = base.Root
         root.Pages = source.alias(pages_root)
         root.Outlines = source.alias(outline)
@@ -404,9 +409,9 @@ def _write(
             source = copy(toc, list(range(2, 2 + toc_pages)))
             _link_contents(source, page_numbers)
             source.drain()
-    for index, piece in enumerate(pieces[1:], start=1):
-        with piece.open() as document:
-            copy(document, [number(index, page) for page in range(piece.pages)]).drain()
+    for index in range(1, len(pieces)):
+        with pieces[index].open() as document:
+            copy(document, finals(index)).drain()
     kids = b" ".join(b"%d 0 R" % n for n in page_numbers)
     writer.write(pages_root, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (total, kids))
     _write_outline(writer, outline, entries, page_numbers)
@@ -417,8 +422,6 @@ def _write(
 def _ids(permanent: bytes | None) -> bytes:
     """The file's identifier: the base's permanent part (a new one if it had none) and
     a new part for this version of the file."""
-    import secrets
-
     new = b"<" + secrets.token_hex(16).encode() + b">"
     return b"[ " + (permanent or new) + b" " + new + b" ]"
 
