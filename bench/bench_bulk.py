@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import PG_BASE, fresh_database, manage, record  # noqa: E402
+from common import PG_BASE, fresh_database, manage, peak_rss_mib, record  # noqa: E402
 
 DATABASE = os.environ.get("BENCH_BULK_DB", "riskhub_bench_bulk")
 PASSWORD = "bench-password-2026"
@@ -50,10 +49,6 @@ def setup(database: str, debug: str = "1") -> None:
     django.setup()
 
 
-def rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def csv_rows(path: Path, count: int, prefix: str) -> None:
     """`count` assets in chains dataset -> model -> endpoint -> system, with lineage
     (the rows of the inventory benchmark's import)."""
@@ -68,7 +63,7 @@ def run_job(job_id: int) -> None:
     from riskhub.inventory import jobs
     from riskhub.inventory.models import ImportJob
 
-    baseline = rss_mib()
+    baseline = peak_rss_mib()
     start = time.perf_counter()
     outcome = jobs.run_import(job_id)
     seconds = time.perf_counter() - start
@@ -78,7 +73,7 @@ def run_job(job_id: int) -> None:
             {
                 "outcome": outcome,
                 "seconds": seconds,
-                "peak_mib": rss_mib(),
+                "peak_mib": peak_rss_mib(),
                 "baseline_mib": baseline,
                 "rows": job.rows_done,
                 "created": job.created,

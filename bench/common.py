@@ -15,19 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
+sys.path.insert(0, str(ROOT))
+from riskhub.core.memory import PEAK_LINE, child_pids, peak_rss_mib  # noqa: E402, F401 (re-exported)
+
 
 def machine() -> str:
     cpus = os.cpu_count()
     return f"{platform.machine()}, {cpus} CPUs, Python {platform.python_version()}"
-
-
-def peak_rss_mib(pid: int | str = "self") -> float:
-    """A process's high-water resident memory (VmHWM), in MiB. Not ru_maxrss: on Linux a
-    process keeps there the peak of the parent it was forked from before its exec."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def psql(sql: str, database: str = "postgres") -> None:

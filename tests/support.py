@@ -33,8 +33,10 @@ def database_url_for_current_test_db() -> str:
 
 
 def start_worker(
-    queue: str, log_path: Path, extra_env: dict[str, str] | None = None
+    queue: str, log_path: Path, extra_env: dict[str, str] | None = None, *, pool: str = "solo"
 ) -> subprocess.Popen[bytes]:
+    """A real Celery worker on `queue`: one process (solo), or a prefork parent with one
+    pool process, as `make run` and docker compose start it."""
     env = os.environ.copy()
     env.update({"DATABASE_URL": database_url_for_current_test_db(), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
@@ -47,7 +49,8 @@ def start_worker(
             "-A",
             "riskhub",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            *(["--concurrency=1"] if pool == "prefork" else []),
             "-Q",
             queue,
             "--without-gossip",
