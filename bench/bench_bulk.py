@@ -7,7 +7,7 @@ assets, and the list pages at 100,000 assets.
     .venv/bin/python bench/bench_bulk.py lists DB    # list pages of an already seeded DB
 
 Each import job runs `jobs.run_import` (the Celery task's body) in a fresh process, so its
-peak RSS (ru_maxrss) is the job's own. Targets: 10,000 rows <= 30 s, 100,000 rows
+peak RSS (VmHWM) is the job's own. Targets: 10,000 rows <= 30 s, 100,000 rows
 <= 5 min, memory flat as the rows grow; one change's recompute <= 200 ms at 10,000
 assets, the full recompute <= 10 s; list pages <= 150 ms at 100,000 assets.
 """
@@ -144,7 +144,7 @@ CSV import jobs (`jobs.run_import`, the Celery task's body, each in a fresh proc
 count the rows, then validate and write them in chunks of 1,000 inside one transaction
 (bulk_create with history, one audit event per asset and link, one summary event), lineage
 columns resolved by name; the second import runs on top of the first (10,000 assets
-already registered). Peak RSS is the process's ru_maxrss; the baseline is its RSS after
+already registered). Peak RSS is the process's VmHWM; the baseline is its RSS after
 Django's start-up.
 
 | rows | file | wall time | rows/s | peak RSS | RSS after start-up | links |

@@ -284,8 +284,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # fresh one once its task ends (0: never). Rendering keeps some heap per document: one
 # process that planned and rendered all 169 chunks of a 60,000-risk register grew to
 # 775 MiB (bench/RESULTS.md). The worker logs each pool process's peak when it exits.
-# (billiard reads the peak, ru_maxrss; it would read the current size if psutil were
-# installed, which RiskHub does not need.)
+# (billiard reads ru_maxrss on Linux, the process's peak; a fresh pool process already
+# counts what it shares with the parent, about 150 MiB.)
 WORKER_MAX_MEMORY_MIB = env_int("WORKER_MAX_MEMORY_MIB", 300, minimum=0)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = WORKER_MAX_MEMORY_MIB * 1024 or None
 CELERY_TASK_IGNORE_RESULT = True

@@ -36,7 +36,7 @@ def start_worker(
     queue: str, log_path: Path, extra_env: dict[str, str] | None = None, *, pool: str = "solo"
 ) -> subprocess.Popen[bytes]:
     """A real Celery worker on `queue`: one process (solo), or a prefork parent with one
-    pool process, as `make run` and docker compose start it."""
+    pool process (the pool `make run` and docker compose start, with two)."""
     env = os.environ.copy()
     env.update({"DATABASE_URL": database_url_for_current_test_db(), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})

@@ -8,7 +8,7 @@ from pathlib import Path
 # What a worker's pool process logs as it exits (riskhub.celery), and how it is read back.
 PEAK_MESSAGE = "Pool process %s exits (code %s); its peak resident memory was %.0f MiB"
 PEAK_LINE = re.compile(
-    r"Pool process (\d+) exits \(code -?\d+\); its peak resident memory was (\d+) MiB"
+    r"Pool process (\d+) exits \(code [^)]*\); its peak resident memory was (\d+) MiB"
 )
 
 
@@ -29,10 +29,13 @@ def peak_rss_mib(pid: int | str = "self") -> float:
 def child_pids(pid: int) -> list[int]:
     """The live child processes of `pid` (a prefork worker's pool processes)."""
     try:
-        tasks = Path(f"/proc/{pid}/task").iterdir()
-        found: list[int] = []
-        for task in tasks:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        return found
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return []
+    found: list[int] = []
+    for task in tasks:
+        try:  # a thread may end between the listing and the read
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
