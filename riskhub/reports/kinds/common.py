@@ -4,7 +4,10 @@ the as-of parsing. One module per kind builds its content from named sections.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import itertools
+import json
+import zlib
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -423,27 +426,129 @@ def _scope_key(parameters: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in parameters.items() if k != "as_of"}
 
 
-def read_embedded(name: str) -> dict[str, Any]:
+def read_embedded(
+    name: str,
+    keys: Collection[str] | None = None,
+    each: dict[str, Callable[[Any], None]] | None = None,
+) -> dict[str, Any]:
     """The data JSON embedded in a stored report PDF (the attachment the report was
-    rendered from)."""
-    import io
-    import json
-
+    rendered from). With `keys`, only those top-level entries; with `each`, the items
+    of those top-level lists are handed one at a time to their callbacks, and the entry
+    holds their count. The file is read where it lies (pikepdf), and its data inflated
+    a megabyte at a time: the previous register's 31,000 exceptions and 60,000 risks are
+    never held to compare with it."""
+    import pikepdf
     from django.core.files.storage import default_storage
-    from pypdf import PdfReader
 
     from riskhub.reports.pdf import DATA_ATTACHMENT
 
-    with default_storage.open(name, "rb") as handle:
-        reader = PdfReader(io.BytesIO(handle.read()))
-    return json.loads(reader.attachments[DATA_ATTACHMENT][0])  # type: ignore[no-any-return]
+    with default_storage.open(name, "rb") as handle, pikepdf.open(handle) as document:
+        stream = document.attachments[DATA_ATTACHMENT].get_file().obj
+        if keys is None and not each:
+            return json.loads(stream.read_bytes())  # type: ignore[no-any-return]
+        return _top_level_entries(_inflated(stream), set(keys or ()), each or {})
 
 
-def _embedded_data(report: Any) -> dict[str, Any] | None:
-    try:
-        return read_embedded(report.file.name)
-    except Exception:  # noqa: BLE001 - a missing or unreadable file: no comparison
-        return None
+def _inflated(stream: Any) -> Iterator[bytes]:
+    """A stored stream's decoded bytes, a megabyte at a time."""
+    import pikepdf
+
+    if stream.get("/Filter") != pikepdf.Name.FlateDecode or "/DecodeParms" in stream:
+        yield stream.read_bytes()
+        return
+    raw = stream.read_raw_bytes()
+    inflate = zlib.decompressobj()
+    for start in range(0, len(raw), 1 << 20):
+        data = raw[start : start + (1 << 20)]
+        while data:
+            yield inflate.decompress(data, 1 << 20)
+            data = inflate.unconsumed_tail
+    yield inflate.flush()
+
+
+def _top_level_entries(
+    pieces: Iterable[bytes], keys: set[str], each: dict[str, Callable[[Any], None]]
+) -> dict[str, Any]:
+    """Entries of a JSON object written as rendering.write_data writes it (indent 1:
+    each top-level key starts a line one space in, each item of a top-level list two
+    spaces in), each parsed alone. JSON written another way is parsed whole."""
+    remaining = iter(pieces)
+    head = b""
+    for piece in remaining:
+        head += piece
+        if len(head) >= 4:
+            break
+    if not head.startswith(b'{\n "'):
+        whole = json.loads(b"".join([head, *remaining]))
+        for key, callback in each.items():
+            for item in whole.get(key) or []:
+                callback(item)
+        return {k: len(v) if k in each else v for k, v in whole.items() if k in keys or k in each}
+    found: dict[str, Any] = {}
+    current: str | None = None
+    value = bytearray()  # the current entry, or the current list item
+    callback: Callable[[Any], None] | None = None
+
+    def take(line: bytes) -> None:
+        nonlocal current, callback
+        if line.startswith((b' "', b"}")):  # a top-level key (one space in), or the end
+            if current is not None and callback is None:
+                found[current] = json.loads(bytes(value).rstrip().rstrip(b","))
+            current, callback = None, None
+            value.clear()
+            if line.startswith(b' "'):
+                text = line.decode()
+                key, end = _DECODER.raw_decode(text, 1)
+                rest = text[end + 2 :]  # after '": '
+                if key in each and rest in ("[", "[],", "[]"):
+                    current, callback = key, each[key]
+                    found[key] = 0
+                elif key in keys or key in each:
+                    current = key
+                    value.extend(rest.encode())
+        elif current is not None and callback is not None:
+            indent = len(line) - len(line.lstrip(b" "))
+            if indent == 2:  # an item's first or last line, or all of it
+                value.extend(line)
+                if len(value) == len(line) and line.rstrip(b",").endswith((b"{", b"[")):
+                    return  # an item opens
+                callback(json.loads(bytes(value).rstrip().rstrip(b",")))
+                found[current] += 1
+                value.clear()
+            elif indent > 2:
+                value.extend(line)
+        elif current is not None:
+            value.extend(b"\n" + line)
+
+    pending = b""
+    for piece in itertools.chain([head], remaining):
+        lines = (pending + piece).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            take(line)
+    take(pending)
+    return found
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _previous_report(
+    kind: str, parameters: dict[str, Any], moment: dt.datetime
+) -> tuple[Any, dict[str, Any]] | None:
+    """The latest earlier report of the same kind and scope whose data is readable and
+    not later than `moment`, with its as-of stamps and scope."""
+    wanted = _scope_key(parameters)
+    for candidate in sel.earlier_reports(kind, timezone.now()):
+        if _scope_key(candidate.parameters) != wanted:
+            continue
+        try:
+            before = read_embedded(candidate.file.name, keys=("as_of", "as_of_date", "scope"))
+        except Exception:  # noqa: BLE001, S112 - a missing or unreadable file: no comparison
+            continue
+        if not _later_than(before.get("as_of"), moment):
+            return candidate, before
+    return None
 
 
 def _exception_key(x: dict[str, Any]) -> tuple[str, str, str]:
@@ -469,16 +574,7 @@ def period_section(
     """The period the report covers, and what changed since the previous report of the
     same kind and scope (its embedded data): from its as-of moment to this one."""
     first = sel.first_record_date()
-    wanted = _scope_key(parameters)
-    previous = None
-    for candidate in sel.earlier_reports(kind, timezone.now()):
-        if _scope_key(candidate.parameters) != wanted:
-            continue
-        before = _embedded_data(candidate)
-        if before is None or _later_than(before.get("as_of"), state.as_of):
-            continue
-        previous = (candidate, before)
-        break
+    previous = _previous_report(kind, parameters, state.as_of)
     period: dict[str, Any] = {
         "start": iso(first),
         "end": state.today.isoformat(),
@@ -492,7 +588,6 @@ def period_section(
         return period
     report, before = previous
     period["start"] = str(before.get("as_of_date") or before.get("as_of", ""))[:10]
-    old = before.get("exceptions")
     change: dict[str, Any] = {
         "report": str(report.uuid),
         "title": report.title,
@@ -500,17 +595,32 @@ def period_section(
         "sha256": report.sha256,
         "assets_before": (before.get("scope") or {}).get("assets"),
         "assets_now": len(state.in_scope),
-        "comparable": old is not None,
+        "comparable": False,
         "new_exceptions": [],
         "resolved_exceptions": [],
     }
-    if old is not None:
-        old_keys = {_exception_key(x) for x in old}
-        new_keys = {_exception_key(x) for x in exceptions}
-        change["exceptions_before"] = len(old)
+    # The previous exceptions are read one at a time: only their keys and the resolved
+    # ones are kept.
+    new_keys = {_exception_key(x) for x in exceptions}
+    old_keys: set[tuple[str, str, str]] = set()
+    resolved: list[dict[str, Any]] = []
+
+    def compare(x: dict[str, Any]) -> None:
+        key = _exception_key(x)
+        old_keys.add(key)
+        if key not in new_keys:
+            resolved.append(x)
+
+    try:
+        counted = read_embedded(report.file.name, each={"exceptions": compare})
+    except Exception:  # noqa: BLE001 - unreadable since it was chosen: not comparable
+        counted = {}
+    if counted.get("exceptions") is not None:
+        change["comparable"] = True
+        change["exceptions_before"] = counted["exceptions"]
         change["exceptions_now"] = len(exceptions)
         change["new_exceptions"] = [x for x in exceptions if _exception_key(x) not in old_keys]
-        change["resolved_exceptions"] = [x for x in old if _exception_key(x) not in new_keys]
+        change["resolved_exceptions"] = resolved
     period["previous"] = change
     return period
 
