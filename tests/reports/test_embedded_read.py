@@ -81,3 +81,41 @@ def test_data_written_another_way_is_parsed_whole() -> None:
     found = _top_level_entries([json.dumps(data).encode()], {"as_of"}, {"exceptions": items.append})
     assert found == {"as_of": "2026-12-07", "exceptions": 2}
     assert items == data["exceptions"]
+
+
+def test_a_report_embedding_more_than_pypdf_inflates_at_once_is_read(
+    settings: Any, tmp_path: Any
+) -> None:
+    """pypdf refuses to inflate more than 75 MB at once; a register of 60,000 risks
+    embeds 76 MB of JSON, which approving it (a re-issue) and the next report's
+    comparison must read."""
+    import io
+
+    import pikepdf
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from riskhub.reports.kinds.common import read_embedded
+    from riskhub.reports.pdf import DATA_ATTACHMENT
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    data = {
+        "as_of": "2026-12-07T00:00:00+00:00",
+        "exceptions": [{"type": "overdue", "n": n} for n in range(3)],
+        "risks": ["r" * 2000] * 40_000,  # 80 MB written, a few hundred KB stored
+    }
+    raw = written(data)
+    assert len(raw) > 80 * 10**6
+    document = pikepdf.new()
+    document.add_blank_page()
+    document.attachments[DATA_ATTACHMENT] = pikepdf.AttachedFileSpec(document, raw)
+    out = io.BytesIO()
+    document.save(out)
+    name = default_storage.save("reports/big.pdf", ContentFile(out.getvalue()))
+
+    items: list[Any] = []
+    found = read_embedded(name, keys=("as_of",), each={"exceptions": items.append})
+    assert found == {"as_of": data["as_of"], "exceptions": 3}
+    assert items == data["exceptions"]
+    whole = read_embedded(name)
+    assert whole["as_of"] == data["as_of"] and len(whole["risks"]) == 40_000

@@ -152,7 +152,27 @@ def evidence_rows(
 
 
 def risk_rows(state: sel.State, risks: sel.RiskState, scope: set[int]) -> list[dict[str, Any]]:
+    """One row per risk. Rows share what repeats (a score's dict, a threat's ids, equal
+    strings) instead of holding copies: a register of 60,000 risks is built whole in
+    one process, and nothing changes a row's parts once built."""
     rows = []
+    shared: dict[Any, Any] = {}
+
+    def same(value: Any) -> Any:
+        return shared.setdefault(value, value)
+
+    def score(impact: int, likelihood: int, total: int, band: str) -> dict[str, Any]:
+        key = ("score", impact, likelihood, total, band)
+        if key not in shared:
+            shared[key] = {"impact": impact, "likelihood": likelihood, "score": total, "band": band}
+        return shared[key]  # type: ignore[no-any-return]
+
+    def ids(threat: Any, field: str) -> list[str]:
+        key = ("ids", threat.pk if threat else None, field)
+        if key not in shared:
+            shared[key] = list(getattr(threat, field) or []) if threat else []
+        return shared[key]  # type: ignore[no-any-return]
+
     for r in risks.risks:
         if r["asset"] not in scope:
             continue
@@ -163,34 +183,34 @@ def risk_rows(state: sel.State, risks: sel.RiskState, scope: set[int]) -> list[d
                 "id": str(r["uuid"]),
                 "ref": risk_figures.risk_ref(r["assessment"], r["position"]),
                 "asset": state.assets[r["asset"]]["name"],
-                "asset_id": str(state.assets[r["asset"]]["uuid"]),
-                "title": r["title"],
+                "asset_id": same(str(state.assets[r["asset"]]["uuid"])),
+                "title": same(r["title"]),
                 "threat": threat.code if threat else "",
                 "threat_name": threat.name if threat else "",
-                "atlas": list(threat.atlas or []) if threat else [],
-                "owasp_llm": list(threat.owasp_llm or []) if threat else [],
-                "controls": r["existing_controls"],
-                "inherent": {
-                    "impact": r["inherent_impact"],
-                    "likelihood": r["inherent_likelihood"],
-                    "score": r["inherent_score"],
-                    "band": r["inherent_band"],
-                },
-                "residual": {
-                    "impact": r["residual_impact"],
-                    "likelihood": r["residual_likelihood"],
-                    "score": r["residual_score"],
-                    "band": r["residual_band"],
-                },
-                "treatment": r["treatment"],
+                "atlas": ids(threat, "atlas"),
+                "owasp_llm": ids(threat, "owasp_llm"),
+                "controls": same(r["existing_controls"]),
+                "inherent": score(
+                    r["inherent_impact"],
+                    r["inherent_likelihood"],
+                    r["inherent_score"],
+                    r["inherent_band"],
+                ),
+                "residual": score(
+                    r["residual_impact"],
+                    r["residual_likelihood"],
+                    r["residual_score"],
+                    r["residual_band"],
+                ),
+                "treatment": same(r["treatment"]),
                 "treatment_label": Risk.Treatment(r["treatment"]).label,
                 # What the register prints: a formally accepted risk reads "Accepted".
                 "decision": "Accepted"
                 if acceptance is not None
                 else Risk.Treatment(r["treatment"]).label,
                 "owner": state.users.get(r["owner"], "") if r["owner"] else "",
-                "due_date": iso(r["due_date"]),
-                "status": r["status"],
+                "due_date": same(iso(r["due_date"])),
+                "status": same(r["status"]),
                 "acceptance": None
                 if acceptance is None
                 else {
@@ -434,29 +454,33 @@ def read_embedded(
     """The data JSON embedded in a stored report PDF (the attachment the report was
     rendered from). With `keys`, only those top-level entries; with `each`, the items
     of those top-level lists are handed one at a time to their callbacks, and the entry
-    holds their count. The file is read where it lies (pikepdf), and its data inflated
+    holds their count. The file is read where it lies, and its data inflated
     a megabyte at a time: the previous register's 31,000 exceptions and 60,000 risks are
     never held to compare with it."""
-    import pikepdf
     from django.core.files.storage import default_storage
+    from pypdf import PdfReader
 
     from riskhub.reports.pdf import DATA_ATTACHMENT
 
-    with default_storage.open(name, "rb") as handle, pikepdf.open(handle) as document:
-        stream = document.attachments[DATA_ATTACHMENT].get_file().obj
+    with default_storage.open(name, "rb") as handle:
+        # pypdf reads the objects it is asked for, where they lie: 8 MiB for the 14,000
+        # pages of a register, against qpdf's 68 MiB for its cross-reference table.
+        reader = PdfReader(handle)
+        (spec,) = [f for f in reader.attachment_list if f.name == DATA_ATTACHMENT]
+        stream = spec.pdf_object["/EF"]["/F"].get_object()
         if keys is None and not each:
-            return json.loads(stream.read_bytes())  # type: ignore[no-any-return]
+            # Inflated here: pypdf refuses to inflate more than 75 MB at once, and a
+            # register of 60,000 risks embeds 76 MB of JSON.
+            return json.loads(b"".join(_inflated(stream)))  # type: ignore[no-any-return]
         return _top_level_entries(_inflated(stream), set(keys or ()), each or {})
 
 
 def _inflated(stream: Any) -> Iterator[bytes]:
     """A stored stream's decoded bytes, a megabyte at a time."""
-    import pikepdf
-
-    if stream.get("/Filter") != pikepdf.Name.FlateDecode or "/DecodeParms" in stream:
-        yield stream.read_bytes()
+    if stream.get("/Filter") != "/FlateDecode" or "/DecodeParms" in stream:
+        yield stream.get_data()
         return
-    raw = stream.read_raw_bytes()
+    raw = stream._data  # noqa: SLF001 - the stored (encoded) bytes, as pypdf keeps them
     inflate = zlib.decompressobj()
     for start in range(0, len(raw), 1 << 20):
         data = raw[start : start + (1 << 20)]
