@@ -558,20 +558,38 @@ _DECODER = json.JSONDecoder()
 
 
 def _previous_report(
-    kind: str, parameters: dict[str, Any], moment: dt.datetime
-) -> tuple[Any, dict[str, Any]] | None:
+    kind: str, parameters: dict[str, Any], moment: dt.datetime, new_keys: set[Any]
+) -> tuple[Any, dict[str, Any], set[Any], list[dict[str, Any]]] | None:
     """The latest earlier report of the same kind and scope whose data is readable and
-    not later than `moment`, with its as-of stamps and scope."""
+    not later than `moment`: the report, its as-of stamps, scope and exception count,
+    its exceptions' keys, and those of its exceptions whose keys are not in `new_keys`.
+    One read of each file: the exceptions come one at a time, and only their keys and
+    the resolved ones are kept."""
     wanted = _scope_key(parameters)
     for candidate in sel.earlier_reports(kind, timezone.now()):
         if _scope_key(candidate.parameters) != wanted:
             continue
+        old_keys: set[Any] = set()
+        resolved: list[dict[str, Any]] = []
+
+        def compare(
+            x: dict[str, Any], old_keys: set[Any] = old_keys, resolved: list[Any] = resolved
+        ) -> None:
+            key = _exception_key(x)
+            old_keys.add(key)
+            if key not in new_keys:
+                resolved.append(x)
+
         try:
-            before = read_embedded(candidate.file.name, keys=("as_of", "as_of_date", "scope"))
+            before = read_embedded(
+                candidate.file.name,
+                keys=("as_of", "as_of_date", "scope"),
+                each={"exceptions": compare},
+            )
         except Exception:  # noqa: BLE001, S112 - a missing or unreadable file: no comparison
             continue
         if not _later_than(before.get("as_of"), moment):
-            return candidate, before
+            return candidate, before, old_keys, resolved
     return None
 
 
@@ -598,7 +616,8 @@ def period_section(
     """The period the report covers, and what changed since the previous report of the
     same kind and scope (its embedded data): from its as-of moment to this one."""
     first = sel.first_record_date()
-    previous = _previous_report(kind, parameters, state.as_of)
+    new_keys = {_exception_key(x) for x in exceptions}
+    previous = _previous_report(kind, parameters, state.as_of, new_keys)
     period: dict[str, Any] = {
         "start": iso(first),
         "end": state.today.isoformat(),
@@ -610,7 +629,7 @@ def period_section(
         period["no_data_before"] = state.today.isoformat()
     if previous is None:
         return period
-    report, before = previous
+    report, before, old_keys, resolved = previous
     period["start"] = str(before.get("as_of_date") or before.get("as_of", ""))[:10]
     change: dict[str, Any] = {
         "report": str(report.uuid),
@@ -623,25 +642,9 @@ def period_section(
         "new_exceptions": [],
         "resolved_exceptions": [],
     }
-    # The previous exceptions are read one at a time: only their keys and the resolved
-    # ones are kept.
-    new_keys = {_exception_key(x) for x in exceptions}
-    old_keys: set[tuple[str, str, str]] = set()
-    resolved: list[dict[str, Any]] = []
-
-    def compare(x: dict[str, Any]) -> None:
-        key = _exception_key(x)
-        old_keys.add(key)
-        if key not in new_keys:
-            resolved.append(x)
-
-    try:
-        counted = read_embedded(report.file.name, each={"exceptions": compare})
-    except Exception:  # noqa: BLE001 - unreadable since it was chosen: not comparable
-        counted = {}
-    if counted.get("exceptions") is not None:
+    if before.get("exceptions") is not None:
         change["comparable"] = True
-        change["exceptions_before"] = counted["exceptions"]
+        change["exceptions_before"] = before["exceptions"]
         change["exceptions_now"] = len(exceptions)
         change["new_exceptions"] = [x for x in exceptions if _exception_key(x) not in old_keys]
         change["resolved_exceptions"] = resolved
